@@ -1,0 +1,50 @@
+/** System memory from /proc/meminfo (kB values) → MemorySample in MiB (CONTRACT §1.4, §3.10). */
+import type { MemorySample } from "../core/sample.ts";
+import { readText } from "./read.ts";
+
+/** Field name → value in kB (the unit /proc/meminfo prints for every sized field). */
+export type Meminfo = Map<string, number>;
+
+export function parseMeminfo(text: string): Meminfo {
+  const out: Meminfo = new Map();
+  for (const line of text.split("\n")) {
+    const match = /^([A-Za-z0-9_()]+):\s+(\d+)/.exec(line);
+    if (match) out.set(match[1]!, Number(match[2]));
+  }
+  return out;
+}
+
+export function readMeminfo(proc: string): Meminfo | undefined {
+  const text = readText(`${proc}/meminfo`);
+  return text === undefined ? undefined : parseMeminfo(text);
+}
+
+/** kB → whole MiB, truncated (kB × 1024 ÷ 1 048 576). */
+const mib = (kb: number) => Math.floor(kb / 1024);
+const pct = (part: number, whole: number) => (whole === 0 ? 0 : (part / whole) * 100);
+
+export function deriveMemory(m: Meminfo): MemorySample {
+  const kb = (name: string) => m.get(name) ?? 0;
+  const total = kb("MemTotal");
+  // Kernels before 3.14 lack MemAvailable: estimate it the way the references do.
+  const available = m.get("MemAvailable") ??
+    kb("MemFree") + kb("Buffers") + kb("Cached") + kb("SReclaimable");
+  const usedMib = mib(Math.max(0, total - available));
+  const totalMib = mib(total);
+  const swapTotal = mib(kb("SwapTotal"));
+  const swapUsed = Math.max(0, swapTotal - mib(kb("SwapFree")));
+  return {
+    total_mib: totalMib,
+    free_mib: mib(kb("MemFree")),
+    available_mib: mib(available),
+    used_mib: usedMib,
+    used_pct: pct(usedMib, totalMib),
+    buffers_mib: mib(kb("Buffers")),
+    cached_mib: mib(kb("Cached")) + mib(kb("SReclaimable")),
+    swap_total_mib: swapTotal,
+    swap_used_mib: swapUsed,
+    swap_used_pct: pct(swapUsed, swapTotal),
+    active_mib: mib(kb("Active")),
+    inactive_mib: mib(kb("Inactive")),
+  };
+}

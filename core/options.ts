@@ -1,0 +1,177 @@
+/**
+ * The option registry: every setting with its flag, environment variable, TOML key, default and
+ * help. Parsing, precedence, `--help` and the README table all come from this one array.
+ */
+import { FORMATS } from "../formats/mod.ts";
+
+export type OptionType = "string" | "boolean" | "number" | "integer" | "list";
+
+export interface OptionDef {
+  /** Key in the resolved settings object and long flag name (`--${name}`). */
+  readonly name: string;
+  readonly short?: string;
+  readonly type: OptionType;
+  readonly env?: string;
+  /** TOML keys, first is canonical; later ones are accepted aliases (R's `tracker.interval_secs`). */
+  readonly toml?: readonly string[];
+  readonly default?: string | number | boolean;
+  readonly metavar?: string;
+  readonly help: string;
+  /** Validates and normalises a value; throws a plain message, the caller adds where it came from. */
+  readonly check?: (value: unknown) => unknown;
+  /** Options only read from the command line (e.g. `--config` itself). */
+  readonly cliOnly?: boolean;
+}
+
+function interval(v: unknown): number {
+  const n = typeof v === "number" ? v : Number(String(v).trim());
+  if (String(v).trim() === "" || !Number.isFinite(n) || n < 0.1) {
+    throw new Error(`expected seconds >= 0.1, got ${JSON.stringify(v)}`);
+  }
+  return n;
+}
+
+function pid(v: unknown): number {
+  const n = typeof v === "number" ? v : Number(String(v).trim());
+  if (!Number.isInteger(n) || n <= 0 || n > 4_194_304) {
+    throw new Error(`expected a process id (positive integer), got ${JSON.stringify(v)}`);
+  }
+  return n;
+}
+
+function oneOf(values: readonly string[]) {
+  return (v: unknown): string => {
+    const s = String(v).trim().toLowerCase();
+    if (!values.includes(s)) {
+      throw new Error(`expected one of ${values.join(", ")}, got ${JSON.stringify(v)}`);
+    }
+    return s;
+  };
+}
+
+const META = [
+  ["project-name", "Project name (run metadata)."],
+  ["job-name", "Job name (run metadata; also `job_name` in every sample)."],
+  ["stage-name", "Stage name (run metadata)."],
+  ["task-name", "Task name (run metadata)."],
+  ["team", "Team (run metadata)."],
+  ["env", "Environment, e.g. prod or dev (run metadata)."],
+  ["language", "Language of the job (run metadata)."],
+  ["orchestrator", "Orchestrator, e.g. airflow (run metadata)."],
+  ["executor", "Executor, e.g. k8s (run metadata)."],
+  ["external-run-id", "Run id in the orchestrator (run metadata)."],
+  ["container-image", "Container image (run metadata)."],
+] as const;
+
+export const METADATA_KEYS = META.map(([name]) => name.replaceAll("-", "_"));
+
+export const OPTIONS: readonly OptionDef[] = [
+  {
+    name: "interval",
+    short: "i",
+    type: "number",
+    env: "TRACKER_INTERVAL",
+    toml: ["tracker.interval", "tracker.interval_secs"],
+    default: 1,
+    metavar: "SECS",
+    help: "Seconds between samples; fractions allowed, minimum 0.1.",
+    check: interval,
+  },
+  {
+    name: "pid",
+    short: "p",
+    type: "integer",
+    env: "TRACKER_PID",
+    toml: ["job.pid"],
+    metavar: "PID",
+    help: "Track an existing process and its descendants (attach mode).",
+    check: pid,
+  },
+  {
+    name: "format",
+    short: "f",
+    type: "string",
+    env: "TRACKER_FORMAT",
+    toml: ["tracker.format"],
+    default: "json",
+    metavar: "FORMAT",
+    help: "Sample format: json (JSON Lines) or csv.",
+    check: oneOf(FORMATS),
+  },
+  {
+    name: "output",
+    short: "o",
+    type: "string",
+    env: "TRACKER_OUTPUT",
+    toml: ["tracker.output"],
+    metavar: "FILE",
+    help: "Write samples to FILE (created 0600) instead of stderr; `-` means stdout.",
+  },
+  {
+    name: "quiet",
+    short: "q",
+    type: "boolean",
+    env: "TRACKER_QUIET",
+    toml: ["tracker.quiet"],
+    default: false,
+    help: "Write no samples locally (wins over --output).",
+  },
+  {
+    name: "config",
+    short: "c",
+    type: "string",
+    env: "TRACKER_CONFIG",
+    default: "resource-tracker.toml",
+    metavar: "FILE",
+    help: "TOML configuration file; the default is skipped silently when absent.",
+    cliOnly: true,
+  },
+  ...META.map(([name, help]): OptionDef => ({
+    name,
+    ...(name === "job-name" ? { short: "n" } : {}),
+    type: "string",
+    env: `TRACKER_${name.toUpperCase().replaceAll("-", "_")}`,
+    toml: name === "job-name" ? ["job.name", "job.job_name"] : [`job.${name.replaceAll("-", "_")}`],
+    metavar: "TEXT",
+    help,
+  })),
+  {
+    name: "tag",
+    type: "list",
+    env: "TRACKER_TAGS",
+    toml: ["job.tags"],
+    metavar: "KEY=VALUE",
+    help: "Run tag; repeatable. The variable takes a comma-separated list.",
+  },
+  {
+    name: "procfs",
+    type: "string",
+    env: "TRACKER_PROCFS",
+    toml: ["tracker.procfs"],
+    default: "/proc",
+    metavar: "DIR",
+    help: "Where procfs is mounted (e.g. /host/proc in a container).",
+  },
+  {
+    name: "sysfs",
+    type: "string",
+    env: "TRACKER_SYSFS",
+    toml: ["tracker.sysfs"],
+    default: "/sys",
+    metavar: "DIR",
+    help: "Where sysfs is mounted (e.g. /host/sys in a container).",
+  },
+  {
+    name: "rootfs",
+    type: "string",
+    env: "TRACKER_ROOTFS",
+    toml: ["tracker.rootfs"],
+    default: "/",
+    metavar: "DIR",
+    help: "Where the host's root is mounted, for filesystem space (e.g. /host).",
+  },
+];
+
+export function optionByName(name: string): OptionDef | undefined {
+  return OPTIONS.find((o) => o.name === name);
+}

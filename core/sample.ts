@@ -1,0 +1,142 @@
+/**
+ * The sample every sink receives: field names and units follow resource-tracker-rs
+ * (CONTRACT.md Part B §1). Units are in the names; MiB = 1 048 576 B.
+ */
+
+/** Where collectors read pseudo-files. Defaults are `/proc`, `/sys` and `/`. */
+export interface Roots {
+  readonly proc: string;
+  readonly sys: string;
+  readonly root: string;
+}
+
+export const DEFAULT_ROOTS: Roots = { proc: "/proc", sys: "/sys", root: "/" };
+
+export interface CpuSample {
+  /** Host busy ratio × online cores (fractional cores, not clamped). */
+  utilization_pct: number;
+  /** Δ cgroup CPU usage this interval in CPU-seconds; null without a cgroup counter. */
+  cgroup_usage_secs: number | null;
+  /** Δusage / Δwall in fractional cores, capped at the CFS quota; null without a cgroup counter. */
+  cgroup_utilization_pct: number | null;
+  /** Busy percent per `cpuN` line of /proc/stat, clamped to 0–100. */
+  per_core_pct: number[];
+  /** Δ(user+nice) / ticks-per-second, host-wide, seconds this interval. */
+  utime_secs: number;
+  /** Δsystem / ticks-per-second, host-wide, seconds this interval. */
+  stime_secs: number;
+  /** All-digit entries of /proc. */
+  process_count: number;
+  /** Tracked tree, fractional cores, capped by host busy time and CFS quota. */
+  process_cores_used: number | null;
+  /** Live descendants of the tracked PID (root excluded). */
+  process_child_count: number | null;
+  /** Tree user CPU seconds this interval (reaped children included, exit-corrected). */
+  process_utime_secs: number | null;
+  /** Tree system CPU seconds this interval. */
+  process_stime_secs: number | null;
+  /** Σ Pss of the tree from smaps_rollup, MiB (truncated). */
+  process_pss_mib: number | null;
+  /** Σ VmRSS of the tree, MiB (truncated). */
+  process_rss_mib: number | null;
+  /** Σ Δ read_bytes of /proc/<pid>/io, bytes this interval. */
+  process_disk_read_bytes: number | null;
+  /** Σ Δ write_bytes of /proc/<pid>/io, bytes this interval. */
+  process_disk_write_bytes: number | null;
+  /** Σ per-process SM/GFX percent ÷ 100 (fractional GPUs); null without a GPU stack. */
+  process_gpu_usage: number | null;
+  /** Σ per-process VRAM in MiB; null without a GPU stack. */
+  process_gpu_vram_mib: number | null;
+  /** GPUs on which the tree (or anything, when untracked) has a process. */
+  process_gpu_utilized: number | null;
+}
+
+/** All integer MiB except the two `_pct` fields (percent 0–100). */
+export interface MemorySample {
+  total_mib: number;
+  free_mib: number;
+  available_mib: number;
+  used_mib: number;
+  used_pct: number;
+  buffers_mib: number;
+  cached_mib: number;
+  swap_total_mib: number;
+  swap_used_mib: number;
+  swap_used_pct: number;
+  active_mib: number;
+  inactive_mib: number;
+}
+
+export interface NetworkSample {
+  interface: string;
+  mac_address: string | null;
+  driver: string | null;
+  operstate: string | null;
+  speed_mbps: number | null;
+  mtu: number | null;
+  rx_bytes_per_sec: number;
+  tx_bytes_per_sec: number;
+  rx_bytes_total: number;
+  tx_bytes_total: number;
+}
+
+export interface MountSample {
+  mount_point: string;
+  filesystem: string;
+  total_bytes: number;
+  used_bytes: number;
+  available_bytes: number;
+  used_pct: number;
+}
+
+export type DiskType = "nvme" | "ssd" | "hdd";
+
+export interface DiskSample {
+  device: string;
+  model: string | null;
+  vendor: string | null;
+  serial: string | null;
+  device_type: DiskType | null;
+  capacity_bytes: number | null;
+  /** True for devices under /sys/devices/virtual (dm, md, zram …): not summed in CSV I/O totals. */
+  virtual: boolean;
+  mounts: MountSample[];
+  read_bytes_per_sec: number;
+  write_bytes_per_sec: number;
+  read_bytes_total: number;
+  write_bytes_total: number;
+}
+
+export interface GpuSample {
+  uuid: string;
+  name: string;
+  device_type: "GPU";
+  host_id: string;
+  detail: Record<string, string>;
+  /** 0–100. */
+  utilization_pct: number;
+  vram_total_bytes: number;
+  vram_used_bytes: number;
+  vram_used_pct: number;
+  temperature_celsius: number;
+  power_watts: number;
+  frequency_mhz: number;
+  core_count: null;
+}
+
+export interface Sample {
+  /** Unix seconds (floor) at the start of the loop iteration. */
+  timestamp_secs: number;
+  /** Unix milliseconds at the start of the loop iteration. */
+  timestamp_ms: number;
+  /** Monotonic ms since the previous iteration started; absent on the first sample. */
+  actual_interval_ms?: number;
+  job_name: string | null;
+  tracked_pid: number | null;
+  cpu: CpuSample;
+  memory: MemorySample;
+  network: NetworkSample[];
+  disk: DiskSample[];
+  gpu: GpuSample[];
+  "resource-tracker-version": string;
+}

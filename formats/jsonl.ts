@@ -1,0 +1,6 @@
+/** JSON Lines: one compact object per sample (CONTRACT §1), newline-terminated. */
+import type { Sample } from "../core/sample.ts";
+
+export function encodeJsonLine(sample: Sample): string {
+  return JSON.stringify(sample) + "\n";
+}

@@ -44,6 +44,7 @@ async function track(config: Config): Promise<number> {
         for (const sink of sinks) sink.write(sample);
       },
       stop: stop.signal,
+      maxSamples: config.samples,
     });
   } finally {
     for (const sig of STOP_SIGNALS) Deno.removeSignalListener(sig, onSignal);

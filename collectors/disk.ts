@@ -86,6 +86,8 @@ export interface DiskIdentity {
   names: Set<string>;
   /** `major:minor` of the device and of each partition. */
   devnos: Set<string>;
+  /** Name (as in `names`) → its `major:minor`, to dedupe mounts of one partition. */
+  devnoByName: Map<string, string>;
 }
 
 export function deviceType(name: string, rotational: number | undefined): DiskType | null {
@@ -99,17 +101,27 @@ export function readDiskIdentity(sys: string, device: string): DiskIdentity {
   const base = `${sys}/block/${device}`;
   const names = new Set([device]);
   const devnos = new Set<string>();
+  const devnoByName = new Map<string, string>();
   const own = readAttr(`${base}/dev`);
-  if (own) devnos.add(own);
+  if (own) {
+    devnos.add(own);
+    devnoByName.set(device, own);
+  }
   for (const entry of listDir(base)) {
     // Partitions are subdirectories holding a `partition` attribute.
     if (readText(`${base}/${entry}/partition`) === undefined) continue;
     names.add(entry);
     const devno = readAttr(`${base}/${entry}/dev`);
-    if (devno) devnos.add(devno);
+    if (devno) {
+      devnos.add(devno);
+      devnoByName.set(entry, devno);
+    }
   }
   const dmName = readAttr(`${base}/dm/name`);
-  if (dmName) names.add(`mapper/${dmName}`);
+  if (dmName) {
+    names.add(`mapper/${dmName}`);
+    if (own) devnoByName.set(`mapper/${dmName}`, own);
+  }
   let virtual = false;
   try {
     virtual = Deno.realPathSync(base).includes("/devices/virtual/");
@@ -123,6 +135,7 @@ export function readDiskIdentity(sys: string, device: string): DiskIdentity {
     virtual,
     names,
     devnos,
+    devnoByName,
   };
 }
 
@@ -139,8 +152,8 @@ function skippedMountPoint(p: string): boolean {
 
 /**
  * Mounts that belong to a device: matched by device number (covers /dev/root, /dev/mapper and
- * by-uuid sources), else by source path `/dev/<name>` (exact name, no prefix match). Each source
- * is counted once per device (bind mounts, btrfs subvolumes).
+ * by-uuid sources), else by source path `/dev/<name>` (exact name, no prefix match). Each
+ * partition is counted once (bind mounts, btrfs subvolumes, `/dev/root` beside `/dev/sda2`).
  */
 export function mountsOf(id: DiskIdentity, mounts: MountEntry[]): MountEntry[] {
   const seen = new Set<string>();
@@ -150,8 +163,9 @@ export function mountsOf(id: DiskIdentity, mounts: MountEntry[]): MountEntry[] {
     const byDevno = m.devno !== "" && id.devnos.has(m.devno);
     const byName = m.source.startsWith("/dev/") && id.names.has(m.source.slice(5));
     if (!byDevno && !byName) continue;
-    if (seen.has(m.source)) continue;
-    seen.add(m.source);
+    const key = byDevno ? m.devno : id.devnoByName.get(m.source.slice(5)) ?? m.source;
+    if (seen.has(key)) continue;
+    seen.add(key);
     out.push(m);
   }
   return out;

@@ -19,6 +19,8 @@ export interface Config {
   readonly help: boolean;
   readonly version: boolean;
   readonly interval: number;
+  /** Stop after this many samples (null: until stopped). */
+  readonly samples: number | null;
   readonly pid: number | null;
   readonly format: Format;
   readonly output: string | null;
@@ -106,7 +108,7 @@ export function parseFlags(
     spec[o.name] = {
       type: o.type === "boolean" ? "boolean" : "string",
       ...(o.short ? { short: o.short } : {}),
-      ...(o.type === "list" ? { multiple: true } : {}),
+      ...(o.type === "list" || o.type === "strings" ? { multiple: true } : {}),
     };
   }
   let parsed;
@@ -191,6 +193,11 @@ function convert(o: OptionDef, raw: unknown): unknown {
       break;
     case "string":
       if (typeof raw !== "string") throw new Error("expected a string");
+      break;
+    case "strings":
+      if (Array.isArray(raw)) value = raw.map(String);
+      else if (typeof raw === "string") value = raw.split(",").map((x) => x.trim()).filter(Boolean);
+      else throw new Error("expected a list of strings");
       break;
     case "list": {
       // Tags: CLI/env give "k=v" strings; TOML gives a table or an array of "k=v" strings.
@@ -320,6 +327,7 @@ export function loadConfig(o: LoadOptions): Config {
     help: cli.get("help") === true,
     version: cli.get("version") === true,
     interval: values.get("interval") as number,
+    samples: (values.get("samples") as number | undefined) ?? null,
     pid: (values.get("pid") as number | undefined) ?? null,
     format: values.get("format") as Format,
     output,

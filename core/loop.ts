@@ -43,6 +43,8 @@ export interface LoopOptions {
   finalMinMs?: () => number;
   /** Called after each emitted sample (e.g. to check a tracked process). */
   afterEmit?: () => void;
+  /** Stop after this many samples. */
+  maxSamples?: number | null;
 }
 
 export async function runLoop(o: LoopOptions): Promise<number> {
@@ -76,5 +78,6 @@ export async function runLoop(o: LoopOptions): Promise<number> {
     emitted++;
     prevStart = loopStart;
     o.afterEmit?.();
+    if (o.maxSamples && emitted >= o.maxSamples) return emitted;
   }
 }

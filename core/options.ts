@@ -4,7 +4,11 @@
  */
 import { FORMATS } from "../formats/mod.ts";
 
-export type OptionType = "string" | "boolean" | "number" | "integer" | "list";
+/**
+ * `list` = KEY=VALUE pairs merged per key across sources (tags); `strings` = a repeatable plain
+ * value whose highest-precedence source wins whole (CLI list, else env comma list, else TOML array).
+ */
+export type OptionType = "string" | "boolean" | "number" | "integer" | "list" | "strings";
 
 export interface OptionDef {
   /** Key in the resolved settings object and long flag name (`--${name}`). */
@@ -27,6 +31,14 @@ function interval(v: unknown): number {
   const n = typeof v === "number" ? v : Number(String(v).trim());
   if (String(v).trim() === "" || !Number.isFinite(n) || n < 0.1) {
     throw new Error(`expected seconds >= 0.1, got ${JSON.stringify(v)}`);
+  }
+  return n;
+}
+
+function positiveInt(v: unknown): number {
+  const n = typeof v === "number" ? v : Number(String(v).trim());
+  if (!Number.isInteger(n) || n <= 0) {
+    throw new Error(`expected a positive integer, got ${JSON.stringify(v)}`);
   }
   return n;
 }
@@ -76,6 +88,15 @@ export const OPTIONS: readonly OptionDef[] = [
     metavar: "SECS",
     help: "Seconds between samples; fractions allowed, minimum 0.1.",
     check: interval,
+  },
+  {
+    name: "samples",
+    type: "integer",
+    env: "TRACKER_SAMPLES",
+    toml: ["tracker.samples"],
+    metavar: "N",
+    help: "Stop after N samples (system-only and attach mode); default: run until stopped.",
+    check: positiveInt,
   },
   {
     name: "pid",

@@ -236,9 +236,10 @@ export class Sampler {
     }
 
     this.#prev = { t, stat: stat ?? prev?.stat, cgroupSecs, net, disk: diskRead?.counters };
-    const sample: Sample = {
+    return {
       timestamp_secs: Math.floor(wallMs / 1000),
       timestamp_ms: Math.floor(wallMs),
+      ...(actualIntervalMs !== undefined ? { actual_interval_ms: actualIntervalMs } : {}),
       job_name: this.#o.jobName,
       tracked_pid: this.process?.pid ?? null,
       cpu,
@@ -248,7 +249,5 @@ export class Sampler {
       gpu,
       "resource-tracker-version": this.#o.version,
     };
-    if (actualIntervalMs !== undefined) sample.actual_interval_ms = actualIntervalMs;
-    return sample;
   }
 }

@@ -7,8 +7,10 @@ import { type Config, loadConfig } from "./core/config.ts";
 import { oneLine, RuntimeError, UsageError } from "./core/errors.ts";
 import { helpText } from "./core/help.ts";
 import { error, warn, writeAllSync } from "./core/log.ts";
-import { runLoop } from "./core/loop.ts";
-import { Sampler } from "./core/sampler.ts";
+import { gpuFor, plainSinks, track } from "./core/run.ts";
+import { runCloudCommand } from "./clouds/command.ts";
+import { firstReading, gpuHostFacts } from "./collectors/gpu/mod.ts";
+import { deriveHost, readHostInputs } from "./collectors/host.ts";
 import { createLocalSinks } from "./sinks/mod.ts";
 
 export const VERSION: string = denoJson.version;
@@ -19,39 +21,39 @@ interface Subcommand {
   run(config: Config): Promise<number>;
 }
 
-/** Subcommands, dispatched by the first word (see `splitArgs`). */
-const SUBCOMMANDS: readonly Subcommand[] = [];
+const env = (name: string) => Deno.env.get(name);
 
-const STOP_SIGNALS: readonly Deno.Signal[] = ["SIGINT", "SIGTERM"];
-
-/** System-only tracking until SIGINT/SIGTERM. */
-async function track(config: Config): Promise<number> {
-  const sinks = createLocalSinks(config, warn);
-  const sampler = new Sampler({
-    roots: config.roots,
-    jobName: config.metadata.job_name ?? null,
-    version: VERSION,
-    warn,
-  });
-  const stop = new AbortController();
-  const onSignal = () => stop.abort();
-  for (const sig of STOP_SIGNALS) Deno.addSignalListener(sig, onSignal);
-  try {
-    await runLoop({
-      intervalMs: config.interval * 1000,
-      collect: (wallMs, actual) => sampler.collect(wallMs, actual),
-      emit: (sample) => {
-        for (const sink of sinks) sink.write(sample);
-      },
-      stop: stop.signal,
-      maxSamples: config.samples,
-    });
-  } finally {
-    for (const sig of STOP_SIGNALS) Deno.removeSignalListener(sig, onSignal);
-    await Promise.all(sinks.map((s) => s.close()));
-  }
+/** `resource-tracker host`: host facts (Sentinel wire names) as JSON. */
+async function hostCommand(config: Config): Promise<number> {
+  const gpu = gpuFor(config, warn);
+  const facts = gpu ? gpuHostFacts((await firstReading(gpu, 5000)).devices) : gpuHostFacts([]);
+  await gpu?.close();
+  const host = deriveHost(readHostInputs(config.roots, facts));
+  writeAllSync(Deno.stdout, JSON.stringify(host, null, 2) + "\n");
   return 0;
 }
+
+/** Subcommands, dispatched by the first word (see `splitArgs`). */
+const SUBCOMMANDS: readonly Subcommand[] = [
+  {
+    name: "host",
+    help: "Print the host facts (CPU, memory, GPUs, storage) as JSON.",
+    run: hostCommand,
+  },
+  {
+    name: "cloud",
+    help: "Detect the cloud provider (DMI, then metadata services) and print it as JSON.",
+    run: (config) => {
+      const only = config.values.get("cloud") as string | undefined;
+      return runCloudCommand({
+        sys: config.roots.sys,
+        env,
+        disabled: config.values.get("no-cloud") === true,
+        ...(only ? { only } : {}),
+      }, (line) => writeAllSync(Deno.stdout, line + "\n"));
+    },
+  },
+];
 
 export async function main(args: readonly string[]): Promise<number> {
   let config: Config;
@@ -80,7 +82,12 @@ export async function main(args: readonly string[]): Promise<number> {
   }
   const sub = SUBCOMMANDS.find((s) => s.name === config.subcommand);
   if (sub) return await sub.run(config);
-  return await track(config);
+  return await track(config, {
+    version: VERSION,
+    env,
+    warn,
+    sinks: () => Promise.resolve(plainSinks(createLocalSinks(config, warn))),
+  });
 }
 
 if (import.meta.main) {

@@ -2,6 +2,7 @@
  * The option registry: every setting with its flag, environment variable, TOML key, default and
  * help. Parsing, precedence, `--help` and the README table all come from this one array.
  */
+import { CLOUD_IDS } from "../clouds/mod.ts";
 import { FORMATS } from "../formats/mod.ts";
 
 /**
@@ -163,6 +164,56 @@ export const OPTIONS: readonly OptionDef[] = [
     toml: ["job.tags"],
     metavar: "KEY=VALUE",
     help: "Run tag; repeatable. The variable takes a comma-separated list.",
+  },
+  {
+    name: "no-summary",
+    type: "boolean",
+    env: "TRACKER_NO_SUMMARY",
+    toml: ["tracker.no_summary"],
+    default: false,
+    help: "Do not print the run summary of a wrapped or attached run to stderr.",
+  },
+  {
+    name: "summary-json",
+    type: "string",
+    env: "TRACKER_SUMMARY_JSON",
+    toml: ["tracker.summary_json"],
+    metavar: "FILE",
+    help: "Also write the run summary as JSON to FILE (created 0600).",
+  },
+  {
+    name: "no-cloud",
+    type: "boolean",
+    env: "TRACKER_NO_CLOUD",
+    toml: ["cloud.disabled"],
+    default: false,
+    help: "No cloud discovery: not a single packet to metadata services.",
+  },
+  {
+    name: "cloud",
+    type: "string",
+    env: "TRACKER_CLOUD",
+    toml: ["cloud.provider"],
+    metavar: "ID",
+    help: `Skip detection and ask only this provider (${CLOUD_IDS.join(", ")}).`,
+    check: oneOf(CLOUD_IDS),
+  },
+  {
+    name: "no-gpu",
+    type: "boolean",
+    env: "TRACKER_NO_GPU",
+    toml: ["gpu.disabled"],
+    default: false,
+    help: "No GPU collection (no NVML, no nvidia-smi, no amdgpu reads).",
+  },
+  {
+    name: "nvidia-smi",
+    type: "string",
+    env: "TRACKER_NVIDIA_SMI",
+    toml: ["gpu.nvidia_smi"],
+    default: "nvidia-smi",
+    metavar: "PATH",
+    help: "nvidia-smi to use when NVML cannot be loaded.",
   },
   {
     name: "procfs",

@@ -1,0 +1,218 @@
+/**
+ * HTTP plumbing shared by the probes: one request with its own timeout, bounded body reads,
+ * short error lines that never quote a response body (metadata can carry credentials).
+ */
+import type { ProbeContext } from "./types.ts";
+
+/** Metadata documents are small; anything larger is not a metadata service. */
+export const MAX_BODY_BYTES = 1 << 20;
+
+/** "Broken": this provider answered, but not as documented. Message is short, no body. */
+export class ProbeError extends Error {
+  override name = "ProbeError";
+}
+
+/** Nothing usable came back at the transport level: refused, reset, timed out, aborted. */
+export class UnreachableError extends Error {
+  override name = "UnreachableError";
+}
+
+export interface HttpReply {
+  status: number;
+  headers: Headers;
+  /** Whole body as text (not trimmed). */
+  text: string;
+}
+
+export interface RequestInit {
+  method?: "GET" | "PUT";
+  headers?: Record<string, string>;
+}
+
+/** An AbortSignal that fires when `parent` does or after `ms`; `dispose()` clears the timer. */
+export function linkedTimeout(
+  parent: AbortSignal,
+  ms: number,
+): { signal: AbortSignal; timedOut: () => boolean; dispose: () => void } {
+  const ctl = new AbortController();
+  let fired = false;
+  const timer = setTimeout(() => {
+    fired = true;
+    ctl.abort(new DOMException(`Timed out after ${ms} ms`, "TimeoutError"));
+  }, ms);
+  // Clearing here too means no timer outlives an abort, even if the aborted work never settles.
+  const onAbort = () => {
+    clearTimeout(timer);
+    ctl.abort(parent.reason);
+  };
+  if (parent.aborted) onAbort();
+  else parent.addEventListener("abort", onAbort, { once: true });
+  return {
+    signal: ctl.signal,
+    timedOut: () => fired,
+    dispose: () => {
+      clearTimeout(timer);
+      parent.removeEventListener("abort", onAbort);
+    },
+  };
+}
+
+/** Reads a body up to `limit` bytes; a larger body is cancelled and rejected. */
+export async function readLimited(
+  res: Response,
+  limit: number,
+  what: string,
+): Promise<Uint8Array<ArrayBuffer>> {
+  if (res.body === null) return new Uint8Array();
+  const reader = res.body.getReader();
+  const chunks: Uint8Array[] = [];
+  let size = 0;
+  try {
+    for (;;) {
+      const { done, value } = await reader.read();
+      if (done) break;
+      size += value.byteLength;
+      if (size > limit) {
+        await reader.cancel().catch(() => {});
+        throw new ProbeError(`response from ${what} is over ${limit} bytes`);
+      }
+      chunks.push(value);
+    }
+  } finally {
+    reader.releaseLock();
+  }
+  const out = new Uint8Array(size);
+  let at = 0;
+  for (const c of chunks) {
+    out.set(c, at);
+    at += c.byteLength;
+  }
+  return out;
+}
+
+/**
+ * One request to `ctx.baseUrl + path`, limited to `ctx.requestTimeoutMs`. Transport failures
+ * become `UnreachableError`; any HTTP status is returned to the caller to judge.
+ */
+export async function request(
+  ctx: ProbeContext,
+  path: string,
+  init: RequestInit = {},
+): Promise<HttpReply> {
+  const t = linkedTimeout(ctx.signal, ctx.requestTimeoutMs);
+  try {
+    const res = await ctx.fetch(ctx.baseUrl + path, {
+      method: init.method ?? "GET",
+      headers: init.headers ?? {},
+      signal: t.signal,
+      redirect: "manual",
+    });
+    const bytes = await readLimited(res, MAX_BODY_BYTES, path);
+    return { status: res.status, headers: res.headers, text: new TextDecoder().decode(bytes) };
+  } catch (err) {
+    if (err instanceof ProbeError) throw err;
+    if (t.timedOut()) {
+      throw new UnreachableError(`timed out after ${ctx.requestTimeoutMs} ms on ${path}`);
+    }
+    if (ctx.signal.aborted) throw new UnreachableError(`aborted on ${path}`);
+    throw new UnreachableError(`connection failed on ${path}`);
+  } finally {
+    t.dispose();
+  }
+}
+
+export const isOk = (status: number): boolean => status >= 200 && status < 300;
+
+/**
+ * A value read after the provider is identified: 2xx → cleaned text (null when empty),
+ * 404 → null (field not offered), anything else → `ProbeError`.
+ */
+export async function field(
+  ctx: ProbeContext,
+  path: string,
+  headers: Record<string, string> = {},
+): Promise<string | null> {
+  const reply = await request(ctx, path, { headers });
+  if (isOk(reply.status)) return clean(reply.text);
+  if (reply.status === 404) return null;
+  throw new ProbeError(`HTTP ${reply.status} from ${path}`);
+}
+
+/** Runs the identification step: a transport failure there means "not this cloud". */
+export async function identify<T>(step: Promise<T>): Promise<T | undefined> {
+  try {
+    return await step;
+  } catch (err) {
+    if (err instanceof UnreachableError) return undefined;
+    throw err;
+  }
+}
+
+/** JSON.parse without leaking the body into the error message. */
+export function parseJson(text: string, path: string): unknown {
+  try {
+    return JSON.parse(text);
+  } catch {
+    throw new ProbeError(`malformed JSON from ${path}`);
+  }
+}
+
+/** `obj[k1][k2]…` for unknown JSON; `undefined` when any step is not an object. */
+export function pick(obj: unknown, ...keys: string[]): unknown {
+  let cur = obj;
+  for (const k of keys) {
+    if (cur === null || typeof cur !== "object" || Array.isArray(cur)) return undefined;
+    cur = (cur as Record<string, unknown>)[k];
+  }
+  return cur;
+}
+
+export const isObject = (v: unknown): v is Record<string, unknown> =>
+  v !== null && typeof v === "object" && !Array.isArray(v);
+
+/**
+ * Identifier-like values only: a catch-all server, an HTML error page or a body with spaces
+ * never ends up in the output. `unknown` and empty mean "not told".
+ */
+const IDENT = /^[A-Za-z0-9][A-Za-z0-9._:@\/+-]{0,127}$/;
+export function clean(value: unknown): string | null {
+  if (typeof value === "number" && Number.isFinite(value)) value = String(value);
+  if (typeof value !== "string") return null;
+  const v = value.trim();
+  if (!IDENT.test(v) || v.toLowerCase() === "unknown") return null;
+  return v;
+}
+
+/** `projects/1/zones/us-central1-a` → `us-central1-a`. */
+export function lastSegment(v: string): string {
+  return v.slice(v.lastIndexOf("/") + 1);
+}
+
+/** `us-central1-a` → `us-central1`, `fr-par-1` → `fr-par`; unchanged without `-`. */
+export function dropLastDashPart(zone: string): string {
+  const i = zone.lastIndexOf("-");
+  return i > 0 ? zone.slice(0, i) : zone;
+}
+
+/** The `fetch` used outside tests: straight to the address, ignoring `HTTP_PROXY` & co. */
+export const directFetch: typeof fetch = async (input, init) => {
+  const url = new URL(input instanceof Request ? input.url : String(input));
+  // Metadata services are plain HTTP on the local link; a proxy from the environment would
+  // send the request (and the token headers) elsewhere.
+  if (url.protocol !== "http:") return await fetch(input, init);
+  const hostname = url.hostname.replace(/^\[(.*)\]$/, "$1");
+  const port = url.port === "" ? 80 : Number(url.port);
+  const client = Deno.createHttpClient({ proxy: { transport: "tcp", hostname, port } });
+  try {
+    const res = await fetch(input, { ...init, client });
+    const body = await readLimited(res, MAX_BODY_BYTES, url.pathname);
+    const nullBody = [101, 103, 204, 205, 304].includes(res.status);
+    return new Response(nullBody ? null : body, {
+      status: res.status,
+      statusText: res.statusText,
+      headers: res.headers,
+    });
+  } finally {
+    client.close();
+  }
+};

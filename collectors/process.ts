@@ -1,0 +1,182 @@
+/**
+ * A process tree under procfs: discovery from its root through
+ * `/proc/<pid>/task/<tid>/children` (never a scan of every process on the host, unless the
+ * kernel lacks CONFIG_PROC_CHILDREN), and the per-process counters the tracker needs.
+ * Units: CPU in clock ticks (USER_HZ), memory in kB, I/O in bytes.
+ */
+import { listDir, readText } from "./read.ts";
+
+export interface PidStat {
+  pid: number;
+  ppid: number;
+  /** Single-letter state (`R`, `S`, `Z` …). */
+  state: string;
+  utime: number;
+  stime: number;
+  /** CPU of waited-for children; negative values (old kernels) read as 0. */
+  cutime: number;
+  cstime: number;
+  /** Start time in ticks since boot: tells a reused PID from the one we saw before. */
+  starttime: number;
+}
+
+/**
+ * Parses /proc/<pid>/stat. The command name is in parentheses and may itself contain spaces
+ * and parentheses, so fields are counted from the last `)`.
+ */
+export function parsePidStat(text: string): PidStat | undefined {
+  const close = text.lastIndexOf(")");
+  const open = text.indexOf("(");
+  if (close < 0 || open < 0) return undefined;
+  const pid = Number(text.slice(0, open).trim());
+  const f = text.slice(close + 2).split(" ");
+  // f[0] = state (field 3), f[1] = ppid (4), f[11..14] = utime stime cutime cstime (14–17),
+  // f[19] = starttime (22).
+  if (f.length < 20) return undefined;
+  const n = (i: number) => Number(f[i]);
+  const values = [pid, n(1), n(11), n(12), n(13), n(14), n(19)];
+  if (!values.every(Number.isFinite)) return undefined;
+  return {
+    pid,
+    ppid: n(1),
+    state: f[0]!,
+    utime: n(11),
+    stime: n(12),
+    cutime: Math.max(0, n(13)),
+    cstime: Math.max(0, n(14)),
+    starttime: n(19),
+  };
+}
+
+/** PIDs listed in a `children` file (space separated). */
+export function parseChildren(text: string): number[] {
+  const out: number[] = [];
+  for (const word of text.split(/\s+/)) {
+    if (word !== "" && /^\d+$/.test(word)) out.push(Number(word));
+  }
+  return out;
+}
+
+function kbField(text: string, name: string): number | undefined {
+  const at = text.indexOf(`\n${name}:`);
+  const start = text.startsWith(`${name}:`) ? 0 : at < 0 ? -1 : at + 1;
+  if (start < 0) return undefined;
+  const match = /^[^:]+:\s+(\d+)/.exec(text.slice(start, start + 64));
+  return match ? Number(match[1]) : undefined;
+}
+
+/** `VmRSS:` of /proc/<pid>/status in kB (absent for kernel threads and zombies). */
+export function parseStatusRss(text: string): number | undefined {
+  return kbField(text, "VmRSS");
+}
+
+/** `Pss:` of /proc/<pid>/smaps_rollup in kB. */
+export function parseSmapsRollupPss(text: string): number | undefined {
+  return kbField(text, "Pss");
+}
+
+export interface PidIo {
+  read_bytes: number;
+  write_bytes: number;
+}
+
+/** `read_bytes` / `write_bytes` of /proc/<pid>/io: bytes that reached the block layer. */
+export function parseIo(text: string): PidIo | undefined {
+  const r = /^read_bytes:\s+(\d+)/m.exec(text);
+  const w = /^write_bytes:\s+(\d+)/m.exec(text);
+  return r && w ? { read_bytes: Number(r[1]), write_bytes: Number(w[1]) } : undefined;
+}
+
+export function readPidStat(proc: string, pid: number): PidStat | undefined {
+  const text = readText(`${proc}/${pid}/stat`);
+  return text === undefined ? undefined : parsePidStat(text);
+}
+
+/** Children of every thread of `pid`, or `undefined` when the kernel has no `children` files. */
+export function readChildren(proc: string, pid: number): number[] | undefined {
+  const tids = listDir(`${proc}/${pid}/task`);
+  let supported = false;
+  const out: number[] = [];
+  for (const tid of tids) {
+    const text = readText(`${proc}/${pid}/task/${tid}/children`);
+    if (text === undefined) continue;
+    supported = true;
+    for (const c of parseChildren(text)) out.push(c);
+  }
+  return supported || tids.length === 0 ? out : undefined;
+}
+
+export interface TreeScan {
+  /** stat of every live process of the tree (roots first), including zombies not yet reaped. */
+  stats: Map<number, PidStat>;
+  /** True when the `children` files were missing and every process had to be read. */
+  fullScan: boolean;
+}
+
+/** Builds ppid → children from every /proc/<pid>/stat: the fallback for old kernels. */
+function scanAll(proc: string): { stats: Map<number, PidStat>; kids: Map<number, number[]> } {
+  const stats = new Map<number, PidStat>();
+  const kids = new Map<number, number[]>();
+  for (const name of listDir(proc)) {
+    const c = name.charCodeAt(0);
+    if (c < 48 || c > 57) continue;
+    const st = readPidStat(proc, Number(name));
+    if (!st) continue;
+    stats.set(st.pid, st);
+    const list = kids.get(st.ppid);
+    if (list) list.push(st.pid);
+    else kids.set(st.ppid, [st.pid]);
+  }
+  return { stats, kids };
+}
+
+/**
+ * The roots and all their descendants. Walks `children` files from the roots, so the cost
+ * follows the tree's size, not the host's; vanished or unreadable PIDs are skipped.
+ */
+export function scanTree(proc: string, roots: readonly number[]): TreeScan {
+  const stats = new Map<number, PidStat>();
+  let all: ReturnType<typeof scanAll> | undefined;
+  const queue = [...roots];
+  while (queue.length > 0) {
+    const pid = queue.shift()!;
+    if (stats.has(pid)) continue;
+    const st = all ? all.stats.get(pid) : readPidStat(proc, pid);
+    if (!st) continue;
+    stats.set(pid, st);
+    let kids = all ? all.kids.get(pid) ?? [] : readChildren(proc, pid);
+    if (kids === undefined) {
+      all = scanAll(proc);
+      kids = all.kids.get(pid) ?? [];
+    }
+    for (const k of kids) queue.push(k);
+  }
+  return { stats, fullScan: all !== undefined };
+}
+
+export interface PidMemory {
+  pss_kb: number;
+  rss_kb: number;
+}
+
+/** PSS and RSS of one process; 0 for what cannot be read (exited, kernel thread, no access). */
+export function readPidMemory(proc: string, pid: number): PidMemory {
+  const rollup = readText(`${proc}/${pid}/smaps_rollup`);
+  const status = readText(`${proc}/${pid}/status`);
+  return {
+    pss_kb: rollup === undefined ? 0 : parseSmapsRollupPss(rollup) ?? 0,
+    rss_kb: status === undefined ? 0 : parseStatusRss(status) ?? 0,
+  };
+}
+
+export function readPidIo(proc: string, pid: number): PidIo | undefined {
+  const text = readText(`${proc}/${pid}/io`);
+  return text === undefined ? undefined : parseIo(text);
+}
+
+/** Seconds since boot from /proc/uptime, in clock ticks (to compare with `starttime`). */
+export function readUptimeTicks(proc: string, tps: number): number | undefined {
+  const text = readText(`${proc}/uptime`);
+  const secs = text === undefined ? NaN : Number(text.split(" ")[0]);
+  return Number.isFinite(secs) ? Math.floor(secs * tps) : undefined;
+}

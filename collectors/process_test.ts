@@ -1,0 +1,101 @@
+import { deepStrictEqual, ok, strictEqual } from "node:assert/strict";
+import {
+  parseChildren,
+  parseIo,
+  parsePidStat,
+  parseSmapsRollupPss,
+  parseStatusRss,
+  readPidMemory,
+  scanTree,
+} from "./process.ts";
+
+const STAT =
+  "4242 (python3 (x) y) S 4200 4242 4200 34816 4242 4194304 1000 0 0 0 250 30 12 4 20 0 3 0 123456 100000 2000 18446744073709551615 1 1 0 0 0 0 0 0 0 0 0 0 17 1 0 0 0 0 0\n";
+
+Deno.test("parsePidStat: comm with spaces and parentheses; fields 3, 4, 14–17, 22", () => {
+  deepStrictEqual(parsePidStat(STAT), {
+    pid: 4242,
+    ppid: 4200,
+    state: "S",
+    utime: 250,
+    stime: 30,
+    cutime: 12,
+    cstime: 4,
+    starttime: 123456,
+  });
+  strictEqual(parsePidStat(STAT.replace(" 12 4 ", " -1 -2 "))!.cutime, 0);
+});
+
+Deno.test("parsePidStat: empty, truncated and garbage input", () => {
+  strictEqual(parsePidStat(""), undefined);
+  strictEqual(parsePidStat("4242 (x) S 1 2 3"), undefined);
+  strictEqual(parsePidStat("garbage"), undefined);
+  strictEqual(parsePidStat(STAT.replace("250", "abc")), undefined);
+});
+
+Deno.test("parseChildren, parseStatusRss, parseSmapsRollupPss, parseIo", () => {
+  deepStrictEqual(parseChildren("12 13 1044 \n"), [12, 13, 1044]);
+  deepStrictEqual(parseChildren(""), []);
+  strictEqual(
+    parseStatusRss("Name:\tx\nVmPeak:\t 9 kB\nVmRSS:\t  262144 kB\nRssAnon: 1 kB\n"),
+    262144,
+  );
+  strictEqual(parseStatusRss("Name:\tkthreadd\nState:\tS\n"), undefined);
+  strictEqual(
+    parseSmapsRollupPss(
+      "55d0-7ffe ---p 0 00:00 0 [rollup]\nRss: 300 kB\nPss:  131072 kB\nPss_Anon: 1 kB\n",
+    ),
+    131072,
+  );
+  strictEqual(parseSmapsRollupPss(""), undefined);
+  deepStrictEqual(
+    parseIo(
+      "rchar: 1\nwchar: 2\nsyscr: 3\nsyscw: 4\nread_bytes: 4096\nwrite_bytes: 67108864\ncancelled_write_bytes: 0\n",
+    ),
+    { read_bytes: 4096, write_bytes: 67108864 },
+  );
+  strictEqual(parseIo("rchar: 1\n"), undefined);
+});
+
+Deno.test("scanTree walks children files of every thread, and falls back to a full scan", () => {
+  const proc = Deno.makeTempDirSync();
+  const w = (p: string, t: string) => {
+    Deno.mkdirSync(`${proc}/${p}`.replace(/\/[^/]+$/, ""), { recursive: true });
+    Deno.writeTextFileSync(`${proc}/${p}`, t);
+  };
+  const stat = (pid: number, ppid: number) =>
+    `${pid} (p) S ${ppid} 0 0 0 0 0 0 0 0 0 10 1 0 0 20 0 1 0 ${1000 + pid} 0 0\n`;
+  try {
+    w("10/stat", stat(10, 1));
+    w("10/task/10/children", "11\n");
+    w("10/task/15/children", "12\n"); // a child started by another thread
+    w("11/stat", stat(11, 10));
+    w("11/task/11/children", "13 99\n"); // 99 vanished between the reads
+    w("12/stat", stat(12, 10));
+    w("12/task/12/children", "");
+    w("13/stat", stat(13, 11));
+    w("13/task/13/children", "");
+    w("50/stat", stat(50, 1)); // unrelated
+    const t = scanTree(proc, [10]);
+    deepStrictEqual([...t.stats.keys()].sort((a, b) => a - b), [10, 11, 12, 13]);
+    strictEqual(t.fullScan, false);
+    // Without children files: scan everything, same answer.
+    for (const p of ["10/task/10", "10/task/15", "11/task/11", "12/task/12", "13/task/13"]) {
+      Deno.removeSync(`${proc}/${p}/children`);
+    }
+    const f = scanTree(proc, [10]);
+    strictEqual(f.fullScan, true);
+    deepStrictEqual([...f.stats.keys()].sort((a, b) => a - b), [10, 11, 12, 13]);
+    deepStrictEqual([...scanTree(proc, [777]).stats.keys()], []);
+  } finally {
+    Deno.removeSync(proc, { recursive: true });
+  }
+});
+
+Deno.test("live: the test process itself reads with PSS and RSS", () => {
+  const m = readPidMemory("/proc", Deno.pid);
+  ok(m.pss_kb > 0 && m.rss_kb > 0);
+  ok(m.pss_kb <= m.rss_kb);
+  const t = scanTree("/proc", [Deno.pid]);
+  ok(t.stats.has(Deno.pid));
+});

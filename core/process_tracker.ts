@@ -1,0 +1,134 @@
+/**
+ * Tracks one process tree for the sampler: scans it (timed part), then derives the
+ * `cpu.process_*` fields with `treeDelta` and reads memory and I/O (CONTRACT §3.6–3.9).
+ */
+import {
+  type PidStat,
+  readPidIo,
+  readPidMemory,
+  readUptimeTicks,
+  scanTree,
+} from "../collectors/process.ts";
+import type { CpuSample } from "./sample.ts";
+import type { ProcessContext, ProcessSource } from "./sampler.ts";
+import { TICKS_PER_SEC } from "./sampler.ts";
+import { type PidEntry, treeDelta } from "./tree_delta.ts";
+
+export interface TreeTotals {
+  /** Cumulative user / system CPU ticks reported so far. */
+  u: number;
+  s: number;
+}
+
+export class ProcessTracker implements ProcessSource {
+  readonly pid: number;
+  readonly #proc: string;
+  readonly #extraRoots: () => readonly number[];
+  #scan: Map<number, PidStat> = new Map();
+  #scanTicks: number | undefined;
+  #prev: Map<number, PidEntry> | undefined;
+  #prevTicks: number | undefined;
+  #final: TreeTotals | undefined;
+  /** What the emitted samples added up to, in ticks. */
+  readonly reported: TreeTotals = { u: 0, s: 0 };
+  /** True once the tree scan had to read every process (no `children` files). */
+  fullScan = false;
+
+  /**
+   * @param extraRoots more roots to follow, e.g. orphans the tracker adopted as subreaper
+   */
+  constructor(proc: string, pid: number, extraRoots: () => readonly number[] = () => []) {
+    this.#proc = proc;
+    this.pid = pid;
+    this.#extraRoots = extraRoots;
+  }
+
+  /** The root is still running (readable and not a zombie). */
+  alive(): boolean {
+    const st = scanTree(this.#proc, [this.pid]).stats.get(this.pid);
+    return st !== undefined && st.state !== "Z" && st.state !== "X";
+  }
+
+  /** Live PIDs of the last scan (root first). */
+  pids(): number[] {
+    return [...this.#scan.keys()];
+  }
+
+  /** Sum of (utime+cutime, stime+cstime) over the live tree now, in ticks. */
+  liveTicks(): TreeTotals {
+    const scan = scanTree(this.#proc, [this.pid, ...this.#extraRoots()]).stats;
+    let u = 0, s = 0;
+    for (const st of scan.values()) {
+      u += st.utime + st.cutime;
+      s += st.stime + st.cstime;
+    }
+    return { u, s };
+  }
+
+  /**
+   * Makes the next sample close the run exactly: its CPU is whatever brings the reported
+   * totals to `totals` (cumulative ticks of the whole tree from kernel accounting).
+   */
+  closeWith(totals: TreeTotals): void {
+    this.#final = totals;
+  }
+
+  readTimed(): void {
+    this.#scanTicks = readUptimeTicks(this.#proc, TICKS_PER_SEC);
+    const scan = scanTree(this.#proc, [this.pid, ...this.#extraRoots()]);
+    this.#scan = scan.stats;
+    if (scan.fullScan) this.fullScan = true;
+  }
+
+  fill(cpu: CpuSample, ctx: ProcessContext): ReadonlySet<number> {
+    const curr = new Map<number, PidEntry>();
+    let pss = 0, rss = 0;
+    for (const [pid, st] of this.#scan) {
+      const before = this.#prev?.get(pid);
+      const io = readPidIo(this.#proc, pid) ??
+        (before?.starttime === st.starttime
+          ? { read_bytes: before.c.read, write_bytes: before.c.write }
+          : undefined);
+      curr.set(pid, {
+        ppid: st.ppid,
+        starttime: st.starttime,
+        c: {
+          u: st.utime + st.cutime,
+          s: st.stime + st.cstime,
+          read: io?.read_bytes ?? 0,
+          write: io?.write_bytes ?? 0,
+        },
+      });
+      if (st.state !== "Z") {
+        const m = readPidMemory(this.#proc, pid);
+        pss += m.pss_kb;
+        rss += m.rss_kb;
+      }
+    }
+    const { delta, next } = treeDelta(ctx.baseline ? undefined : this.#prev, curr, this.#prevTicks);
+    this.#prev = next;
+    this.#prevTicks = this.#scanTicks;
+    let { u, s } = delta;
+    if (this.#final) {
+      u = Math.max(0, this.#final.u - this.reported.u);
+      s = Math.max(0, this.#final.s - this.reported.s);
+      this.#final = undefined;
+    }
+    this.reported.u += u;
+    this.reported.s += s;
+
+    const elapsed = Math.max(0.001, ctx.elapsedSecs);
+    const utime = u / TICKS_PER_SEC, stime = s / TICKS_PER_SEC;
+    const rawCores = ctx.baseline ? 0 : Math.max(0, (utime + stime) / elapsed);
+    const busyCap = ctx.sysBusySecs === undefined ? Infinity : ctx.sysBusySecs / elapsed;
+    cpu.process_cores_used = Math.min(rawCores, busyCap, ctx.capCores);
+    cpu.process_child_count = Math.max(0, this.#scan.size - 1);
+    cpu.process_utime_secs = utime;
+    cpu.process_stime_secs = stime;
+    cpu.process_pss_mib = Math.floor(pss / 1024);
+    cpu.process_rss_mib = Math.floor(rss / 1024);
+    cpu.process_disk_read_bytes = delta.read;
+    cpu.process_disk_write_bytes = delta.write;
+    return new Set(this.#scan.keys());
+  }
+}

@@ -1,0 +1,215 @@
+/**
+ * One tracking run: system-only, wrapper (`-- COMMAND`) or attach (`--pid`). Wires the sampler,
+ * the sinks, the supervisor and the background discoveries together; owns the exit code.
+ */
+import { type CloudDiscovery, discoverCloud } from "../clouds/mod.ts";
+import { createGpuCollector, type GpuCollector } from "../collectors/gpu/mod.ts";
+import { readPidStat } from "../collectors/process.ts";
+import { openPrivateFile } from "../sinks/safe_open.ts";
+import type { Sink } from "../sinks/sink.ts";
+import type { Config } from "./config.ts";
+import { UsageError } from "./errors.ts";
+import { writeAllSync } from "./log.ts";
+import { runLoop } from "./loop.ts";
+import { ProcessTracker } from "./process_tracker.ts";
+import { Sampler } from "./sampler.ts";
+import { formatSummary, SummaryBuilder } from "./summary.ts";
+import { Adopter, exitCodeOf, forwardSignals, spawnCommand } from "./supervisor.ts";
+
+export interface RunDeps {
+  version: string;
+  env: (name: string) => string | undefined;
+  warn: (line: string) => void;
+  /** Builds the sinks (after the command is known, before anything is spawned). */
+  sinks: (cloud: (maxWaitMs: number) => Promise<CloudDiscovery | null>) => Promise<RunSinks>;
+}
+
+export interface RunSinks {
+  write(sample: import("./sample.ts").Sample): void;
+  close(exitCode: number): Promise<void>;
+}
+
+/** Wraps plain sinks (each with `close()`) into RunSinks. */
+export function plainSinks(sinks: Sink[]): RunSinks {
+  return {
+    write: (s) => sinks.forEach((k) => k.write(s)),
+    close: async () => {
+      await Promise.all(sinks.map((k) => k.close()));
+    },
+  };
+}
+
+const STOP_SIGNALS: readonly Deno.Signal[] = ["SIGINT", "SIGTERM"];
+
+/** The GPU collector unless disabled. */
+export function gpuFor(config: Config, warn: (l: string) => void): GpuCollector | undefined {
+  if (config.values.get("no-gpu") === true) return undefined;
+  return createGpuCollector({
+    roots: config.roots,
+    nvidiaSmi: config.values.get("nvidia-smi") as string,
+    warn,
+  });
+}
+
+/** Cloud discovery in the background, only when something will use its answer. */
+function startCloud(config: Config, env: RunDeps["env"], wanted: boolean) {
+  const disabled = config.values.get("no-cloud") === true;
+  if (disabled || !wanted) return () => Promise.resolve(null);
+  const only = config.values.get("cloud") as string | undefined;
+  const running = discoverCloud({
+    sys: config.roots.sys,
+    env,
+    ...(only ? { only } : {}),
+  }).catch(() => null);
+  // Callers may wait a bounded time; discovery itself ends by its own 2.5 s deadline.
+  return (maxWaitMs: number) =>
+    Promise.race([
+      running,
+      new Promise<null>((r) => {
+        const t = setTimeout(() => r(null), maxWaitMs);
+        running.finally(() => clearTimeout(t));
+      }),
+    ]);
+}
+
+function pidExists(proc: string, pid: number): boolean {
+  const st = readPidStat(proc, pid);
+  return st !== undefined && st.state !== "Z" && st.state !== "X";
+}
+
+export async function track(config: Config, deps: RunDeps): Promise<number> {
+  const { warn } = deps;
+  const wrap = config.command.length > 0;
+  const attachPid = wrap ? null : config.pid;
+  if (attachPid !== null && !pidExists(config.roots.proc, attachPid)) {
+    throw new UsageError(`--pid ${attachPid}: no such process`);
+  }
+  const tracked = wrap || attachPid !== null;
+  const wantsCloud = tracked || !!(deps.env("SENTINEL_API_TOKEN") || deps.env("SENTINEL_API_KEY"));
+  const cloud = startCloud(config, deps.env, wantsCloud);
+  const sinks = await deps.sinks(cloud);
+
+  // Wrapper mode: the child starts at once; the baseline follows right after the spawn.
+  let child: Deno.ChildProcess | undefined;
+  let adopter: Adopter | undefined;
+  let cutimeBefore = { u: 0, s: 0 };
+  let tracker: ProcessTracker | undefined;
+  if (wrap) {
+    const subreaper = Adopter.enable();
+    const self = readPidStat("/proc", Deno.pid);
+    cutimeBefore = { u: self?.cutime ?? 0, s: self?.cstime ?? 0 };
+    try {
+      child = spawnCommand(config.command);
+    } catch (err) {
+      await sinks.close(exitOf(err));
+      throw err;
+    }
+    const a = new Adopter("/proc", child.pid, subreaper);
+    adopter = a;
+    // The child's PID is in our PID namespace: its tree is read from our own /proc.
+    tracker = new ProcessTracker("/proc", child.pid, () => a.adopted());
+  } else if (attachPid !== null) {
+    tracker = new ProcessTracker(config.roots.proc, attachPid);
+  }
+
+  const gpu = gpuFor(config, warn);
+  const sampler = new Sampler({
+    roots: config.roots,
+    jobName: config.metadata.job_name ?? null,
+    version: deps.version,
+    warn,
+    ...(gpu ? { gpu } : {}),
+    ...(tracker ? { process: tracker } : {}),
+  });
+
+  const stop = new AbortController();
+  let finalMinMs = 100;
+  const finish = () => {
+    finalMinMs = 0; // the job ended: its last partial interval always counts
+    stop.abort();
+  };
+  let childStatus: Deno.CommandStatus | undefined;
+  const cleanups: (() => void)[] = [];
+  if (child) {
+    cleanups.push(forwardSignals(child.pid));
+    child.status.then((st) => {
+      childStatus = st;
+      finish();
+    });
+  } else {
+    const onSignal = () => stop.abort();
+    for (const sig of STOP_SIGNALS) Deno.addSignalListener(sig, onSignal);
+    cleanups.push(() => STOP_SIGNALS.forEach((sig) => Deno.removeSignalListener(sig, onSignal)));
+  }
+  if (attachPid !== null) {
+    // Notice the end of an attached process within 250 ms, not one interval.
+    const t = setInterval(() => {
+      if (!pidExists(config.roots.proc, attachPid)) finish();
+    }, Math.min(250, config.interval * 1000));
+    cleanups.push(() => clearInterval(t));
+  }
+
+  const summary = new SummaryBuilder();
+  const startedMs = Date.now();
+  try {
+    await runLoop({
+      intervalMs: config.interval * 1000,
+      collect: (wallMs, actual) => {
+        if (childStatus && tracker && adopter) {
+          // Close the run with kernel accounting: everything we reaped (the child and the
+          // orphans we adopted) is in our cutime/cstime, plus what still runs.
+          adopter.reap();
+          const self = readPidStat("/proc", Deno.pid);
+          const live = tracker.liveTicks();
+          tracker.closeWith({
+            u: (self?.cutime ?? 0) - cutimeBefore.u + live.u,
+            s: (self?.cstime ?? 0) - cutimeBefore.s + live.s,
+          });
+        }
+        return sampler.collect(wallMs, actual);
+      },
+      emit: (sample) => {
+        summary.add(sample);
+        sinks.write(sample);
+      },
+      afterEmit: () => adopter?.reap(),
+      stop: stop.signal,
+      finalMinMs: () => finalMinMs,
+      maxSamples: wrap ? null : config.samples,
+    });
+  } finally {
+    cleanups.forEach((c) => c());
+  }
+  const exitCode = childStatus ? exitCodeOf(childStatus) : 0;
+  await sinks.close(exitCode);
+  adopter?.reap();
+  await gpu?.close();
+
+  if (tracked) {
+    const discovery = await cloud(0);
+    const report = summary.build({
+      command: wrap ? config.command : null,
+      trackedPid: tracker?.pid ?? null,
+      exitCode,
+      durationSecs: (Date.now() - startedMs) / 1000,
+      cloud: discovery?.info ? { ...discovery.info } : null,
+    });
+    if (config.values.get("no-summary") !== true) writeAllSync(Deno.stderr, formatSummary(report));
+    const jsonPath = config.values.get("summary-json") as string | undefined;
+    if (jsonPath) {
+      const f = openPrivateFile(jsonPath);
+      try {
+        writeAllSync(f, JSON.stringify(report, null, 2) + "\n");
+      } finally {
+        f.close();
+      }
+    }
+  }
+  return exitCode;
+}
+
+function exitOf(err: unknown): number {
+  return typeof (err as { exitCode?: unknown })?.exitCode === "number"
+    ? (err as { exitCode: number }).exitCode
+    : 1;
+}

@@ -1,0 +1,125 @@
+/**
+ * Wrapper mode: starts the command with inherited stdio, forwards signals to it, adopts and
+ * reaps orphaned descendants (child subreaper, and PID 1 in a container), and maps its exit to
+ * the tracker's exit code like a shell does.
+ */
+import { constants } from "node:os";
+import { readChildren, readPidStat } from "../collectors/process.ts";
+import { RuntimeError } from "./errors.ts";
+import { processGroups, reapIfExited, setChildSubreaper } from "./libc.ts";
+import { SPAWNED } from "./spawned.ts";
+
+/** Signals forwarded to the wrapped command (CONTRACT Part A). */
+export const FORWARDED: readonly Deno.Signal[] = [
+  "SIGTERM",
+  "SIGINT",
+  "SIGHUP",
+  "SIGQUIT",
+  "SIGUSR1",
+  "SIGUSR2",
+];
+
+/** Signals a terminal sends to its whole foreground process group (keys ^C and ^\). */
+const TERMINAL_SIGNALS: ReadonlySet<Deno.Signal> = new Set(["SIGINT", "SIGQUIT"]);
+
+/** Exit code for a finished child: its code, or 128+N when signal N killed it. */
+export function exitCodeOf(status: { code: number; signal: Deno.Signal | null }): number {
+  if (status.signal) {
+    const n = (constants.signals as Record<string, number>)[status.signal];
+    if (n !== undefined) return 128 + n;
+  }
+  return status.code;
+}
+
+/** Starts `argv` with inherited stdio; failures are one line with the shell's exit code. */
+export function spawnCommand(argv: readonly string[]): Deno.ChildProcess {
+  const [cmd, ...args] = argv;
+  if (cmd === undefined || cmd === "") throw new RuntimeError("no command to run", 2);
+  try {
+    const child = new Deno.Command(cmd, {
+      args,
+      stdin: "inherit",
+      stdout: "inherit",
+      stderr: "inherit",
+    }).spawn();
+    SPAWNED.add(child.pid);
+    return child;
+  } catch (err) {
+    if (err instanceof Deno.errors.NotFound) {
+      throw new RuntimeError(`cannot run "${cmd}": command not found`, 127);
+    }
+    if (err instanceof Deno.errors.PermissionDenied) {
+      throw new RuntimeError(`cannot run "${cmd}": permission denied (not executable?)`, 126);
+    }
+    throw new RuntimeError(`cannot run "${cmd}": ${err instanceof Error ? err.message : err}`, 126);
+  }
+}
+
+/**
+ * True when the terminal already delivered `sig` to the child: it was typed at a terminal whose
+ * foreground process group is ours, which the child shares. Forwarding it would deliver it twice.
+ */
+function terminalDelivered(sig: Deno.Signal): boolean {
+  if (!TERMINAL_SIGNALS.has(sig)) return false;
+  for (const fd of [0, 1, 2]) {
+    const g = processGroups(fd);
+    if (g) return g.own === g.foreground;
+  }
+  return false;
+}
+
+/** Forwards FORWARDED signals to `pid` until the returned function is called. */
+export function forwardSignals(pid: number, onSignal?: (sig: Deno.Signal) => void): () => void {
+  const handlers = FORWARDED.map((sig) => {
+    const handler = () => {
+      onSignal?.(sig);
+      if (terminalDelivered(sig)) return;
+      try {
+        Deno.kill(pid, sig);
+      } catch { /* already exited */ }
+    };
+    Deno.addSignalListener(sig, handler);
+    return [sig, handler] as const;
+  });
+  return () => {
+    for (const [sig, handler] of handlers) Deno.removeSignalListener(sig, handler);
+  };
+}
+
+/**
+ * Orphans that re-parented to us (as child subreaper or PID 1): they stay part of the job's tree
+ * and are reaped here so no zombie is left. Children Deno started itself are left to Deno.
+ */
+export class Adopter {
+  readonly #proc: string;
+  readonly #mainPid: number;
+  readonly #self = Deno.pid;
+  readonly subreaper: boolean;
+
+  constructor(proc: string, mainPid: number, subreaper: boolean) {
+    this.#proc = proc;
+    this.#mainPid = mainPid;
+    this.subreaper = subreaper;
+  }
+
+  /** Enables the child-subreaper bit; false when the kernel or libc does not allow it. */
+  static enable(): boolean {
+    return Deno.pid === 1 || setChildSubreaper();
+  }
+
+  /** Our children that Deno did not start (adopted orphans), zombies included. */
+  adopted(): number[] {
+    if (!this.subreaper) return [];
+    const kids = readChildren(this.#proc, this.#self) ?? [];
+    return kids.filter((pid) => pid !== this.#mainPid && !SPAWNED.has(pid));
+  }
+
+  /** Reaps adopted orphans that have exited. Returns how many were reaped. */
+  reap(): number {
+    let n = 0;
+    for (const pid of this.adopted()) {
+      if (readPidStat(this.#proc, pid)?.state === "Z" && reapIfExited(pid)) n++;
+    }
+    return n;
+  }
+}

@@ -1,0 +1,267 @@
+/**
+ * Tracking a job, live: workloads whose truth is known (a busy loop is ~1 core, touching
+ * 256 MiB is ~256 MiB of PSS, dd writes 64 MiB), exit codes, signals, attach mode, PID 1.
+ */
+import { deepStrictEqual, match, ok, strictEqual } from "node:assert/strict";
+import type { Sample } from "../core/sample.ts";
+import { jsonLines, runCli, spawnCli } from "./helpers.ts";
+
+const REPO = new URL("..", import.meta.url).pathname;
+
+/** Samples written to a file, so the wrapped command's own stdout/stderr stay separate. */
+async function trackJob(args: string[], command: string[], env: Record<string, string> = {}) {
+  const dir = Deno.makeTempDirSync({ dir: REPO, prefix: ".tmp-track-" });
+  try {
+    const out = `${dir}/samples.jsonl`;
+    const r = await runCli([
+      ...args,
+      "-o",
+      out,
+      "--summary-json",
+      `${dir}/summary.json`,
+      "--",
+      ...command,
+    ], {
+      env,
+      cwd: dir,
+    });
+    const samples = jsonLines(await Deno.readTextFile(out).catch(() => "")) as unknown as Sample[];
+    const summary = await Deno.readTextFile(`${dir}/summary.json`).then(JSON.parse, () => null);
+    return { ...r, samples, summary };
+  } finally {
+    Deno.removeSync(dir, { recursive: true });
+  }
+}
+
+const sum = (xs: number[]) => xs.reduce((a, b) => a + b, 0);
+const cpuSecs = (s: Sample[]) =>
+  sum(s.map((x) => (x.cpu.process_utime_secs ?? 0) + (x.cpu.process_stime_secs ?? 0)));
+
+Deno.test("a busy loop reads ~1.0 core; exit code 124 from timeout propagates", async () => {
+  const r = await trackJob(["-i", "0.5"], ["timeout", "2.6", "sh", "-c", "while :; do :; done"]);
+  strictEqual(r.code, 124, r.stderr);
+  const full = r.samples.filter((s) => (s.actual_interval_ms ?? 0) >= 450).slice(1);
+  ok(full.length >= 3, `samples: ${r.samples.length}`);
+  const mean = sum(full.map((s) => s.cpu.process_cores_used!)) / full.length;
+  ok(mean > 0.8 && mean < 1.1, `mean cores ${mean}`);
+  for (const s of r.samples) ok(s.tracked_pid !== null && s.cpu.process_child_count !== null);
+  ok(Math.abs(r.summary.cpu.total_secs - cpuSecs(r.samples)) < 1e-6);
+});
+
+Deno.test("touching 256 MiB reads ~256 MiB PSS; two processes sharing it are not counted twice", async () => {
+  const touch = "b = bytearray(256 << 20)\nfor i in range(0, len(b), 4096): b[i] = 1\n";
+  const one = await trackJob(["-i", "0.3"], [
+    "python3",
+    "-c",
+    touch + "import time; time.sleep(1.5)",
+  ]);
+  strictEqual(one.code, 0, one.stderr);
+  const pss = Math.max(...one.samples.map((s) => s.cpu.process_pss_mib!));
+  ok(pss >= 256 && pss < 300, `peak PSS ${pss} MiB`);
+  strictEqual(one.summary.memory.peak_pss_mib, pss);
+
+  // fork after touching: parent and child share the same 256 MiB copy-on-write.
+  const shared = touch +
+    "import os, time\nif os.fork() == 0:\n  time.sleep(1.5); os._exit(0)\ntime.sleep(1.5); os.wait()\n";
+  const two = await trackJob(["-i", "0.3"], ["python3", "-c", shared]);
+  strictEqual(two.code, 0, two.stderr);
+  const both = two.samples.filter((s) => s.cpu.process_child_count === 1);
+  ok(both.length >= 2, "samples while both processes ran");
+  for (const s of both) {
+    ok(s.cpu.process_pss_mib! < 300, `PSS ${s.cpu.process_pss_mib} double counted`);
+    ok(s.cpu.process_rss_mib! > 500, `RSS ${s.cpu.process_rss_mib} should count both`);
+  }
+});
+
+Deno.test("writing 64 MiB with fsync reads >= 64 MiB of process_disk_write_bytes", async () => {
+  // A child of sh, started inside an interval: its whole counter belongs to the run.
+  const r = await trackJob(["-i", "0.5"], [
+    "sh",
+    "-c",
+    "dd if=/dev/zero of=blob bs=1M count=64 conv=fsync status=none; sleep 0.6",
+  ]);
+  strictEqual(r.code, 0, r.stderr);
+  const written = sum(r.samples.map((s) => s.cpu.process_disk_write_bytes!));
+  ok(written >= 64 * 1048576, `written ${written}`);
+  ok(written < 80 * 1048576, `written ${written}: counted twice?`);
+});
+
+Deno.test("exit codes 0, 7 and 143 (signal death) propagate", async () => {
+  for (const [cmd, code] of [["exit 0", 0], ["exit 7", 7], ["kill -TERM $$", 143]] as const) {
+    const r = await runCli(["-i", "0.5", "--quiet", "--no-summary", "--", "sh", "-c", cmd]);
+    strictEqual(r.code, code, `${cmd}: ${r.stderr}`);
+    strictEqual(r.stderr, "");
+  }
+});
+
+Deno.test("a command that cannot start: one line, 127 / 126", async () => {
+  const nf = await runCli(["--quiet", "--", "no-such-command-xyz"]);
+  strictEqual(nf.code, 127);
+  match(nf.stderr, /^error: cannot run "no-such-command-xyz": command not found\n$/);
+  const file = Deno.makeTempFileSync();
+  Deno.chmodSync(file, 0o644);
+  const ne = await runCli(["--quiet", "--", file]);
+  Deno.removeSync(file);
+  strictEqual(ne.code, 126);
+  match(ne.stderr, /^error: cannot run ".*": permission denied/);
+  // `host` after `--` is a command to wrap, not the subcommand.
+  const host = await runCli(["--quiet", "--", "host-xyz-not-a-subcommand"]);
+  strictEqual(host.code, 127);
+});
+
+Deno.test("SIGTERM is forwarded to a child that traps it; sampling continues until it exits", async () => {
+  const dir = Deno.makeTempDirSync();
+  try {
+    const { child, output } = spawnCli([
+      "-i",
+      "0.2",
+      "-o",
+      `${dir}/s.jsonl`,
+      "--no-summary",
+      "--",
+      "sh",
+      "-c",
+      "trap 'echo got-term; sleep 0.5; exit 3' TERM; while :; do sleep 0.1; done",
+    ]);
+    await new Promise((r) => setTimeout(r, 1200));
+    child.kill("SIGTERM");
+    const r = await output;
+    strictEqual(r.code, 3, r.stderr);
+    strictEqual(r.stdout, "got-term\n");
+    const samples = jsonLines(Deno.readTextFileSync(`${dir}/s.jsonl`));
+    ok(samples.length >= 6, `sampling went on after SIGTERM: ${samples.length}`);
+  } finally {
+    Deno.removeSync(dir, { recursive: true });
+  }
+});
+
+Deno.test("a job shorter than one interval still gets its CPU counted", async () => {
+  const r = await trackJob(["-i", "10"], [
+    "sh",
+    "-c",
+    "i=0; while [ $i -lt 150000 ]; do i=$((i+1)); done",
+  ]);
+  strictEqual(r.code, 0, r.stderr);
+  strictEqual(r.samples.length, 1);
+  ok(cpuSecs(r.samples) > 0.1, `cpu ${cpuSecs(r.samples)}`);
+  ok((r.samples[0]!.actual_interval_ms ?? 0) < 10000);
+});
+
+Deno.test("run totals equal the kernel's accounting (/usr/bin/time) within 2%", async () => {
+  const dir = Deno.makeTempDirSync();
+  try {
+    const work =
+      "yes > /dev/null & Y=$!; sleep 1.2; kill $Y; wait; i=0; while [ $i -lt 100000 ]; do i=$((i+1)); done";
+    const r = await trackJob(["-i", "0.5"], [
+      "/usr/bin/time",
+      "-o",
+      `${dir}/time`,
+      "-f",
+      "%U %S",
+      "sh",
+      "-c",
+      work,
+    ]);
+    strictEqual(r.code, 0, r.stderr);
+    const [u, s] = Deno.readTextFileSync(`${dir}/time`).trim().split(" ").map(Number);
+    const kernel = u! + s!;
+    const ours = cpuSecs(r.samples);
+    // /usr/bin/time itself adds a few ms that it cannot see but we (rightly) count.
+    ok(Math.abs(ours - kernel) <= 0.02 * kernel + 0.03, `ours ${ours} vs kernel ${kernel}`);
+  } finally {
+    Deno.removeSync(dir, { recursive: true });
+  }
+});
+
+Deno.test("daemonized descendants stay tracked (child subreaper) and are reaped", async () => {
+  const dir = Deno.makeTempDirSync();
+  try {
+    // The subshell exits at once, orphaning `yes`; we adopt it and keep counting it.
+    const r = await trackJob(["-i", "0.4"], [
+      "sh",
+      "-c",
+      `(yes > /dev/null & echo $! > ${dir}/pid); sleep 1.7; kill $(cat ${dir}/pid)`,
+    ]);
+    strictEqual(r.code, 0, r.stderr);
+    const middle = r.samples.slice(1, -1);
+    ok(middle.length >= 2);
+    for (const s of middle) {
+      ok(s.cpu.process_cores_used! > 0.7, `cores ${s.cpu.process_cores_used}`);
+    }
+  } finally {
+    Deno.removeSync(dir, { recursive: true });
+  }
+});
+
+Deno.test("attach mode: tracks an existing PID, ends with it (exit 0); a missing PID is exit 2", async () => {
+  const sleeper = new Deno.Command("sleep", { args: ["1.5"] }).spawn();
+  const r = await runCli(["-i", "0.5", "-p", String(sleeper.pid), "-o", "-", "--no-summary"]);
+  await sleeper.status;
+  strictEqual(r.code, 0, r.stderr);
+  const samples = jsonLines(r.stdout);
+  ok(samples.length >= 2 && samples.length <= 5, `samples ${samples.length}`);
+  for (const s of samples) strictEqual(s.tracked_pid, sleeper.pid);
+
+  const missing = await runCli(["-p", "4194000"]);
+  strictEqual(missing.code, 2);
+  match(missing.stderr, /^error: --pid 4194000: no such process\n$/);
+});
+
+Deno.test("as PID 1 (container entrypoint) it reaps orphans: no zombies", async () => {
+  const probe = await new Deno.Command("unshare", {
+    args: ["--pid", "--fork", "--mount-proc", "true"],
+  }).output()
+    .catch(() => undefined);
+  if (!probe?.success) {
+    console.warn("unshare --pid not permitted here: PID 1 test skipped");
+    return;
+  }
+  const cmd = "sh -c 'sleep 0.2 &'; sleep 1; ps -eo stat= | grep -c '^Z' || true";
+  const out = await new Deno.Command("unshare", {
+    args: [
+      "--pid",
+      "--fork",
+      "--mount-proc",
+      Deno.execPath(),
+      "run",
+      "-A",
+      `${REPO}main.ts`,
+      "-i",
+      "0.2",
+      "--quiet",
+      "--no-summary",
+      "--",
+      "sh",
+      "-c",
+      cmd,
+    ],
+    env: { TRACKER_NO_CLOUD: "1", NO_COLOR: "1" },
+    stdout: "piped",
+    stderr: "piped",
+  }).output();
+  const text = new TextDecoder().decode(out.stdout);
+  strictEqual(out.code, 0, new TextDecoder().decode(out.stderr));
+  deepStrictEqual(text.trim(), "0", "zombies left under PID 1");
+});
+
+Deno.test("`host` prints the host facts as JSON", async () => {
+  const r = await runCli(["host", "--no-gpu"]);
+  strictEqual(r.code, 0, r.stderr);
+  const h = JSON.parse(r.stdout);
+  for (
+    const k of [
+      "host_id",
+      "host_hostname",
+      "host_ip",
+      "host_server_allocation",
+      "host_vcpus",
+      "host_cpu_model",
+      "host_memory_mib",
+      "host_gpu_model",
+      "host_gpu_count",
+      "host_gpu_memory_mib",
+      "host_storage_gb",
+    ]
+  ) ok(k in h, k);
+  ok(h.host_vcpus >= 1 && h.host_memory_mib > 0);
+});

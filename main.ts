@@ -7,11 +7,10 @@ import { type Config, loadConfig } from "./core/config.ts";
 import { oneLine, RuntimeError, UsageError } from "./core/errors.ts";
 import { helpText } from "./core/help.ts";
 import { error, warn, writeAllSync } from "./core/log.ts";
-import { gpuFor, plainSinks, track } from "./core/run.ts";
+import { gpuFor, hostFacts, track } from "./core/run.ts";
 import { runCloudCommand } from "./clouds/command.ts";
-import { firstReading, gpuHostFacts } from "./collectors/gpu/mod.ts";
-import { deriveHost, readHostInputs } from "./collectors/host.ts";
-import { createLocalSinks } from "./sinks/mod.ts";
+import { EMPTY_CLOUD } from "./clouds/mod.ts";
+import { runFlushCommand } from "./sinks/mod.ts";
 
 export const VERSION: string = denoJson.version;
 
@@ -26,15 +25,31 @@ const env = (name: string) => Deno.env.get(name);
 /** `resource-tracker host`: host facts (Sentinel wire names) as JSON. */
 async function hostCommand(config: Config): Promise<number> {
   const gpu = gpuFor(config, warn);
-  const facts = gpu ? gpuHostFacts((await firstReading(gpu, 5000)).devices) : gpuHostFacts([]);
+  const host = await hostFacts(config, gpu);
   await gpu?.close();
-  const host = deriveHost(readHostInputs(config.roots, facts));
   writeAllSync(Deno.stdout, JSON.stringify(host, null, 2) + "\n");
   return 0;
 }
 
 /** Subcommands, dispatched by the first word (see `splitArgs`). */
 const SUBCOMMANDS: readonly Subcommand[] = [
+  {
+    name: "flush",
+    help: "Send what earlier runs left in the spool (undelivered batches) and exit.",
+    run: (config) =>
+      runFlushCommand({
+        config,
+        env,
+        warn,
+        run: {
+          metadata: { ...config.metadata },
+          tags: { ...config.tags },
+          command: null,
+          host: () => Promise.resolve({}),
+          cloud: () => Promise.resolve({ ...EMPTY_CLOUD }),
+        },
+      }),
+  },
   {
     name: "host",
     help: "Print the host facts (CPU, memory, GPUs, storage) as JSON.",
@@ -82,12 +97,7 @@ export async function main(args: readonly string[]): Promise<number> {
   }
   const sub = SUBCOMMANDS.find((s) => s.name === config.subcommand);
   if (sub) return await sub.run(config);
-  return await track(config, {
-    version: VERSION,
-    env,
-    warn,
-    sinks: () => Promise.resolve(plainSinks(createLocalSinks(config, warn))),
-  });
+  return await track(config, { version: VERSION, env, warn });
 }
 
 if (import.meta.main) {

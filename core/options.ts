@@ -4,6 +4,7 @@
  */
 import { CLOUD_IDS } from "../clouds/mod.ts";
 import { FORMATS } from "../formats/mod.ts";
+import { SINK_OPTIONS } from "../sinks/options.ts";
 
 /**
  * `list` = KEY=VALUE pairs merged per key across sources (tags); `strings` = a repeatable plain
@@ -215,6 +216,7 @@ export const OPTIONS: readonly OptionDef[] = [
     metavar: "PATH",
     help: "nvidia-smi to use when NVML cannot be loaded.",
   },
+  ...SINK_OPTIONS,
   {
     name: "procfs",
     type: "string",

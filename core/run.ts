@@ -2,11 +2,17 @@
  * One tracking run: system-only, wrapper (`-- COMMAND`) or attach (`--pid`). Wires the sampler,
  * the sinks, the supervisor and the background discoveries together; owns the exit code.
  */
-import { type CloudDiscovery, discoverCloud } from "../clouds/mod.ts";
-import { createGpuCollector, type GpuCollector } from "../collectors/gpu/mod.ts";
+import { discoverCloud, EMPTY_CLOUD } from "../clouds/mod.ts";
+import {
+  createGpuCollector,
+  firstReading,
+  type GpuCollector,
+  gpuHostFacts,
+} from "../collectors/gpu/mod.ts";
+import { deriveHost, type HostInfo, readHostInputs } from "../collectors/host.ts";
 import { readPidStat } from "../collectors/process.ts";
+import { createSinks, type SinkSet } from "../sinks/mod.ts";
 import { openPrivateFile } from "../sinks/safe_open.ts";
-import type { Sink } from "../sinks/sink.ts";
 import type { Config } from "./config.ts";
 import { UsageError } from "./errors.ts";
 import { writeAllSync } from "./log.ts";
@@ -20,23 +26,6 @@ export interface RunDeps {
   version: string;
   env: (name: string) => string | undefined;
   warn: (line: string) => void;
-  /** Builds the sinks (after the command is known, before anything is spawned). */
-  sinks: (cloud: (maxWaitMs: number) => Promise<CloudDiscovery | null>) => Promise<RunSinks>;
-}
-
-export interface RunSinks {
-  write(sample: import("./sample.ts").Sample): void;
-  close(exitCode: number): Promise<void>;
-}
-
-/** Wraps plain sinks (each with `close()`) into RunSinks. */
-export function plainSinks(sinks: Sink[]): RunSinks {
-  return {
-    write: (s) => sinks.forEach((k) => k.write(s)),
-    close: async () => {
-      await Promise.all(sinks.map((k) => k.close()));
-    },
-  };
 }
 
 const STOP_SIGNALS: readonly Deno.Signal[] = ["SIGINT", "SIGTERM"];
@@ -49,6 +38,12 @@ export function gpuFor(config: Config, warn: (l: string) => void): GpuCollector 
     nvidiaSmi: config.values.get("nvidia-smi") as string,
     warn,
   });
+}
+
+/** Host facts once: the GPU part waits for the first GPU reading (bounded). */
+export async function hostFacts(config: Config, gpu: GpuCollector | undefined): Promise<HostInfo> {
+  const facts = gpu ? gpuHostFacts((await firstReading(gpu, 5000)).devices) : gpuHostFacts([]);
+  return deriveHost(readHostInputs(config.roots, facts));
 }
 
 /** Cloud discovery in the background, only when something will use its answer. */
@@ -87,7 +82,20 @@ export async function track(config: Config, deps: RunDeps): Promise<number> {
   const tracked = wrap || attachPid !== null;
   const wantsCloud = tracked || !!(deps.env("SENTINEL_API_TOKEN") || deps.env("SENTINEL_API_KEY"));
   const cloud = startCloud(config, deps.env, wantsCloud);
-  const sinks = await deps.sinks(cloud);
+  const gpu = gpuFor(config, warn);
+  let host: Promise<HostInfo> | undefined;
+  const sinks: SinkSet = await createSinks({
+    config,
+    env: deps.env,
+    warn,
+    run: {
+      metadata: { ...config.metadata },
+      tags: { ...config.tags },
+      command: wrap ? config.command : null,
+      host: async () => ({ ...await (host ??= hostFacts(config, gpu)) }),
+      cloud: async (maxWaitMs) => ({ ...((await cloud(maxWaitMs))?.info ?? EMPTY_CLOUD) }),
+    },
+  });
 
   // Wrapper mode: the child starts at once; the baseline follows right after the spawn.
   let child: Deno.ChildProcess | undefined;
@@ -101,7 +109,8 @@ export async function track(config: Config, deps: RunDeps): Promise<number> {
     try {
       child = spawnCommand(config.command);
     } catch (err) {
-      await sinks.close(exitOf(err));
+      await sinks.close({ exitCode: exitOf(err) });
+      await gpu?.close();
       throw err;
     }
     const a = new Adopter("/proc", child.pid, subreaper);
@@ -112,7 +121,6 @@ export async function track(config: Config, deps: RunDeps): Promise<number> {
     tracker = new ProcessTracker(config.roots.proc, attachPid);
   }
 
-  const gpu = gpuFor(config, warn);
   const sampler = new Sampler({
     roots: config.roots,
     jobName: config.metadata.job_name ?? null,
@@ -181,7 +189,7 @@ export async function track(config: Config, deps: RunDeps): Promise<number> {
     cleanups.forEach((c) => c());
   }
   const exitCode = childStatus ? exitCodeOf(childStatus) : 0;
-  await sinks.close(exitCode);
+  await sinks.close({ exitCode });
   adopter?.reap();
   await gpu?.close();
 

@@ -1,30 +1,90 @@
-/** A local file sink: 0600, no symlinks, one whole line per write, flushed as written. */
-import { writeAllSync } from "../core/log.ts";
-import type { Sample } from "../core/sample.ts";
-import type { Encoder } from "../formats/mod.ts";
+/**
+ * A local file sink: created 0600 and never through a symlink (safe_open.ts), format from the
+ * extension (`.jsonl`, `.csv`), compression from `.gz` / `.zst`, optional size-based rotation
+ * (`out.csv` → `out.1.csv` → `out.2.csv` …, keeping `maxFiles` old files).
+ */
+import { basename, dirname, join } from "node:path";
+import type { Format } from "../formats/mod.ts";
+import { createEncoder } from "../formats/mod.ts";
+import { type Compression, LineSink } from "./lines.ts";
 import { openPrivateFile } from "./safe_open.ts";
 import type { Sink } from "./sink.ts";
 
-export function createFileSink(path: string, encoder: Encoder, warn: (l: string) => void): Sink {
-  const file = openPrivateFile(path);
-  let failed = false;
-  if (encoder.header) writeAllSync(file, encoder.header);
+const EXT_RE = /\.(jsonl|ndjson|json|csv)(\.gz|\.zst)?$|(\.gz|\.zst)$/i;
+
+/** Format and compression told by a file name; format null when the name does not say. */
+export function fileKind(path: string): { format: Format | null; compression: Compression } {
+  const m = EXT_RE.exec(path);
+  const comp = (m?.[2] ?? m?.[3] ?? "").toLowerCase();
+  const ext = m?.[1]?.toLowerCase();
   return {
-    name: `file:${path}`,
-    write(sample: Sample) {
-      if (failed) return;
-      try {
-        writeAllSync(file, encoder.encode(sample));
-      } catch (err) {
-        failed = true;
-        warn(`cannot write to "${path}": ${err instanceof Error ? err.message : err}`);
-      }
-    },
-    close() {
-      try {
-        file.close();
-      } catch { /* already closed */ }
-      return Promise.resolve();
-    },
+    format: ext === undefined ? null : ext === "csv" ? "csv" : "json",
+    compression: comp === ".gz" ? "gzip" : comp === ".zst" ? "zstd" : "none",
   };
+}
+
+/** `dir/out.csv.gz`, 2 → `dir/out.2.csv.gz`; names without a known extension get `.2` appended. */
+export function rotatedName(path: string, n: number): string {
+  const base = basename(path);
+  const m = EXT_RE.exec(base);
+  const name = m && m.index > 0
+    ? `${base.slice(0, m.index)}.${n}${base.slice(m.index)}`
+    : `${base}.${n}`;
+  return join(dirname(path), name);
+}
+
+export interface FileSinkOptions {
+  path: string;
+  format: Format;
+  compression: Compression;
+  intervalSecs: number;
+  warn: (line: string) => void;
+  /** Rotate before a write would pass this many bytes (null: never). */
+  maxSize?: number | null;
+  /** Rotated files to keep besides the current one. */
+  maxFiles?: number;
+  blockMs?: number;
+}
+
+export function createFileSink(o: FileSinkOptions): Sink {
+  let file = openPrivateFile(o.path);
+  let size = 0;
+  const maxFiles = o.maxFiles ?? 5;
+  const rotate = async () => {
+    file.close();
+    await Deno.remove(rotatedName(o.path, maxFiles)).catch(() => {});
+    for (let i = maxFiles - 1; i >= 1; i--) {
+      await Deno.rename(rotatedName(o.path, i), rotatedName(o.path, i + 1)).catch(() => {});
+    }
+    if (maxFiles > 0) await Deno.rename(o.path, rotatedName(o.path, 1));
+    file = openPrivateFile(o.path);
+    size = 0;
+  };
+  return new LineSink({
+    name: `file:${o.path}`,
+    encoder: createEncoder(o.format, o.intervalSecs),
+    compression: o.compression,
+    warn: o.warn,
+    ...(o.blockMs !== undefined ? { blockMs: o.blockMs } : {}),
+    output: {
+      get size() {
+        return size;
+      },
+      async write(chunk) {
+        let rest = chunk;
+        while (rest.length > 0) rest = rest.subarray(await file.write(rest));
+        size += chunk.length;
+      },
+      async maybeRotate(next) {
+        if (!o.maxSize || size + next <= o.maxSize) return false;
+        await rotate();
+        return true;
+      },
+      close() {
+        try {
+          file.close();
+        } catch { /* already closed */ }
+      },
+    },
+  });
 }

@@ -1,17 +1,354 @@
-/** Sink registry: the local output chosen by --output/--quiet, plus (later) --sink URIs. */
+/**
+ * Sink registry and fan-out. `SINKS` lists every kind a `--sink URI` can name; the heavy remote
+ * ones load with `await import()` only when selected. `createSinks` adds the R-compatible
+ * default stream (`--output`/`--format`/`--quiet`) and Sentinel (when a token is set).
+ */
 import type { Config } from "../core/config.ts";
-import { createEncoder } from "../formats/mod.ts";
-import { createFileSink } from "./file.ts";
+import { UsageError } from "../core/errors.ts";
+import { writeAllSync } from "../core/log.ts";
+import type { Sample } from "../core/sample.ts";
+import { createEncoder, type Format } from "../formats/mod.ts";
+import { DEFAULT_TUNING, type RemoteDeps, type Tuning } from "./delivery.ts";
+import { createFileSink, fileKind } from "./file.ts";
+import { Redactor, redactUrl } from "./redact.ts";
 import type { Sink } from "./sink.ts";
+import { defaultSpoolDir, DENO_FS, type SpoolFs } from "./spool.ts";
 import { createStreamSink } from "./stream.ts";
 
 export type { Sink } from "./sink.ts";
+export { SINK_OPTIONS } from "./options.ts";
 
-/** The R-compatible local output: stderr by default, `-` = stdout, a path = file; none if quiet. */
-export function createLocalSinks(config: Config, warn: (l: string) => void): Sink[] {
-  if (config.quiet) return [];
-  const encoder = createEncoder(config.format, config.interval);
-  if (config.output === null) return [createStreamSink("stderr", encoder)];
-  if (config.output === "-") return [createStreamSink("stdout", encoder)];
-  return [createFileSink(config.output, encoder, warn)];
+/** What Sentinel `/runs` needs about the run (main.ts provides it). */
+export interface RunInfo {
+  metadata: Record<string, string | null>;
+  tags: Record<string, string>;
+  command: readonly string[] | null;
+  /** host_* wire fields (may resolve to {}). */
+  host: () => Promise<Record<string, unknown>>;
+  /** cloud_* fields, nulls if unknown; resolves within maxWaitMs. */
+  cloud: (maxWaitMs: number) => Promise<Record<string, unknown>>;
+}
+
+export interface SinkContext {
+  config: Config;
+  env: (name: string) => string | undefined;
+  warn: (line: string) => void;
+  run: RunInfo;
+  /** Progress lines of `flush` (default: stderr, unprefixed). */
+  info?: (line: string) => void;
+}
+
+export interface ExitInfo {
+  exitCode: number;
+}
+
+export interface SinkSet {
+  /** Hands the sample to every sink; returns at once. */
+  write(sample: Sample): void;
+  /** Delivers within the flush timeout, keeps the rest in the spool and says where. */
+  close(exit: ExitInfo): Promise<void>;
+}
+
+/** Test hooks: loopback fetch, failing file systems, short timings. */
+export interface SinkTestHooks {
+  fetch?: typeof fetch;
+  spoolFs?: SpoolFs;
+  tuning?: Partial<Tuning>;
+  cloudWaitMs?: number;
+  stdout?: { write(p: Uint8Array): Promise<number> };
+  stderr?: { write(p: Uint8Array): Promise<number> };
+}
+
+/** One parsed `--sink` value. */
+export interface SinkSpec {
+  uri: string;
+  /** The URI without the `#format=` suffix. */
+  target: string;
+  format: Format;
+  kind: SinkKind;
+}
+
+interface Built {
+  ctx: SinkContext;
+  deps: RemoteDeps;
+  hooks: SinkTestHooks;
+  redactor: Redactor;
+  intervalSecs: number;
+  file: { maxSize: number | null; maxFiles: number };
+}
+
+export interface SinkKind {
+  readonly name: string;
+  readonly help: string;
+  matches(uri: string): boolean;
+  /** Default format when the URI does not say. */
+  defaultFormat(target: string, config: Config): Format;
+  /** Checks the URI and what it needs from the environment; throws a plain message. */
+  validate(spec: SinkSpec, ctx: SinkContext): void;
+  create(spec: SinkSpec, b: Built): Promise<Sink>;
+}
+
+const SCHEME_RE = /^[a-z][a-z0-9+.-]*:\/\//i;
+
+function filePath(target: string): string {
+  return target.startsWith("file://") ? decodeURIComponent(new URL(target).pathname) : target;
+}
+
+export const SINKS: readonly SinkKind[] = [
+  {
+    name: "stdout",
+    help: "standard output (`-` too)",
+    matches: (u) => u === "stdout" || u === "-",
+    defaultFormat: (_t, c) => c.format,
+    validate() {},
+    create: (s, b) =>
+      Promise.resolve(
+        createStreamSink(
+          "stdout",
+          createEncoder(s.format, b.intervalSecs),
+          b.deps.warn,
+          b.hooks.stdout,
+        ),
+      ),
+  },
+  {
+    name: "stderr",
+    help: "standard error",
+    matches: (u) => u === "stderr",
+    defaultFormat: (_t, c) => c.format,
+    validate() {},
+    create: (s, b) =>
+      Promise.resolve(
+        createStreamSink(
+          "stderr",
+          createEncoder(s.format, b.intervalSecs),
+          b.deps.warn,
+          b.hooks.stderr,
+        ),
+      ),
+  },
+  {
+    name: "s3",
+    help: "s3://BUCKET/PREFIX: gzip CSV batches (AWS_* credentials)",
+    matches: (u) => /^s3:\/\//i.test(u),
+    defaultFormat: () => "csv",
+    validate(spec, ctx) {
+      // Light check here; the module itself loads only when a sink is created.
+      if (!/^s3:\/\/[a-z0-9][a-z0-9.-]{1,61}[a-z0-9](\/|$)/.test(spec.target)) {
+        throw new Error("expected s3://BUCKET/PREFIX");
+      }
+      if (!ctx.env("AWS_ACCESS_KEY_ID") || !ctx.env("AWS_SECRET_ACCESS_KEY")) {
+        throw new Error("AWS_ACCESS_KEY_ID and AWS_SECRET_ACCESS_KEY must be set");
+      }
+    },
+    async create(s, b) {
+      const { createS3Sink } = await import("./s3.ts");
+      return createS3Sink(s.target, s.format, b.intervalSecs, b.deps);
+    },
+  },
+  {
+    name: "http",
+    help: "http(s)://URL: POSTs gzip JSON Lines batches",
+    matches: (u) => /^https?:\/\//i.test(u),
+    defaultFormat: () => "json",
+    validate(spec) {
+      try {
+        new URL(spec.target);
+      } catch {
+        throw new Error("not a valid URL");
+      }
+    },
+    async create(s, b) {
+      const { createHttpSink } = await import("./http.ts");
+      const tokenEnv = setting<string>(b.ctx.config, "http-token-env", "TRACKER_HTTP_TOKEN");
+      b.redactor.add(b.ctx.env(tokenEnv));
+      return createHttpSink(s.target, s.format, b.intervalSecs, tokenEnv, b.deps);
+    },
+  },
+  {
+    name: "file",
+    help: "a file path or file:// URL (.jsonl/.csv, compressed when .gz/.zst)",
+    matches: (u) => !SCHEME_RE.test(u) || /^file:\/\//i.test(u),
+    defaultFormat: (t, c) => fileKind(filePath(t)).format ?? c.format,
+    validate(spec) {
+      const p = filePath(spec.target);
+      if (p === "" || p.endsWith("/")) throw new Error("expected a file path");
+    },
+    create(s, b) {
+      const path = filePath(s.target);
+      return Promise.resolve(createFileSink({
+        path,
+        format: s.format,
+        compression: fileKind(path).compression,
+        intervalSecs: b.intervalSecs,
+        warn: b.deps.warn,
+        maxSize: b.file.maxSize,
+        maxFiles: b.file.maxFiles,
+      }));
+    },
+  },
+];
+
+/** A resolved option value, or the fallback when the option is not registered. */
+function setting<T>(config: Config, name: string, fallback: T): T {
+  const v = config.values.get(name);
+  return v === undefined ? fallback : v as T;
+}
+
+const FORMAT_SUFFIX = /#format=(json|jsonl|ndjson|csv)$/i;
+
+/** Parses one `--sink` value; a bad one is a usage error naming it (redacted). */
+export function parseSinkUri(uri: string, ctx: SinkContext): SinkSpec {
+  const bad = (why: string) => new UsageError(`--sink ${redactUrl(uri)}: ${why}`);
+  const raw = uri.trim();
+  if (raw === "") throw bad("empty value");
+  const m = FORMAT_SUFFIX.exec(raw);
+  const target = m ? raw.slice(0, m.index) : raw;
+  const kind = SINKS.find((k) => k.matches(target));
+  if (!kind) {
+    throw bad(`unsupported scheme (use ${SINKS.map((k) => k.name).join(", ")})`);
+  }
+  const f = m?.[1]?.toLowerCase();
+  const spec: SinkSpec = {
+    uri: raw,
+    target,
+    kind,
+    format: f ? (f === "csv" ? "csv" : "json") : kind.defaultFormat(target, ctx.config),
+  };
+  try {
+    kind.validate(spec, ctx);
+  } catch (err) {
+    throw bad(err instanceof Error ? err.message : String(err));
+  }
+  return spec;
+}
+
+function spoolRoot(ctx: SinkContext): string {
+  return setting<string | null>(ctx.config, "spool-dir", null) ?? defaultSpoolDir(ctx.env);
+}
+
+function build(ctx: SinkContext, hooks: SinkTestHooks, redactor: Redactor): Built {
+  const warn = redactor.wrap(ctx.warn);
+  const uploadSecs = setting<number>(ctx.config, "upload-interval", 60);
+  return {
+    ctx,
+    hooks,
+    redactor,
+    intervalSecs: ctx.config.interval,
+    file: {
+      maxSize: setting<number | null>(ctx.config, "max-size", null),
+      maxFiles: setting<number>(ctx.config, "max-files", 5),
+    },
+    deps: {
+      env: ctx.env,
+      warn,
+      fetch: hooks.fetch ?? fetch,
+      tuning: { ...DEFAULT_TUNING, intervalMs: uploadSecs * 1000, ...hooks.tuning },
+      spoolRoot: spoolRoot(ctx),
+      ...(hooks.spoolFs ? { spoolFs: hooks.spoolFs } : {}),
+    },
+  };
+}
+
+function secretsOf(ctx: SinkContext, redactor: Redactor): void {
+  for (
+    const name of [
+      "SENTINEL_API_TOKEN",
+      "SENTINEL_API_KEY",
+      "AWS_SECRET_ACCESS_KEY",
+      "AWS_SESSION_TOKEN",
+      "AWS_ACCESS_KEY_ID",
+    ]
+  ) redactor.add(ctx.env(name));
+}
+
+/**
+ * Builds every output: the default stream (unless `--quiet`), each `--sink`, and Sentinel when
+ * `SENTINEL_API_TOKEN`/`SENTINEL_API_KEY` is set. All URIs are validated before anything opens.
+ */
+export async function createSinks(ctx: SinkContext, hooks: SinkTestHooks = {}): Promise<SinkSet> {
+  const redactor = new Redactor();
+  secretsOf(ctx, redactor);
+  const uris = setting<string[]>(ctx.config, "sink", []);
+  const specs = uris.map((u) => parseSinkUri(u, ctx));
+  const c = ctx.config;
+  if (!c.quiet) {
+    const out = c.output === null ? "stderr" : c.output === "-" ? "stdout" : c.output;
+    const kind = SINKS.find((k) => k.matches(out))!;
+    // --output keeps R's meaning: the format comes from --format, never from the name.
+    specs.unshift({ uri: out, target: out, format: c.format, kind });
+  }
+  const files = specs.filter((s) => s.kind.name === "file").map((s) => filePath(s.target));
+  const dup = files.find((f, i) => files.indexOf(f) !== i);
+  if (dup !== undefined) throw new UsageError(`--sink ${dup}: the same file is named twice`);
+
+  const b = build(ctx, hooks, redactor);
+  const sinks: Sink[] = [];
+  try {
+    for (const spec of specs) sinks.push(await spec.kind.create(spec, b));
+    const token = ctx.env("SENTINEL_API_TOKEN")?.trim() || ctx.env("SENTINEL_API_KEY")?.trim();
+    if (token) {
+      const { createSentinelSink } = await import("./sentinel.ts");
+      sinks.push(createSentinelSink({
+        token,
+        run: ctx.run,
+        intervalSecs: c.interval,
+        deps: b.deps,
+        redactor,
+        ...(hooks.cloudWaitMs !== undefined ? { cloudWaitMs: hooks.cloudWaitMs } : {}),
+      }));
+    }
+  } catch (err) {
+    await Promise.all(sinks.map((s) => s.close({ deadline: Date.now() })));
+    throw err;
+  }
+  return fanOut(sinks, setting<number>(c, "flush-timeout", 10) * 1000, b.deps.warn);
+}
+
+/** Hands each sample to every sink; one sink that throws is reported once and dropped. */
+export function fanOut(sinks: Sink[], flushTimeoutMs: number, warn: (l: string) => void): SinkSet {
+  let live = [...sinks];
+  return {
+    write(sample) {
+      for (const s of live) {
+        try {
+          s.write(sample);
+        } catch (err) {
+          warn(`${s.name}: ${err instanceof Error ? err.message : err}; output stopped`);
+          live = live.filter((x) => x !== s);
+        }
+      }
+    },
+    async close(exit) {
+      const deadline = Date.now() + flushTimeoutMs;
+      await Promise.all(
+        sinks.map((s) =>
+          s.close({ exitCode: exit.exitCode, deadline }).catch((err) =>
+            warn(`${s.name}: ${err instanceof Error ? err.message : err}`)
+          )
+        ),
+      );
+    },
+  };
+}
+
+/** `resource-tracker flush`: sends what earlier runs left in the spool. Exit 0 when none is left. */
+export async function runFlushCommand(
+  ctx: SinkContext,
+  hooks: SinkTestHooks = {},
+): Promise<number> {
+  const redactor = new Redactor();
+  secretsOf(ctx, redactor);
+  const b = build(ctx, hooks, redactor);
+  const info = ctx.info ?? ((l: string) => writeAllSync(Deno.stderr, l + "\n"));
+  const { flushSpool } = await import("./flush.ts");
+  return await flushSpool({
+    root: b.deps.spoolRoot!,
+    deps: b.deps,
+    redactor,
+    info: redactor.wrap(info),
+    timeoutMs: setting<number>(ctx.config, "flush-timeout", 10) * 1000,
+    tokenEnv: setting<string>(ctx.config, "http-token-env", "TRACKER_HTTP_TOKEN"),
+    fs: hooks.spoolFs ?? DENO_FS,
+  });
 }

@@ -1,11 +1,45 @@
 /** What every sink implements. Sinks encode with formats/ and own their delivery. */
 import type { Sample } from "../core/sample.ts";
 
+export interface CloseInfo {
+  /** The tracker's exit code (the wrapped command's), for Sentinel `/finish`. */
+  exitCode: number;
+  /** `Date.now()` by which close must return; what is not delivered by then is kept. */
+  deadline: number;
+}
+
 export interface Sink {
-  /** Short name for messages (`stderr`, `file:/path`, …); never contains credentials. */
+  /** Short name for messages (`stderr`, `file:/path`, `s3://bucket/prefix`); never a secret. */
   readonly name: string;
-  /** Takes one sample. Must not block the sampler. */
+  /** Takes one sample. Returns at once: never waits for I/O. */
   write(sample: Sample): void;
-  /** Delivers or keeps what is pending, then releases resources. */
-  close(): Promise<void>;
+  /**
+   * Delivers what is pending until the deadline, keeps the rest (spool) and says where in one
+   * warning line, then releases every resource (timers, files, connections).
+   */
+  close(info?: Partial<CloseInfo>): Promise<void>;
+}
+
+/** Resolves after `ms`, or at once when `signal` aborts; never rejects, leaves no timer. */
+export function sleep(ms: number, signal?: AbortSignal): Promise<void> {
+  return new Promise((resolve) => {
+    if (signal?.aborted || ms <= 0) return resolve();
+    const done = () => {
+      clearTimeout(timer);
+      signal?.removeEventListener("abort", done);
+      resolve();
+    };
+    const timer = setTimeout(done, ms);
+    signal?.addEventListener("abort", done, { once: true });
+  });
+}
+
+/** Default close deadline when a caller gives none. */
+export const DEFAULT_FLUSH_TIMEOUT_MS = 10_000;
+
+export function resolveClose(info: Partial<CloseInfo> | undefined): CloseInfo {
+  return {
+    exitCode: info?.exitCode ?? 0,
+    deadline: info?.deadline ?? Date.now() + DEFAULT_FLUSH_TIMEOUT_MS,
+  };
 }

@@ -1,25 +1,34 @@
-/** stdout / stderr sink: whole lines, written synchronously so lines never interleave. */
-import { writeAllSync } from "../core/log.ts";
-import type { Sample } from "../core/sample.ts";
+/** stdout / stderr sink: whole lines, in order, written asynchronously so a slow reader never
+ * holds up sampling; a reader that went away (EPIPE) only stops this sink. */
 import type { Encoder } from "../formats/mod.ts";
+import { LineSink } from "./lines.ts";
 import type { Sink } from "./sink.ts";
 
-export function createStreamSink(which: "stdout" | "stderr", encoder: Encoder): Sink {
-  const stream = which === "stdout" ? Deno.stdout : Deno.stderr;
-  let started = false;
-  let broken = false;
-  return {
+export interface Writable {
+  write(p: Uint8Array): Promise<number>;
+}
+
+export function createStreamSink(
+  which: "stdout" | "stderr",
+  encoder: Encoder,
+  warn: (line: string) => void = () => {},
+  stream: Writable = which === "stdout" ? Deno.stdout : Deno.stderr,
+): Sink {
+  return new LineSink({
     name: which,
-    write(sample: Sample) {
-      if (broken) return;
-      try {
-        // Header and row in one write so a reader never sees half of either.
-        writeAllSync(stream, (started ? "" : encoder.header) + encoder.encode(sample));
-        started = true;
-      } catch {
-        broken = true; // EPIPE: the reader went away; other sinks go on.
-      }
+    encoder,
+    compression: "none",
+    warn: (l) => {
+      // A closed pipe is the reader's choice, not worth a warning.
+      if (!/broken pipe|EPIPE/i.test(l)) warn(l);
     },
-    close: () => Promise.resolve(),
-  };
+    output: {
+      size: 0,
+      async write(chunk) {
+        let rest = chunk;
+        while (rest.length > 0) rest = rest.subarray(await stream.write(rest));
+      },
+      close() {},
+    },
+  });
 }

@@ -1,0 +1,415 @@
+/**
+ * The delivery engine every remote sink shares: rows accumulate in an open batch that is cut
+ * every upload interval, compressed, and sent strictly in order, one request at a time.
+ *
+ * - A batch gets its sequence number when it is cut and keeps it (and its bytes) through every
+ *   retry, so a retry after a lost response rewrites the same object: no duplicates, and the
+ *   numbers stay contiguous.
+ * - Failures are retried with exponential back-off and jitter; permanent ones (a 4xx) are
+ *   reported once and the batch is kept for `flush`.
+ * - Bodies waiting in memory are bounded: past the limit the newest go to the spool. If the
+ *   spool cannot be written (full disk), they stay in memory up to a hard limit.
+ * - `write()` only appends a string: it never waits for I/O.
+ */
+import { promisify } from "node:util";
+import { gunzip, gzip } from "node:zlib";
+import type { Sample } from "../core/sample.ts";
+import { resolveClose, type Sink, sleep } from "./sink.ts";
+import type { SpoolFs, SpoolJob } from "./spool.ts";
+
+const gzipAsync = promisify(gzip);
+const gunzipAsync = promisify(gunzip);
+
+export type Outcome =
+  | { ok: true; uri?: string }
+  | { ok: false; permanent?: boolean; reason: string };
+
+export interface Transport {
+  /** Short printable name (redacted). */
+  readonly name: string;
+  send(seq: number, body: Uint8Array, signal: AbortSignal): Promise<Outcome>;
+}
+
+export interface Batch {
+  seq: number;
+  samples: number;
+  /** Compressed body while in memory; null once spooled. */
+  body: Uint8Array | null;
+  /** Spool path once written there. */
+  path: string | null;
+  size: number;
+}
+
+export interface Tuning {
+  /** Batch cut period. */
+  intervalMs: number;
+  retryBaseMs: number;
+  retryMaxMs: number;
+  /** Compressed bodies kept in memory before spooling. */
+  memLimitBytes: number;
+  /** Past this (spool unusable), the oldest in-memory batches are dropped. */
+  hardLimitBytes: number;
+  /** Raw bytes of one open batch before it is cut early. */
+  maxBatchBytes: number;
+  requestTimeoutMs: number;
+}
+
+export const DEFAULT_TUNING: Tuning = {
+  intervalMs: 60_000,
+  retryBaseMs: 1_000,
+  retryMaxMs: 60_000,
+  memLimitBytes: 8 << 20,
+  hardLimitBytes: 128 << 20,
+  maxBatchBytes: 4 << 20,
+  requestTimeoutMs: 30_000,
+};
+
+export interface DeliveryOptions {
+  transport: Transport;
+  /** Written at the start of every batch (CSV header) or "". */
+  header: string;
+  tuning: Tuning;
+  /** The spool job, created on first use; null = no spool available. */
+  spool: SpoolJob | null;
+  warn: (line: string) => void;
+  firstSeq?: number;
+  /** Start paused (Sentinel before registration). */
+  paused?: boolean;
+  random?: () => number;
+  onDelivered?: (batch: Batch, uri: string | undefined) => void;
+}
+
+export interface KeepReport {
+  batches: number;
+  samples: number;
+  /** Samples that could neither be delivered nor written to the spool. */
+  lost: number;
+  dir: string | null;
+  reason: string | null;
+}
+
+const enc = new TextEncoder();
+
+export class Delivery {
+  readonly #o: DeliveryOptions;
+  #open: string[] = [];
+  #openBytes = 0;
+  #nextSeq: number;
+  #pending: Batch[] = [];
+  /** Batches that failed permanently: kept, not retried in this run. */
+  #kept: Batch[] = [];
+  #paused: boolean;
+  #stopped = false;
+  #failures = 0;
+  #retryAt = 0;
+  #wake: (() => void) | null = null;
+  #ticker: ReturnType<typeof setInterval> | undefined;
+  #loop: Promise<void> | null = null;
+  #inflight: AbortController | null = null;
+  #cutting: Promise<void> = Promise.resolve();
+  #reported = new Set<string>();
+  #spoolBroken: string | null = null;
+  delivered = 0;
+
+  constructor(o: DeliveryOptions) {
+    this.#o = o;
+    this.#nextSeq = o.firstSeq ?? 1;
+    this.#paused = o.paused === true;
+    this.#ticker = setInterval(() => this.cut(), Math.max(50, o.tuning.intervalMs));
+    this.#loop = this.#run();
+  }
+
+  get nextSeq(): number {
+    return this.#nextSeq;
+  }
+
+  /** Rows waiting (open batch), batches pending and kept. */
+  get backlog(): { open: number; pending: number; kept: number } {
+    return { open: this.#open.length, pending: this.#pending.length, kept: this.#kept.length };
+  }
+
+  /** Appends one encoded row. Synchronous and cheap. */
+  push(row: string): void {
+    this.#open.push(row);
+    this.#openBytes += row.length;
+    if (this.#openBytes >= this.#o.tuning.maxBatchBytes) this.cut();
+  }
+
+  /** Adds batches found in the spool (the `flush` command). */
+  restore(batches: readonly { seq: number; path: string; samples: number }[]): void {
+    for (const b of batches) {
+      this.#pending.push({ seq: b.seq, samples: b.samples, body: null, path: b.path, size: 0 });
+      this.#nextSeq = Math.max(this.#nextSeq, b.seq + 1);
+    }
+    this.#kick();
+  }
+
+  resume(): void {
+    this.#paused = false;
+    this.#kick();
+  }
+
+  /** Cuts the open batch (if any) into a pending one. */
+  cut(): Promise<void> {
+    if (this.#open.length === 0) return this.#cutting;
+    const rows = this.#open;
+    const seq = this.#nextSeq++;
+    this.#open = [];
+    this.#openBytes = 0;
+    const text = this.#o.header + rows.join("");
+    // Chained so batches enter the queue in sequence order whatever gzip's timing.
+    this.#cutting = this.#cutting.then(async () => {
+      const body = new Uint8Array(await gzipAsync(enc.encode(text)));
+      this.#pending.push({ seq, samples: rows.length, body, path: null, size: body.length });
+      await this.#relieveMemory();
+      this.#kick();
+    });
+    return this.#cutting;
+  }
+
+  #kick(): void {
+    const w = this.#wake;
+    this.#wake = null;
+    w?.();
+  }
+
+  #idle(ms: number): Promise<void> {
+    return new Promise((resolve) => {
+      const timer = ms < Infinity ? setTimeout(() => this.#kick(), ms) : undefined;
+      this.#wake = () => {
+        clearTimeout(timer);
+        resolve();
+      };
+    });
+  }
+
+  async #run(): Promise<void> {
+    while (!this.#stopped) {
+      const head = this.#pending[0];
+      const wait = this.#retryAt - Date.now();
+      if (!head || this.#paused) {
+        await this.#idle(Infinity);
+        continue;
+      }
+      if (wait > 0) {
+        await this.#idle(wait);
+        continue;
+      }
+      await this.#attempt(head);
+    }
+  }
+
+  async #attempt(batch: Batch): Promise<void> {
+    let outcome: Outcome;
+    const ctl = new AbortController();
+    this.#inflight = ctl;
+    const timer = setTimeout(() => ctl.abort(), this.#o.tuning.requestTimeoutMs);
+    try {
+      const body = batch.body ?? await this.#o.spool!.read(batch.path!);
+      outcome = await this.#o.transport.send(batch.seq, body, ctl.signal);
+    } catch (err) {
+      outcome = {
+        ok: false,
+        reason: ctl.signal.aborted
+          ? "timed out"
+          : (err instanceof Error ? err.message : String(err)),
+      };
+    } finally {
+      clearTimeout(timer);
+      this.#inflight = null;
+    }
+    if (this.#pending[0] !== batch) return; // taken over by close()
+    if (outcome.ok) {
+      this.#pending.shift();
+      this.#failures = 0;
+      this.#retryAt = 0;
+      this.delivered += batch.samples;
+      if (batch.path) await this.#o.spool?.drop(batch.seq, batch.path);
+      this.#o.onDelivered?.(batch, outcome.uri);
+      return;
+    }
+    if (outcome.permanent) {
+      this.#pending.shift();
+      this.#report(`${this.#o.transport.name}: ${outcome.reason}; not retrying, batch kept`);
+      this.#kept.push(batch);
+      await this.#spoolBatch(batch);
+      return;
+    }
+    this.#failures++;
+    if (this.#failures === 1 || this.#failures % 10 === 0) {
+      this.#o.warn(
+        `${this.#o.transport.name}: upload failed (${outcome.reason}); retrying (attempt ${this.#failures})`,
+      );
+    }
+    const exp = Math.min(
+      this.#o.tuning.retryMaxMs,
+      this.#o.tuning.retryBaseMs * 2 ** (this.#failures - 1),
+    );
+    const rnd = this.#o.random ?? Math.random;
+    this.#retryAt = Date.now() + exp / 2 + rnd() * (exp / 2); // "equal jitter"
+    await this.#relieveMemory();
+  }
+
+  #report(line: string): void {
+    if (this.#reported.has(line)) return;
+    this.#reported.add(line);
+    this.#o.warn(line);
+  }
+
+  async #spoolBatch(b: Batch): Promise<boolean> {
+    if (b.path) return true;
+    if (!this.#o.spool) return false;
+    try {
+      b.path = await this.#o.spool.put(b.seq, b.body!, b.samples);
+      b.body = null;
+      return true;
+    } catch (err) {
+      const why = err instanceof Error ? err.message.split(":")[0]! : String(err);
+      this.#spoolBroken = why;
+      this.#report(
+        `${this.#o.transport.name}: cannot write spool "${this.#o.spool.dir}" (${why}); keeping batches in memory`,
+      );
+      return false;
+    }
+  }
+
+  /** Spools the newest in-memory batches while memory use is above the limit. */
+  async #relieveMemory(): Promise<void> {
+    const inMemory = () =>
+      [...this.#pending, ...this.#kept].reduce((n, b) => n + (b.body?.length ?? 0), 0);
+    if (inMemory() <= this.#o.tuning.memLimitBytes) return;
+    for (let i = this.#pending.length - 1; i >= 1; i--) {
+      const b = this.#pending[i]!;
+      if (!b.body) continue;
+      if (!await this.#spoolBatch(b)) break;
+      if (inMemory() <= this.#o.tuning.memLimitBytes) return;
+    }
+    // Spool unavailable: a hard limit keeps the tracker alive; the oldest data goes first.
+    while (inMemory() > this.#o.tuning.hardLimitBytes) {
+      const i = this.#pending.findIndex((b, n) => n > 0 && b.body !== null);
+      if (i < 0) break;
+      const dropped = this.#pending.splice(i, 1)[0]!;
+      this.#o.warn(
+        `${this.#o.transport.name}: memory limit reached and spool unusable; dropped batch ${dropped.seq} (${dropped.samples} samples)`,
+      );
+    }
+  }
+
+  /**
+   * Cuts what is open and delivers until nothing is pending or the deadline passes; the
+   * request in flight at the deadline is aborted. Returns whether everything was delivered.
+   */
+  async drain(deadline: number): Promise<boolean> {
+    await this.cut();
+    this.#retryAt = 0;
+    this.#paused = false;
+    this.#kick();
+    // A request still in flight at the deadline is cut short.
+    const timer = setTimeout(() => this.#inflight?.abort(), Math.max(0, deadline - Date.now()));
+    while (this.#pending.length > 0 && Date.now() < deadline) {
+      // Poll in short steps: the loop itself does the sending.
+      await sleep(Math.min(20, Math.max(1, deadline - Date.now())));
+      if (!this.#inflight && this.#retryAt > deadline) break; // next try would be too late
+    }
+    clearTimeout(timer);
+    return this.#pending.length === 0 && this.#kept.length === 0;
+  }
+
+  /** Stops sending; aborts a request in flight. */
+  async stop(): Promise<void> {
+    this.#stopped = true;
+    clearInterval(this.#ticker);
+    this.#inflight?.abort();
+    this.#kick();
+    await this.#loop;
+    await this.#cutting;
+  }
+
+  /** Undelivered batches in order (for Sentinel's inline fallback). */
+  undelivered(): Batch[] {
+    return [...this.#kept, ...this.#pending].sort((a, b) => a.seq - b.seq);
+  }
+
+  /** The raw text (header stripped) of an undelivered batch. */
+  async text(b: Batch): Promise<string> {
+    const body = b.body ?? await this.#o.spool!.read(b.path!);
+    const text = new TextDecoder().decode(await gunzipAsync(body));
+    return text.slice(this.#o.header.length);
+  }
+
+  /** Forgets every undelivered batch (delivered another way, e.g. inline). */
+  async discard(): Promise<void> {
+    for (const b of this.undelivered()) if (b.path) await this.#o.spool?.drop(b.seq, b.path);
+    this.#pending = [];
+    this.#kept = [];
+  }
+
+  /** After stop(): writes whatever is still in memory to the spool and says what is where. */
+  async keep(): Promise<KeepReport> {
+    await this.cut();
+    let samples = 0, lost = 0;
+    const all = this.undelivered();
+    for (const b of all) {
+      if (await this.#spoolBatch(b)) samples += b.samples;
+      else lost += b.samples;
+    }
+    const anyOnDisk = all.some((b) => b.path !== null);
+    await this.#o.spool?.release(anyOnDisk);
+    return {
+      batches: all.filter((b) => b.path !== null).length,
+      samples,
+      lost,
+      dir: anyOnDisk ? this.#o.spool!.dir : null,
+      reason: this.#spoolBroken ?? (this.#o.spool ? null : "no spool directory"),
+    };
+  }
+}
+
+/** One line about what `keep()` did, or null when everything was delivered. */
+export function keepLine(name: string, r: KeepReport): string | null {
+  const parts: string[] = [];
+  if (r.samples > 0) {
+    parts.push(
+      `${r.samples} samples in ${r.batches} batches not delivered; kept in "${r.dir}" (send them with \`resource-tracker flush\`)`,
+    );
+  }
+  if (r.lost > 0) parts.push(`${r.lost} samples lost (${r.reason ?? "spool unavailable"})`);
+  return parts.length > 0 ? `${name}: ${parts.join("; ")}` : null;
+}
+
+/** What remote sinks get from the registry (everything injectable for tests). */
+export interface RemoteDeps {
+  env: (name: string) => string | undefined;
+  /** Already redacting. */
+  warn: (line: string) => void;
+  fetch: typeof fetch;
+  tuning: Tuning;
+  /** Spool root directory; null disables spooling. */
+  spoolRoot: string | null;
+  spoolFs?: SpoolFs;
+}
+
+/** A sink around one Delivery: encode on write, drain and keep on close. */
+export function remoteSink(
+  name: string,
+  delivery: Delivery,
+  encode: (s: Sample) => string,
+  warn: (line: string) => void,
+): Sink {
+  let closed = false;
+  return {
+    name,
+    write(sample) {
+      if (!closed) delivery.push(encode(sample));
+    },
+    async close(info) {
+      if (closed) return;
+      closed = true;
+      const { deadline } = resolveClose(info);
+      await delivery.drain(deadline);
+      await delivery.stop();
+      const line = keepLine(name, await delivery.keep());
+      if (line) warn(line);
+    },
+  };
+}

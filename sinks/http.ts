@@ -1,0 +1,95 @@
+/**
+ * `http(s)://…`: POSTs each batch as gzip JSON Lines (or CSV with `#format=csv`), with
+ * `Authorization: Bearer` from the variable named by `--http-token-env` (default
+ * `TRACKER_HTTP_TOKEN`) when it is set. `Idempotency-Key` stays the same across retries of one
+ * batch so a receiver can drop a duplicate after a lost response. 4xx other than 408/429 are
+ * not retried.
+ */
+import { createEncoder, type Format } from "../formats/mod.ts";
+import { Delivery, type RemoteDeps, remoteSink, type Transport } from "./delivery.ts";
+import { redactUrl } from "./redact.ts";
+import { classify } from "./s3_client.ts";
+import type { Sink } from "./sink.ts";
+import { type JobMeta, newJobId, SpoolJob } from "./spool.ts";
+
+export const DEFAULT_TOKEN_ENV = "TRACKER_HTTP_TOKEN";
+
+export interface HttpMeta extends JobMeta {
+  kind: "http";
+  url: string;
+  format: Format;
+  tokenEnv: string;
+  /** Prefix of the idempotency keys. */
+  run: string;
+}
+
+export function validateHttp(uri: string): URL {
+  let url: URL;
+  try {
+    url = new URL(uri);
+  } catch {
+    throw new Error("not a valid URL");
+  }
+  if (url.protocol !== "http:" && url.protocol !== "https:") throw new Error("expected http(s)");
+  return url;
+}
+
+export function httpTransport(meta: HttpMeta, deps: Pick<RemoteDeps, "env" | "fetch">): Transport {
+  const contentType = meta.format === "csv" ? "text/csv" : "application/x-ndjson";
+  return {
+    name: redactUrl(meta.url),
+    async send(seq, body, signal) {
+      const headers: Record<string, string> = {
+        "content-type": contentType,
+        "content-encoding": "gzip",
+        "idempotency-key": `${meta.run}-${seq}`,
+        "x-batch-sequence": String(seq),
+      };
+      const token = deps.env(meta.tokenEnv);
+      if (token) headers["authorization"] = `Bearer ${token}`;
+      const res = await deps.fetch(meta.url, {
+        method: "POST",
+        headers,
+        body: body as Uint8Array<ArrayBuffer>,
+        signal,
+      });
+      await res.body?.cancel();
+      const c = classify(res.status);
+      if (c === "ok") return { ok: true };
+      return { ok: false, permanent: c === "permanent", reason: `HTTP ${res.status}` };
+    },
+  };
+}
+
+export function createHttpSink(
+  uri: string,
+  format: Format,
+  intervalSecs: number,
+  tokenEnv: string,
+  deps: RemoteDeps,
+): Sink {
+  const url = validateHttp(uri);
+  url.hash = "";
+  const encoder = createEncoder(format, intervalSecs);
+  const meta: HttpMeta = {
+    version: 1,
+    kind: "http",
+    ext: format === "csv" ? "csv.gz" : "jsonl.gz",
+    url: url.toString(),
+    format,
+    tokenEnv,
+    run: crypto.randomUUID(),
+  };
+  const transport = httpTransport(meta, deps);
+  const spool = deps.spoolRoot
+    ? new SpoolJob(deps.spoolRoot, newJobId("http"), meta, deps.spoolFs)
+    : null;
+  const delivery = new Delivery({
+    transport,
+    header: encoder.header,
+    tuning: deps.tuning,
+    spool,
+    warn: deps.warn,
+  });
+  return remoteSink(transport.name, delivery, (s) => encoder.encode(s), deps.warn);
+}

@@ -1,0 +1,50 @@
+import { deepStrictEqual, rejects, strictEqual } from "node:assert/strict";
+import { defaultSpoolDir, findJobs, SpoolJob } from "./spool.ts";
+
+Deno.test("spool: default directory follows XDG_STATE_HOME, else ~/.local/state", () => {
+  strictEqual(
+    defaultSpoolDir((n) => ({ XDG_STATE_HOME: "/s" } as Record<string, string>)[n]),
+    "/s/resource-tracker/spool",
+  );
+  strictEqual(
+    defaultSpoolDir((n) => ({ HOME: "/h" } as Record<string, string>)[n]),
+    "/h/.local/state/resource-tracker/spool",
+  );
+});
+
+Deno.test("spool: private modes, atomic batches, found again by a later run", async () => {
+  const root = `${await Deno.makeTempDir()}/spool`;
+  try {
+    const job = new SpoolJob(root, "http-x", { version: 1, kind: "http", ext: "jsonl.gz" });
+    strictEqual(job.exists, false, "nothing on disk before the first batch");
+    await job.put(7, new Uint8Array([1, 2, 3]), 5);
+    strictEqual((await Deno.stat(root)).mode! & 0o777, 0o700);
+    strictEqual((await Deno.stat(job.dir)).mode! & 0o777, 0o700);
+    strictEqual((await Deno.stat(`${job.dir}/000007.jsonl.gz`)).mode! & 0o777, 0o600);
+    strictEqual((await Deno.stat(`${job.dir}/job.json`)).mode! & 0o777, 0o600);
+    // A job whose owner is another live process (pid 1 here) is left alone.
+    await Deno.writeTextFile(`${job.dir}/owner`, "1\n");
+    deepStrictEqual(await findJobs(root), []);
+    await job.release(true);
+    const found = await findJobs(root);
+    strictEqual(found.length, 1);
+    deepStrictEqual(found[0]!.batches.map((b) => [b.seq, b.samples]), [[7, 5]]);
+    await found[0]!.job.release(false);
+    deepStrictEqual(await findJobs(root), []);
+  } finally {
+    await Deno.remove(root.replace(/\/spool$/, ""), { recursive: true });
+  }
+});
+
+Deno.test("spool: refuses a root that is a symlink", async () => {
+  const dir = await Deno.makeTempDir();
+  try {
+    await Deno.mkdir(`${dir}/elsewhere`);
+    await Deno.symlink(`${dir}/elsewhere`, `${dir}/spool`);
+    const job = new SpoolJob(`${dir}/spool`, "s3-x", { version: 1, kind: "s3", ext: "csv.gz" });
+    await rejects(() => job.put(1, new Uint8Array(1), 1), /symbolic link/);
+    deepStrictEqual(await Array.fromAsync(Deno.readDir(`${dir}/elsewhere`)), []);
+  } finally {
+    await Deno.remove(dir, { recursive: true });
+  }
+});

@@ -1,0 +1,58 @@
+/** A SinkContext for tests: config from argv with the sink options, env from a record. */
+import { type Config, loadConfig } from "../../core/config.ts";
+import { OPTIONS } from "../../core/options.ts";
+import type { RunInfo, SinkContext } from "../../sinks/mod.ts";
+import { SINK_OPTIONS } from "../../sinks/options.ts";
+
+export interface TestContext extends SinkContext {
+  warnings: string[];
+  infos: string[];
+}
+
+export function testConfig(args: string[], env: Record<string, string> = {}): Config {
+  const known = new Set(OPTIONS.map((o) => o.name));
+  return loadConfig({
+    args,
+    env: (n) => env[n],
+    subcommands: ["flush"],
+    readFile: () => {
+      throw new Deno.errors.NotFound("no config");
+    },
+    warn: () => {},
+    // Until core/options.ts spreads SINK_OPTIONS itself.
+    options: [...OPTIONS, ...SINK_OPTIONS.filter((o) => !known.has(o.name))],
+  });
+}
+
+export const TEST_RUN: RunInfo = {
+  metadata: { job_name: "sink-test", project_name: null },
+  tags: { team: "infra", stage: "ci" },
+  command: ["stress", "--cpu", "4"],
+  host: () => Promise.resolve({ host_hostname: "box", host_vcpus: 2, host_gpu_count: null }),
+  cloud: () =>
+    Promise.resolve({
+      cloud_vendor_id: null,
+      cloud_account_id: null,
+      cloud_region_id: null,
+      cloud_zone_id: null,
+      cloud_instance_type: null,
+    }),
+};
+
+export function testContext(
+  args: string[],
+  env: Record<string, string> = {},
+  run: RunInfo = TEST_RUN,
+): TestContext {
+  const warnings: string[] = [];
+  const infos: string[] = [];
+  return {
+    config: testConfig(["--quiet", ...args], env),
+    env: (n) => env[n],
+    warn: (l) => warnings.push(l),
+    info: (l) => infos.push(l),
+    run,
+    warnings,
+    infos,
+  };
+}

@@ -1,0 +1,128 @@
+/**
+ * A fake Sentinel API on loopback, recording every call: `POST /runs` hands out an upload
+ * prefix on the fake S3 and temporary credentials it registers there; refresh issues new ones;
+ * `/finish` stores the body. Plain `Deno.serve` with a small route table.
+ */
+import { applyFault, Faults, serve } from "./faults.ts";
+import type { FakeS3 } from "./s3.ts";
+
+export interface ApiCall {
+  method: string;
+  path: string;
+  status: number;
+  authorization: string | null;
+  contentType: string | null;
+  contentEncoding: string | null;
+  body: Record<string, unknown> | null;
+}
+
+export interface FakeSentinelOptions {
+  token?: string;
+  bucket?: string;
+  /** Seconds until the issued credentials expire. */
+  ttlSecs?: number;
+  /** Name of the expiry key: R's `expiration` or Py's `expires_at`. */
+  expiryKey?: "expiration" | "expires_at";
+  /** Region to put in `upload_credentials.region` (none when undefined). */
+  region?: string;
+}
+
+export class FakeSentinel {
+  readonly calls: ApiCall[] = [];
+  /** Faults per route: "runs", "refresh", "finish". */
+  readonly faults = { runs: new Faults(), refresh: new Faults(), finish: new Faults() };
+  readonly o: Required<Omit<FakeSentinelOptions, "region">> & { region?: string };
+  issued: string[] = [];
+  #srv: ReturnType<typeof serve>;
+  #n = 0;
+
+  constructor(readonly s3: FakeS3, o: FakeSentinelOptions = {}, port = 0) {
+    this.o = {
+      token: "sentinel-test-token-123",
+      bucket: "sentinel-bucket",
+      ttlSecs: 3600,
+      expiryKey: "expiration",
+      ...o,
+    };
+    this.#srv = serve(
+      (req) => this.#handle(req).catch(() => new Response(null, { status: 500 })),
+      port,
+    );
+  }
+
+  get url(): string {
+    return this.#srv.url;
+  }
+
+  close(): Promise<void> {
+    return this.#srv.server.shutdown();
+  }
+
+  calls_(path: RegExp): ApiCall[] {
+    return this.calls.filter((c) => path.test(c.path));
+  }
+
+  #creds() {
+    const n = ++this.#n;
+    const access = `ASIAFAKE${String(n).padStart(8, "0")}`;
+    const secret = `fake-secret-${n}-${crypto.randomUUID()}`;
+    const token = `fake-session-${n}-${crypto.randomUUID()}`;
+    this.s3.keys.set(access, { secret, token });
+    this.issued.push(access);
+    const c: Record<string, string> = {
+      access_key: access,
+      secret_key: secret,
+      session_token: token,
+      [this.o.expiryKey]: new Date(Date.now() + this.o.ttlSecs * 1000).toISOString(),
+    };
+    if (this.o.region) c["region"] = this.o.region;
+    return c;
+  }
+
+  async #handle(req: Request): Promise<Response> {
+    const url = new URL(req.url);
+    const text = await req.text();
+    let body: Record<string, unknown> | null = null;
+    try {
+      body = text ? JSON.parse(text) : null;
+    } catch { /* recorded as null */ }
+    const call: ApiCall = {
+      method: req.method,
+      path: url.pathname,
+      status: 0,
+      authorization: req.headers.get("authorization"),
+      contentType: req.headers.get("content-type"),
+      contentEncoding: req.headers.get("content-encoding"),
+      body,
+    };
+    this.calls.push(call);
+    const reply = (status: number, json?: unknown) => {
+      call.status = status;
+      return json === undefined ? new Response(null, { status }) : Response.json(json, { status });
+    };
+    if (call.authorization !== `Bearer ${this.o.token}`) return reply(401, { detail: "bad token" });
+    const route = url.pathname === "/runs"
+      ? "runs"
+      : /^\/runs\/[^/]+\/refresh-credentials$/.test(url.pathname)
+      ? "refresh"
+      : /^\/runs\/[^/]+\/finish$/.test(url.pathname)
+      ? "finish"
+      : null;
+    if (req.method !== "POST" || route === null) return reply(404);
+    const fault = await applyFault(this.faults[route].next(), req);
+    if (fault) {
+      call.status = fault.status;
+      return fault;
+    }
+    if (route === "runs") {
+      const id = `run-${this.calls.length}-${crypto.randomUUID().slice(0, 6)}`;
+      return reply(200, {
+        run_id: id,
+        upload_uri_prefix: `s3://${this.o.bucket}/uploads/${id}`,
+        upload_credentials: this.#creds(),
+      });
+    }
+    if (route === "refresh") return reply(200, { upload_credentials: this.#creds() });
+    return reply(200, { run: { run_status: body?.["run_status"] }, processing: { status: "ok" } });
+  }
+}

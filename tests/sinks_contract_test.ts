@@ -1,0 +1,271 @@
+/**
+ * One contract every sink kind passes: each sample delivered exactly once, an outage survived,
+ * a flush on close, and a close in the middle of a batch that still delivers everything.
+ */
+import { deepStrictEqual, ok } from "node:assert/strict";
+import { gunzipSync, zstdDecompressSync } from "node:zlib";
+import { createSinks, type SinkTestHooks } from "../sinks/mod.ts";
+import { testContext } from "./fakes/context.ts";
+import { HttpReceiver } from "./fakes/http_receiver.ts";
+import { makeSample, range, sampleIds, waitFor } from "./fakes/samples.ts";
+import { FakeS3 } from "./fakes/s3.ts";
+import { FakeSentinel } from "./fakes/sentinel.ts";
+
+const TUNING = { retryBaseMs: 30, retryMaxMs: 150, requestTimeoutMs: 2_000 };
+
+interface Harness {
+  args: string[];
+  env: Record<string, string>;
+  hooks: SinkTestHooks;
+  /** Sample ids that reached the target (read after close). */
+  received(): number[];
+  /** Starts or ends an outage (503s, or a stalled stream). */
+  outage?(on: boolean): void;
+  /** Makes the next delivery slow (the request or write takes `ms`). */
+  slowNext?(ms: number): void;
+  /** Deliveries started so far (for "mid-batch"). */
+  started?(): number;
+  dispose(): Promise<void>;
+}
+
+type Setup = (uploadInterval: string) => Promise<Harness>;
+
+async function tmpDir(): Promise<string> {
+  return await Deno.makeTempDir({ prefix: "rt-sink-" });
+}
+
+const KINDS: Record<string, Setup> = {
+  async "file (.jsonl)"() {
+    const dir = await tmpDir();
+    const path = `${dir}/out.jsonl`;
+    return {
+      args: ["--sink", path],
+      env: {},
+      hooks: {},
+      received: () => sampleIds(Deno.readTextFileSync(path)),
+      dispose: () => Deno.remove(dir, { recursive: true }),
+    };
+  },
+  async "file (.csv.gz)"() {
+    const dir = await tmpDir();
+    const path = `${dir}/out.csv.gz`;
+    return {
+      args: ["--sink", path],
+      env: {},
+      hooks: {},
+      received: () => sampleIds(new TextDecoder().decode(gunzipSync(Deno.readFileSync(path)))),
+      dispose: () => Deno.remove(dir, { recursive: true }),
+    };
+  },
+  async "file (.jsonl.zst)"() {
+    const dir = await tmpDir();
+    const path = `${dir}/out.jsonl.zst`;
+    return {
+      args: ["--sink", path],
+      env: {},
+      hooks: {},
+      received: () =>
+        sampleIds(new TextDecoder().decode(zstdDecompressSync(Deno.readFileSync(path)))),
+      dispose: () => Deno.remove(dir, { recursive: true }),
+    };
+  },
+  // deno-lint-ignore require-await
+  async stdout() {
+    let text = "";
+    let stalled: PromiseWithResolvers<void> | null = null;
+    let slow = 0;
+    let writes = 0;
+    return {
+      args: ["--sink", "stdout"],
+      env: {},
+      hooks: {
+        stdout: {
+          async write(p) {
+            writes++;
+            if (slow > 0) {
+              await new Promise((r) => setTimeout(r, slow));
+              slow = 0;
+            }
+            if (stalled) await stalled.promise;
+            text += new TextDecoder().decode(p);
+            return p.length;
+          },
+        },
+      },
+      received: () => sampleIds(text),
+      outage(on) {
+        if (on) stalled = Promise.withResolvers();
+        else {
+          stalled?.resolve();
+          stalled = null;
+        }
+      },
+      slowNext(ms) {
+        slow = ms;
+      },
+      started: () => writes,
+      dispose: () => Promise.resolve(),
+    };
+  },
+  async http() {
+    const rx = new HttpReceiver();
+    const dir = await tmpDir();
+    return {
+      args: ["--sink", `${rx.url}/ingest`, "--spool-dir", dir],
+      env: {},
+      hooks: { tuning: TUNING },
+      received: () => sampleIds(rx.text()),
+      outage(on) {
+        rx.faults.always = on ? { status: 503 } : null;
+      },
+      slowNext(ms) {
+        rx.faults.queue.push({ delayMs: ms, slowOk: true });
+      },
+      started: () => rx.requests,
+      async dispose() {
+        await rx.close();
+        await Deno.remove(dir, { recursive: true });
+      },
+    };
+  },
+  async s3() {
+    const s3 = new FakeS3();
+    s3.keys.set("AKIAUSERKEY0000001", { secret: "user-secret-abcdef" });
+    const dir = await tmpDir();
+    return {
+      args: ["--sink", "s3://user-bucket/metrics/node-1", "--spool-dir", dir],
+      env: {
+        AWS_ACCESS_KEY_ID: "AKIAUSERKEY0000001",
+        AWS_SECRET_ACCESS_KEY: "user-secret-abcdef",
+        AWS_REGION: "eu-north-1",
+        AWS_ENDPOINT_URL: s3.url,
+      },
+      hooks: { tuning: TUNING },
+      received: () => [...s3.texts("user-bucket/metrics/node-1/").values()].flatMap(sampleIds),
+      outage(on) {
+        s3.faults.always = on ? { status: 503 } : null;
+      },
+      slowNext(ms) {
+        s3.faults.queue.push({ delayMs: ms, slowOk: true });
+      },
+      started: () => s3.calls.length,
+      async dispose() {
+        await s3.close();
+        await Deno.remove(dir, { recursive: true });
+      },
+    };
+  },
+  async sentinel() {
+    const s3 = new FakeS3();
+    const api = new FakeSentinel(s3, { region: "eu-central-1" });
+    const dir = await tmpDir();
+    return {
+      args: ["--spool-dir", dir],
+      env: {
+        SENTINEL_API_TOKEN: api.o.token,
+        SENTINEL_API_URL: api.url,
+        AWS_ENDPOINT_URL_S3: s3.url,
+      },
+      hooks: { tuning: TUNING, cloudWaitMs: 50 },
+      received() {
+        const fin = api.calls_(/\/finish$/)[0]?.body;
+        const inline = typeof fin?.["data_csv"] === "string" ? fin["data_csv"] as string : "";
+        return [...s3.texts().values(), inline].flatMap(sampleIds);
+      },
+      outage(on) {
+        s3.faults.always = on ? { status: 503 } : null;
+      },
+      slowNext(ms) {
+        s3.faults.queue.push({ delayMs: ms, slowOk: true });
+      },
+      started: () => s3.calls.length,
+      async dispose() {
+        await api.close();
+        await s3.close();
+        await Deno.remove(dir, { recursive: true });
+      },
+    };
+  },
+};
+
+const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
+
+function assertExactlyOnce(got: number[], n: number) {
+  deepStrictEqual([...got].sort((a, b) => a - b), range(n), `got ${JSON.stringify(got)}`);
+}
+
+async function open(h: Harness, interval: string) {
+  const ctx = testContext(
+    [...h.args, "--upload-interval", interval, "--flush-timeout", "8"],
+    h.env,
+  );
+  const set = await createSinks(ctx, h.hooks);
+  return { ctx, set };
+}
+
+for (const [kind, setup] of Object.entries(KINDS)) {
+  Deno.test(`sink contract (${kind}): delivers every sample exactly once`, async () => {
+    const h = await setup("0.1");
+    try {
+      const { ctx, set } = await open(h, "0.1");
+      for (let i = 0; i < 30; i++) {
+        set.write(makeSample(i));
+        if (i % 10 === 9) await sleep(60);
+      }
+      await set.close({ exitCode: 0 });
+      assertExactlyOnce(h.received(), 30);
+      deepStrictEqual(ctx.warnings, []);
+    } finally {
+      await h.dispose();
+    }
+  });
+
+  Deno.test(`sink contract (${kind}): flushes on close`, async () => {
+    const h = await setup("60");
+    try {
+      const { set } = await open(h, "60");
+      for (let i = 0; i < 5; i++) set.write(makeSample(i));
+      await set.close({ exitCode: 0 });
+      assertExactlyOnce(h.received(), 5);
+    } finally {
+      await h.dispose();
+    }
+  });
+
+  // Files have no outage to survive; streams stall, remote targets answer 503.
+  if (!kind.startsWith("file")) {
+    Deno.test(`sink contract (${kind}): survives an outage without blocking writes`, async () => {
+      const h = await setup("0.1");
+      try {
+        const { set } = await open(h, "0.1");
+        h.outage!(true);
+        const t0 = performance.now();
+        for (let i = 0; i < 10; i++) set.write(makeSample(i));
+        ok(performance.now() - t0 < 100, "write() returned at once during the outage");
+        await sleep(400);
+        h.outage!(false);
+        for (let i = 10; i < 20; i++) set.write(makeSample(i));
+        await sleep(150);
+        await set.close({ exitCode: 0 });
+        assertExactlyOnce(h.received(), 20);
+      } finally {
+        await h.dispose();
+      }
+    });
+
+    Deno.test(`sink contract (${kind}): close mid-batch delivers everything`, async () => {
+      const h = await setup("0.1");
+      try {
+        const { set } = await open(h, "0.1");
+        h.slowNext!(400);
+        for (let i = 0; i < 10; i++) set.write(makeSample(i));
+        ok(await waitFor(() => h.started!() > 0), "a delivery started");
+        for (let i = 10; i < 20; i++) set.write(makeSample(i));
+        await set.close({ exitCode: 0 });
+        assertExactlyOnce(h.received(), 20);
+      } finally {
+        await h.dispose();
+      }
+    });
+  }
+}

@@ -18,6 +18,8 @@ export interface PidStat {
   cstime: number;
   /** Start time in ticks since boot: tells a reused PID from the one we saw before. */
   starttime: number;
+  /** Threads in the process (field 20). */
+  threads: number;
 }
 
 /**
@@ -31,10 +33,10 @@ export function parsePidStat(text: string): PidStat | undefined {
   const pid = Number(text.slice(0, open).trim());
   const f = text.slice(close + 2).split(" ");
   // f[0] = state (field 3), f[1] = ppid (4), f[11..14] = utime stime cutime cstime (14–17),
-  // f[19] = starttime (22).
+  // f[17] = num_threads (20), f[19] = starttime (22).
   if (f.length < 20) return undefined;
   const n = (i: number) => Number(f[i]);
-  const values = [pid, n(1), n(11), n(12), n(13), n(14), n(19)];
+  const values = [pid, n(1), n(11), n(12), n(13), n(14), n(17), n(19)];
   if (!values.every(Number.isFinite)) return undefined;
   return {
     pid,
@@ -45,6 +47,7 @@ export function parsePidStat(text: string): PidStat | undefined {
     cutime: Math.max(0, n(13)),
     cstime: Math.max(0, n(14)),
     starttime: n(19),
+    threads: n(17),
   };
 }
 
@@ -92,9 +95,12 @@ export function readPidStat(proc: string, pid: number): PidStat | undefined {
   return text === undefined ? undefined : parsePidStat(text);
 }
 
-/** Children of every thread of `pid`, or `undefined` when the kernel has no `children` files. */
-export function readChildren(proc: string, pid: number): number[] | undefined {
-  const tids = listDir(`${proc}/${pid}/task`);
+/**
+ * Children of every thread of `pid`, or `undefined` when the kernel has no `children` files.
+ * A single-threaded process has one `children` file; only threaded ones need the task listing.
+ */
+export function readChildren(proc: string, pid: number, threads = 0): number[] | undefined {
+  const tids = threads === 1 ? [String(pid)] : listDir(`${proc}/${pid}/task`);
   let supported = false;
   const out: number[] = [];
   for (const tid of tids) {
@@ -144,7 +150,7 @@ export function scanTree(proc: string, roots: readonly number[]): TreeScan {
     const st = all ? all.stats.get(pid) : readPidStat(proc, pid);
     if (!st) continue;
     stats.set(pid, st);
-    let kids = all ? all.kids.get(pid) ?? [] : readChildren(proc, pid);
+    let kids = all ? all.kids.get(pid) ?? [] : readChildren(proc, pid, st.threads);
     if (kids === undefined) {
       all = scanAll(proc);
       kids = all.kids.get(pid) ?? [];
@@ -159,14 +165,23 @@ export interface PidMemory {
   rss_kb: number;
 }
 
-/** PSS and RSS of one process; 0 for what cannot be read (exited, kernel thread, no access). */
+/** `Rss:` of /proc/<pid>/smaps_rollup in kB: the pages VmRSS counts, walked exactly. */
+export function parseSmapsRollupRss(text: string): number | undefined {
+  return kbField(text, "Rss");
+}
+
+/**
+ * PSS and RSS of one process in one read of smaps_rollup (kernel ≥ 4.14); RSS falls back to
+ * `VmRSS` of status where smaps_rollup is missing. 0 for what cannot be read (exited, kernel
+ * thread, no access).
+ */
 export function readPidMemory(proc: string, pid: number): PidMemory {
   const rollup = readText(`${proc}/${pid}/smaps_rollup`);
+  if (rollup !== undefined && rollup !== "") {
+    return { pss_kb: parseSmapsRollupPss(rollup) ?? 0, rss_kb: parseSmapsRollupRss(rollup) ?? 0 };
+  }
   const status = readText(`${proc}/${pid}/status`);
-  return {
-    pss_kb: rollup === undefined ? 0 : parseSmapsRollupPss(rollup) ?? 0,
-    rss_kb: status === undefined ? 0 : parseStatusRss(status) ?? 0,
-  };
+  return { pss_kb: 0, rss_kb: status === undefined ? 0 : parseStatusRss(status) ?? 0 };
 }
 
 export function readPidIo(proc: string, pid: number): PidIo | undefined {

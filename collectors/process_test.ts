@@ -4,6 +4,7 @@ import {
   parseIo,
   parsePidStat,
   parseSmapsRollupPss,
+  parseSmapsRollupRss,
   parseStatusRss,
   readPidMemory,
   scanTree,
@@ -22,6 +23,7 @@ Deno.test("parsePidStat: comm with spaces and parentheses; fields 3, 4, 14–17,
     cutime: 12,
     cstime: 4,
     starttime: 123456,
+    threads: 3,
   });
   strictEqual(parsePidStat(STAT.replace(" 12 4 ", " -1 -2 "))!.cutime, 0);
 });
@@ -41,12 +43,10 @@ Deno.test("parseChildren, parseStatusRss, parseSmapsRollupPss, parseIo", () => {
     262144,
   );
   strictEqual(parseStatusRss("Name:\tkthreadd\nState:\tS\n"), undefined);
-  strictEqual(
-    parseSmapsRollupPss(
-      "55d0-7ffe ---p 0 00:00 0 [rollup]\nRss: 300 kB\nPss:  131072 kB\nPss_Anon: 1 kB\n",
-    ),
-    131072,
-  );
+  const rollup =
+    "55d0-7ffe ---p 0 00:00 0 [rollup]\nRss:  262144 kB\nPss:  131072 kB\nPss_Anon: 1 kB\n";
+  strictEqual(parseSmapsRollupPss(rollup), 131072);
+  strictEqual(parseSmapsRollupRss(rollup), 262144);
   strictEqual(parseSmapsRollupPss(""), undefined);
   deepStrictEqual(
     parseIo(
@@ -63,10 +63,10 @@ Deno.test("scanTree walks children files of every thread, and falls back to a fu
     Deno.mkdirSync(`${proc}/${p}`.replace(/\/[^/]+$/, ""), { recursive: true });
     Deno.writeTextFileSync(`${proc}/${p}`, t);
   };
-  const stat = (pid: number, ppid: number) =>
-    `${pid} (p) S ${ppid} 0 0 0 0 0 0 0 0 0 10 1 0 0 20 0 1 0 ${1000 + pid} 0 0\n`;
+  const stat = (pid: number, ppid: number, threads = 1) =>
+    `${pid} (p) S ${ppid} 0 0 0 0 0 0 0 0 0 10 1 0 0 20 0 ${threads} 0 ${1000 + pid} 0 0\n`;
   try {
-    w("10/stat", stat(10, 1));
+    w("10/stat", stat(10, 1, 2));
     w("10/task/10/children", "11\n");
     w("10/task/15/children", "12\n"); // a child started by another thread
     w("11/stat", stat(11, 10));

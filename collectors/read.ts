@@ -2,8 +2,90 @@
  * The one way collectors read pseudo-files: whole, synchronously (measured faster than async
  * for small procfs/sysfs files), never trusting their stat size. A missing or unreadable file
  * is `undefined`, not an error: "no data" is normal for pseudo-files.
+ *
+ * Files under a real procfs/sysfs mount are kept open and re-read from offset 0 into one
+ * reused buffer: measured 7 µs per read against 24 µs for Deno.readTextFileSync, which opens,
+ * allocates and closes every time. procfs and sysfs regenerate a file's content on every read
+ * from offset 0; a file whose process has exited fails to read and is dropped. Other files
+ * (fixtures, copies) are read plainly, since they may be replaced by a new inode at any time.
  */
+import { statfsSync } from "node:fs";
+
+const PROC_SUPER_MAGIC = 0x9fa0;
+const SYSFS_MAGIC = 0x62656572;
+/** Open files kept at most: well under the usual 1024 soft limit on descriptors. */
+const MAX_OPEN = 384;
+
+const open = new Map<string, Deno.FsFile>();
+const pseudoRoots = new Map<string, boolean>();
+let buf = new Uint8Array(64 * 1024);
+const decoder = new TextDecoder();
+
+/** The first path segment(s) that name a registered root, if that root is procfs/sysfs. */
+function isPseudo(path: string): boolean {
+  for (const [root, pseudo] of pseudoRoots) {
+    if (pseudo && path.startsWith(root) && path.charCodeAt(root.length) === 47) return true;
+  }
+  return false;
+}
+
+/** Declares a collector root; files under it are kept open when it is a real procfs/sysfs. */
+export function registerRoot(root: string): void {
+  const r = root.replace(/\/+$/, "");
+  if (pseudoRoots.has(r)) return;
+  let pseudo = false;
+  try {
+    const type = statfsSync(r).type;
+    pseudo = type === PROC_SUPER_MAGIC || type === SYSFS_MAGIC;
+  } catch { /* missing root: nothing to read anyway */ }
+  pseudoRoots.set(r, pseudo);
+}
+
+function drop(path: string, f: Deno.FsFile): void {
+  open.delete(path);
+  try {
+    f.close();
+  } catch { /* already closed */ }
+}
+
+function readOpen(path: string): string | undefined {
+  let f = open.get(path);
+  if (f) {
+    open.delete(path); // keep the map in least-recently-used order
+  } else {
+    try {
+      f = Deno.openSync(path);
+    } catch {
+      return undefined;
+    }
+    if (open.size >= MAX_OPEN) {
+      const [oldest, file] = open.entries().next().value!;
+      drop(oldest, file);
+    }
+  }
+  open.set(path, f);
+  try {
+    f.seekSync(0, Deno.SeekMode.Start);
+    let n = 0;
+    for (;;) {
+      if (n === buf.length) {
+        const bigger = new Uint8Array(buf.length * 2);
+        bigger.set(buf);
+        buf = bigger;
+      }
+      const got = f.readSync(buf.subarray(n));
+      if (got === null || got === 0) break;
+      n += got;
+    }
+    return decoder.decode(buf.subarray(0, n));
+  } catch {
+    drop(path, f); // the process exited, the device went away
+    return undefined;
+  }
+}
+
 export function readText(path: string): string | undefined {
+  if (isPseudo(path)) return readOpen(path);
   try {
     return Deno.readTextFileSync(path);
   } catch {

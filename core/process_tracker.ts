@@ -9,6 +9,7 @@ import {
   readUptimeTicks,
   scanTree,
 } from "../collectors/process.ts";
+import { registerRoot } from "../collectors/read.ts";
 import type { CpuSample } from "./sample.ts";
 import type { ProcessContext, ProcessSource } from "./sampler.ts";
 import { TICKS_PER_SEC } from "./sampler.ts";
@@ -40,6 +41,7 @@ export class ProcessTracker implements ProcessSource {
   constructor(proc: string, pid: number, extraRoots: () => readonly number[] = () => []) {
     this.#proc = proc;
     this.pid = pid;
+    registerRoot(proc);
     this.#extraRoots = extraRoots;
   }
 

@@ -22,6 +22,7 @@ import {
   readNetState,
 } from "../collectors/network.ts";
 import { countProcesses } from "../collectors/processes.ts";
+import { registerRoot } from "../collectors/read.ts";
 import type { CpuSample, GpuSample, MemorySample, Roots, Sample } from "./sample.ts";
 
 /** USER_HZ: the unit of /proc/stat and /proc/<pid>/stat times; 100 on every Linux ABI. */
@@ -101,6 +102,8 @@ export class Sampler {
   constructor(o: SamplerOptions) {
     this.#o = o;
     this.process = o.process;
+    registerRoot(o.roots.proc);
+    registerRoot(o.roots.sys);
     this.#cgroup = detectCgroup(o.roots.sys);
     this.#quota = readQuotaCores(o.roots.sys);
     this.#disks = new DiskReader(o.roots.proc, o.roots.sys, o.roots.root);

@@ -22,16 +22,18 @@ export function openPrivateFile(path: string, o: OpenOptions = {}): Deno.FsFile 
       `cannot open output file "${path}": it is a symbolic link; refusing to follow it`,
     );
   }
-  if (before && !before.isFile) {
-    throw new RuntimeError(`cannot open output file "${path}": not a regular file`);
+  if (before?.isDirectory) {
+    throw new RuntimeError(`cannot open output file "${path}": it is a directory`);
   }
+  // Devices and named pipes (/dev/null, a FIFO a collector reads) are opened as they are.
+  const special = before !== undefined && !before.isFile;
   let file: Deno.FsFile;
   try {
     file = Deno.openSync(path, {
       write: true,
       create: true,
       append: o.append === true,
-      truncate: o.append !== true,
+      truncate: o.append !== true && !special,
       mode: 0o600,
     });
   } catch (err) {

@@ -112,6 +112,12 @@ Deno.test("--output FILE is created 0600; a symlink is refused; --quiet writes n
     oneErrorLine(bad.stderr, /symbolic link; refusing/);
     strictEqual(Deno.readTextFileSync(`${dir}/victim`), "keep me");
 
+    const devnull = await runCli(["-i", "0.1", "--samples", "1", "-o", "/dev/null"]);
+    strictEqual(devnull.code, 0, devnull.stderr);
+    const isDir = await runCli(["-i", "0.1", "--samples", "1", "-o", dir]);
+    strictEqual(isDir.code, 1);
+    oneErrorLine(isDir.stderr, /it is a directory/);
+
     const quiet = await runCli(["-i", "0.1", "--samples", "1", "-o", `${dir}/q.jsonl`, "--quiet"]);
     strictEqual(quiet.code, 0);
     strictEqual(quiet.stderr + quiet.stdout, "");

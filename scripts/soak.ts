@@ -1,0 +1,105 @@
+/**
+ * Soak run: `deno run -A scripts/soak.ts [--minutes 10] [--out dist/soak.json]`
+ *
+ * Tracks, at a 0.1 s interval, a tree in which short-lived processes start and exit
+ * constantly, and checks the promises: no crash, no drift (last − first timestamp =
+ * (n − 1) × interval within 0.5 s), no sample missing (no gap > 1.5 intervals), RSS flat
+ * (the last tenth's median within 10% + 4 MiB of the second tenth's). Exits 1 when one fails.
+ */
+import { parseArgs } from "node:util";
+
+const { values } = parseArgs({
+  args: Deno.args,
+  options: {
+    minutes: { type: "string", default: "10" },
+    out: { type: "string", default: "dist/soak.json" },
+  },
+});
+const minutes = Number(values.minutes);
+const INTERVAL_MS = 100;
+const MAIN = new URL("../main.ts", import.meta.url).pathname;
+const dir = Deno.makeTempDirSync();
+const samplesFile = `${dir}/samples.jsonl`;
+const churn =
+  "while :; do sh -c 'i=0; while [ $i -lt 300 ]; do i=$((i+1)); done' & sleep 0.03; done";
+
+const child = new Deno.Command(Deno.execPath(), {
+  args: [
+    "run",
+    "-A",
+    MAIN,
+    "-i",
+    "0.1",
+    "-o",
+    samplesFile,
+    "--no-summary",
+    "--",
+    "sh",
+    "-c",
+    churn,
+  ],
+  env: { TRACKER_NO_CLOUD: "1", NO_COLOR: "1", PATH: Deno.env.get("PATH") ?? "/usr/bin:/bin" },
+  clearEnv: true,
+  stdout: "null",
+  stderr: "piped",
+}).spawn();
+
+const rss: { t: number; mib: number }[] = [];
+const end = Date.now() + minutes * 60_000;
+while (Date.now() < end) {
+  await new Promise((r) => setTimeout(r, 5000));
+  try {
+    const m = /^VmRSS:\s+(\d+)/m.exec(Deno.readTextFileSync(`/proc/${child.pid}/status`));
+    rss.push({ t: Date.now(), mib: Number(m?.[1]) / 1024 });
+  } catch {
+    break; // the tracker died: reported below
+  }
+}
+child.kill("SIGTERM");
+const status = await child.status;
+const stderr = new TextDecoder().decode(
+  await new Response(child.stderr).arrayBuffer().catch(() => new ArrayBuffer(0)),
+);
+
+const lines = Deno.readTextFileSync(samplesFile).split("\n").filter(Boolean);
+let partial = 0;
+const ts: number[] = [];
+let maxChildren = 0;
+for (const l of lines) {
+  try {
+    const s = JSON.parse(l);
+    ts.push(s.timestamp_ms);
+    maxChildren = Math.max(maxChildren, s.cpu.process_child_count ?? 0);
+  } catch {
+    partial++;
+  }
+}
+Deno.removeSync(dir, { recursive: true });
+const span = ts.length > 1 ? ts[ts.length - 1]! - ts[0]! : 0;
+const expected = (ts.length - 1) * INTERVAL_MS;
+let gaps = 0;
+for (let i = 1; i < ts.length; i++) if (ts[i]! - ts[i - 1]! > 1.5 * INTERVAL_MS) gaps++;
+const median = (xs: number[]) => [...xs].sort((a, b) => a - b)[Math.floor(xs.length / 2)] ?? NaN;
+const tenth = Math.max(1, Math.floor(rss.length / 10));
+const early = median(rss.slice(tenth, 2 * tenth).map((r) => r.mib));
+const late = median(rss.slice(-tenth).map((r) => r.mib));
+
+const result = {
+  minutes,
+  exit_code: status.code,
+  samples: ts.length,
+  partial_lines: partial,
+  drift_ms: span - expected,
+  gaps_over_1_5_intervals: gaps,
+  max_children_seen: maxChildren,
+  rss_early_mib: early,
+  rss_late_mib: late,
+  rss_max_mib: Math.max(...rss.map((r) => r.mib)),
+  stderr_lines: stderr.split("\n").filter(Boolean).length,
+};
+const ok = status.code === 143 && partial === 0 && Math.abs(result.drift_ms) <= 500 && gaps === 0 &&
+  late <= early * 1.1 + 4;
+console.log(JSON.stringify({ ...result, ok }, null, 2));
+Deno.mkdirSync(values.out.replace(/\/[^/]*$/, "") || ".", { recursive: true });
+Deno.writeTextFileSync(values.out, JSON.stringify({ ...result, ok }, null, 2) + "\n");
+Deno.exit(ok ? 0 : 1);

@@ -1,0 +1,618 @@
+/**
+ * Fault injection on the real CLI: procfs entries that vanish or turn to garbage while sampling,
+ * files that cannot be read, outputs that cannot be written, and signals at random moments.
+ * Random choices are seeded (`FUZZ_SEED`, printed in every assertion message) so a failure
+ * replays: `FUZZ_SEED=<seed> deno test -A tests/faults_test.ts`.
+ */
+import { ok, strictEqual } from "node:assert/strict";
+import { constants } from "node:os";
+import { command, FIXTURES, spawnCli } from "./helpers.ts";
+
+// ---------------------------------------------------------------------------------------------
+// Seeded randomness (mulberry32, as in fuzz_test.ts)
+
+function mulberry32(seed: number): () => number {
+  let a = seed >>> 0;
+  return () => {
+    a = (a + 0x6D2B79F5) >>> 0;
+    let t = a;
+    t = Math.imul(t ^ (t >>> 15), t | 1);
+    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
+    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
+  };
+}
+
+const SEED = (() => {
+  const raw = Deno.env.get("FUZZ_SEED");
+  const n = raw === undefined || raw.trim() === "" ? 0x5EED_2024 : Number(raw);
+  if (!Number.isSafeInteger(n) || n < 0) throw new Error(`FUZZ_SEED must be an integer: ${raw}`);
+  return n;
+})();
+
+class Rng {
+  readonly next: () => number;
+  constructor(readonly seed: number) {
+    this.next = mulberry32(seed);
+  }
+  int(n: number): number {
+    return Math.floor(this.next() * n);
+  }
+  range(lo: number, hi: number): number {
+    return lo + this.int(hi - lo + 1);
+  }
+  pick<T>(xs: readonly T[]): T {
+    return xs[this.int(xs.length)]!;
+  }
+}
+
+function rngFor(name: string): Rng {
+  let h = SEED >>> 0;
+  for (let i = 0; i < name.length; i++) h = Math.imul(h ^ name.charCodeAt(i), 0x01000193) >>> 0;
+  return new Rng(h);
+}
+
+// ---------------------------------------------------------------------------------------------
+// Helpers
+
+const FIXTURE = `${FIXTURES}/vm-basic`;
+const IS_ROOT = Deno.uid() === 0;
+const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
+
+/** A temporary copy of the fixture's proc/ (the sampler reads it; the test mangles it). */
+function copyProc(): { dir: string; proc: string } {
+  const dir = Deno.makeTempDirSync({ prefix: "rt-faults-" });
+  const out = new Deno.Command("cp", { args: ["-a", `${FIXTURE}/proc`, `${dir}/proc`] })
+    .outputSync();
+  if (!out.success) throw new Error(`cp -a failed: ${new TextDecoder().decode(out.stderr)}`);
+  return { dir, proc: `${dir}/proc` };
+}
+
+function trackerArgs(proc: string, ...rest: string[]): string[] {
+  return [
+    "--procfs",
+    proc,
+    "--sysfs",
+    `${FIXTURE}/sys`,
+    "--rootfs",
+    `${FIXTURE}/root`,
+    "--no-gpu",
+    ...rest,
+  ];
+}
+
+/**
+ * Every line of `text` is one whole JSON object and the text ends with a line break (no
+ * partial trailing fragment). Returns the parsed samples.
+ */
+function wholeJsonLines(text: string, ctx: string): Record<string, unknown>[] {
+  if (text === "") return [];
+  ok(
+    text.endsWith("\n"),
+    `${ctx}: output ends with a partial line: ${JSON.stringify(text.slice(-80))}`,
+  );
+  return text.slice(0, -1).split("\n").map((line, i) => {
+    try {
+      const v = JSON.parse(line);
+      ok(v !== null && typeof v === "object" && !Array.isArray(v), "not an object");
+      return v as Record<string, unknown>;
+    } catch (err) {
+      throw new Error(`${ctx}: line ${i + 1} is not whole JSON (${err}): ${line.slice(0, 200)}`);
+    }
+  });
+}
+
+/** No stack frame and no uncaught-error banner anywhere in `text`. */
+function noStack(text: string, ctx: string) {
+  ok(!/^\s+at \S/m.test(text), `${ctx}: stack frames:\n${text}`);
+  ok(!/Uncaught|panicked|RUST_BACKTRACE/.test(text), `${ctx}: crash banner:\n${text}`);
+}
+
+/** Resolves when `stream` has produced a first chunk; keeps collecting all of it as text. */
+function collect(stream: ReadableStream<Uint8Array>) {
+  let text = "";
+  let first!: () => void;
+  const started = new Promise<void>((r) => (first = r));
+  const done = (async () => {
+    const dec = new TextDecoder();
+    for await (const chunk of stream) {
+      text += dec.decode(chunk, { stream: true });
+      first();
+    }
+    text += dec.decode();
+    first();
+    return text;
+  })();
+  return { started, done };
+}
+
+/** Spawns the CLI (clean env, piped output) and reads its output as it comes. */
+function spawnLive(args: string[]) {
+  const child = command(args).spawn();
+  return { child, stdout: collect(child.stdout), stderr: collect(child.stderr) };
+}
+
+/** Waits for the child, SIGKILLing it after `ms` (then fails: the tracker hung). */
+async function statusWithin(child: Deno.ChildProcess, ms: number, ctx: string) {
+  let timer: ReturnType<typeof setTimeout> | undefined;
+  const hung = new Promise<"hung">((r) => (timer = setTimeout(() => r("hung"), ms)));
+  const st = await Promise.race([child.status, hung]);
+  clearTimeout(timer);
+  if (st === "hung") {
+    try {
+      child.kill("SIGKILL");
+    } catch { /* gone */ }
+    await child.status;
+    throw new Error(`${ctx}: still running after ${ms} ms (killed)`);
+  }
+  return st;
+}
+
+/** Runs a system command (mount, umount, mkfifo) quietly; true when it succeeded. */
+function sys(cmd: string, ...args: string[]): boolean {
+  try {
+    return new Deno.Command(cmd, { args, stdout: "null", stderr: "null" }).outputSync().success;
+  } catch {
+    return false;
+  }
+}
+
+/** A tiny tmpfs can be mounted here (root with CAP_SYS_ADMIN): probed once. */
+const CAN_MOUNT = (() => {
+  if (!IS_ROOT) return false;
+  const dir = Deno.makeTempDirSync({ prefix: "rt-mount-probe-" });
+  try {
+    const mounted = sys("mount", "-t", "tmpfs", "-o", "size=64k", "tmpfs", dir);
+    if (mounted) sys("umount", dir);
+    return mounted;
+  } finally {
+    Deno.removeSync(dir, { recursive: true });
+  }
+})();
+
+async function withTmpfs<T>(opts: string, fn: (dir: string) => Promise<T>): Promise<T> {
+  const dir = Deno.makeTempDirSync({ prefix: "rt-tmpfs-" });
+  if (!sys("mount", "-t", "tmpfs", "-o", opts, "tmpfs", dir)) {
+    Deno.removeSync(dir, { recursive: true });
+    throw new Error(`mount -t tmpfs -o ${opts} failed`);
+  }
+  try {
+    return await fn(dir);
+  } finally {
+    if (!sys("umount", dir)) sys("umount", "-l", dir);
+    Deno.removeSync(dir, { recursive: true });
+  }
+}
+
+const SIGNAL_NUMBER = constants.signals as Record<string, number>;
+
+// ---------------------------------------------------------------------------------------------
+// /proc entries vanishing, truncated or garbled mid-read
+
+/** Mutations of one pseudo-file while the tracker samples it. */
+function mangle(rng: Rng, path: string, original: Uint8Array) {
+  const rm = () => {
+    try {
+      Deno.removeSync(path, { recursive: true });
+    } catch { /* already gone */ }
+  };
+  switch (rng.int(7)) {
+    case 0: // vanished
+      rm();
+      break;
+    case 1: // back as it was
+      rm();
+      Deno.writeFileSync(path, original);
+      break;
+    case 2: // truncated in place (a reader may see any prefix)
+      try {
+        Deno.truncateSync(path, rng.int(original.length + 1));
+      } catch { /* missing or a directory */ }
+      break;
+    case 3: { // garbled bytes
+      const b = original.slice(0, rng.int(original.length + 64));
+      for (let k = 0, n = rng.range(1, 40); k < n && b.length > 0; k++) {
+        b[rng.int(b.length)] = rng.int(256);
+      }
+      rm();
+      Deno.writeFileSync(path, b);
+      break;
+    }
+    case 4: // empty
+      rm();
+      Deno.writeFileSync(path, new Uint8Array());
+      break;
+    case 5: // a directory in its place
+      rm();
+      Deno.mkdirSync(path, { recursive: true });
+      break;
+    default: { // rewritten in small pieces (a reader sees a half-written file)
+      rm();
+      const f = Deno.openSync(path, { write: true, create: true, truncate: true });
+      try {
+        for (let at = 0; at < original.length; at += 97) {
+          f.writeSync(original.subarray(at, at + 97));
+        }
+      } finally {
+        f.close();
+      }
+    }
+  }
+}
+
+/** PID directories disappear, reappear under a new number, or get garbage inside. */
+function churnPids(rng: Rng, proc: string) {
+  const pids = [...Deno.readDirSync(proc)].filter((e) => /^\d+$/.test(e.name)).map((e) => e.name);
+  if (pids.length === 0) return;
+  const victim = `${proc}/${rng.pick(pids)}`;
+  try {
+    switch (rng.int(3)) {
+      case 0:
+        Deno.renameSync(victim, `${proc}/${rng.range(100_000, 4_194_304)}`);
+        break;
+      case 1:
+        Deno.removeSync(victim, { recursive: true });
+        Deno.mkdirSync(`${proc}/${rng.range(5_000, 9_999)}`, { recursive: true });
+        break;
+      default:
+        Deno.writeTextFileSync(`${victim}/stat`, `${rng.int(1e6)} (x) Z ${rng.int(9)}`);
+    }
+  } catch { /* raced with ourselves: fine */ }
+}
+
+Deno.test("faults: /proc entries vanish and turn to garbage while sampling at -i 0.1", async () => {
+  const rng = rngFor("vanish");
+  const ctx0 = `FUZZ_SEED=${SEED} (stream ${rng.seed})`;
+  const { dir, proc } = copyProc();
+  const targets = ["stat", "meminfo", "net/dev", "diskstats", "self/mountinfo", "mounts"];
+  const originals = new Map(targets.map((t) => [t, Deno.readFileSync(`${proc}/${t}`)]));
+  try {
+    const { child, stdout, stderr } = spawnLive(trackerArgs(proc, "-i", "0.1", "-o", "-"));
+    await stdout.started; // sampling: the first line is out
+    const t0 = performance.now();
+    let ops = 0;
+    while (performance.now() - t0 < 3000) {
+      const t = rng.pick(targets);
+      if (rng.int(5) === 0) churnPids(rng, proc);
+      else if (t === "net/dev" && rng.int(6) === 0) {
+        // The whole net/ directory goes away and comes back.
+        Deno.removeSync(`${proc}/net`, { recursive: true });
+        await sleep(rng.range(0, 30));
+        Deno.mkdirSync(`${proc}/net`, { recursive: true });
+        Deno.writeFileSync(`${proc}/net/dev`, originals.get(t)!);
+      } else {
+        Deno.mkdirSync(`${proc}/${t}`.replace(/\/[^/]+$/, ""), { recursive: true });
+        mangle(rng, `${proc}/${t}`, originals.get(t)!);
+      }
+      ops++;
+      await sleep(rng.range(0, 25));
+    }
+    const elapsed = performance.now() - t0;
+    child.kill("SIGTERM");
+    const st = await statusWithin(child, 5000, ctx0);
+    const [out, err] = await Promise.all([stdout.done, stderr.done]);
+    const ctx = `${ctx0} after ${ops} mutations`;
+    strictEqual(st.code, 0, `${ctx}: exit ${st.code} (signal ${st.signal})\n${err}`);
+    noStack(out + err, ctx);
+    const samples = wholeJsonLines(out, ctx);
+    // Every interval keeps its sample: ≥ half the nominal count even on a loaded 2-core box.
+    ok(
+      samples.length >= (elapsed / 100) * 0.5,
+      `${ctx}: ${samples.length} samples in ${Math.round(elapsed)} ms`,
+    );
+    for (const [i, s] of samples.entries()) {
+      for (const k of ["cpu", "memory", "network", "disk"]) {
+        ok(s[k] !== undefined && s[k] !== null, `${ctx}: sample ${i} lacks ${k}`);
+      }
+    }
+    const stamps = samples.map((s) => s.timestamp_ms as number);
+    for (let i = 1; i < stamps.length; i++) {
+      ok(stamps[i]! - stamps[i - 1]! <= 1000, `${ctx}: a ${stamps[i]! - stamps[i - 1]!} ms gap`);
+    }
+    // Diagnostics: warnings only, and at most one per collector.
+    const lines = err.split("\n").filter((l) => l !== "");
+    for (const l of lines) ok(l.startsWith("warn: "), `${ctx}: unexpected stderr line: ${l}`);
+    const perCollector = new Map<string, number>();
+    for (const l of lines) {
+      const key = /^warn: (.+?) collector failed/.exec(l)?.[1] ?? l;
+      perCollector.set(key, (perCollector.get(key) ?? 0) + 1);
+    }
+    for (const [k, n] of perCollector) ok(n <= 1, `${ctx}: ${n} warnings for "${k}":\n${err}`);
+  } finally {
+    Deno.removeSync(dir, { recursive: true });
+  }
+});
+
+// ---------------------------------------------------------------------------------------------
+// Files that cannot be read
+
+async function runBounded(args: string[], ms: number, ctx: string) {
+  const { child, stdout, stderr } = spawnLive(args);
+  const st = await statusWithin(child, ms, ctx);
+  return { code: st.code, signal: st.signal, stdout: await stdout.done, stderr: await stderr.done };
+}
+
+const READ_TARGETS = ["stat", "meminfo", "net/dev", "diskstats", "self/mountinfo"];
+
+Deno.test("faults: directories in place of /proc files give empty parts, not errors", async () => {
+  const { dir, proc } = copyProc();
+  try {
+    for (const t of READ_TARGETS) {
+      Deno.removeSync(`${proc}/${t}`);
+      Deno.mkdirSync(`${proc}/${t}`);
+    }
+    const ctx = "directories";
+    const r = await runBounded(
+      trackerArgs(proc, "-i", "0.1", "--samples", "3", "-o", "-"),
+      8000,
+      ctx,
+    );
+    strictEqual(r.code, 0, r.stderr);
+    strictEqual(wholeJsonLines(r.stdout, ctx).length, 3);
+    noStack(r.stderr, ctx);
+    ok(!/^error:/m.test(r.stderr), r.stderr);
+  } finally {
+    Deno.removeSync(dir, { recursive: true });
+  }
+});
+
+Deno.test({
+  name: "faults: unreadable /proc files (chmod 000) give empty parts, not errors",
+  ignore: IS_ROOT, // root reads a 000 file anyway: nothing to test
+  fn: async () => {
+    const { dir, proc } = copyProc();
+    try {
+      for (const t of READ_TARGETS) Deno.chmodSync(`${proc}/${t}`, 0o000);
+      const ctx = "chmod 000";
+      const r = await runBounded(
+        trackerArgs(proc, "-i", "0.1", "--samples", "3", "-o", "-"),
+        8000,
+        ctx,
+      );
+      strictEqual(r.code, 0, r.stderr);
+      strictEqual(wholeJsonLines(r.stdout, ctx).length, 3);
+      noStack(r.stderr, ctx);
+    } finally {
+      for (const t of READ_TARGETS) {
+        try {
+          Deno.chmodSync(`${proc}/${t}`, 0o644);
+        } catch { /* ignore */ }
+      }
+      Deno.removeSync(dir, { recursive: true });
+    }
+  },
+});
+
+// BUG: a FIFO in place of a procfs file (here /proc/meminfo) blocks the sampler forever:
+// collectors/read.ts readText() calls Deno.readTextFileSync, whose open(2) of a FIFO waits for a
+// writer. No sample is ever emitted, and SIGTERM is not acted on either (the event loop is
+// blocked inside the synchronous read, so the signal listener never runs): only SIGKILL ends it.
+// Expected: the FIFO is skipped like any unreadable file (e.g. open with O_NONBLOCK or check
+// that the path is a regular file first), samples continue, SIGTERM exits 0.
+Deno.test({
+  name: "faults: a FIFO named meminfo does not hang the sampler",
+  ignore: true,
+  fn: async () => {
+    const { dir, proc } = copyProc();
+    try {
+      Deno.removeSync(`${proc}/meminfo`);
+      if (!sys("mkfifo", `${proc}/meminfo`)) throw new Error("mkfifo failed");
+      const ctx = "fifo meminfo";
+      const r = await runBounded(
+        trackerArgs(proc, "-i", "0.1", "--samples", "3", "-o", "-"),
+        6000,
+        ctx,
+      );
+      strictEqual(r.code, 0, r.stderr);
+      strictEqual(wholeJsonLines(r.stdout, ctx).length, 3);
+      noStack(r.stderr, ctx);
+    } finally {
+      Deno.removeSync(dir, { recursive: true });
+    }
+  },
+});
+
+// ---------------------------------------------------------------------------------------------
+// Output that cannot be written
+
+/** One `error:` line naming the file, exit non-zero, nothing sampled anywhere. */
+async function expectCannotOpen(path: string) {
+  const ctx = `--output ${path}`;
+  const r = await runBounded(
+    trackerArgs(`${FIXTURE}/proc`, "-i", "0.1", "--samples", "2", "-o", path),
+    8000,
+    ctx,
+  );
+  ok(r.code !== 0 && r.signal === null, `${ctx}: exit ${r.code}\n${r.stderr}`);
+  const lines = r.stderr.trimEnd().split("\n");
+  strictEqual(lines.length, 1, `${ctx}: expected one line:\n${r.stderr}`);
+  ok(lines[0]!.startsWith("error: "), `${ctx}: ${lines[0]}`);
+  ok(lines[0]!.includes(`"${path}"`), `${ctx}: the message names the file: ${lines[0]}`);
+  strictEqual(r.stdout, "");
+  noStack(r.stderr, ctx);
+}
+
+Deno.test("faults: an output path that cannot be opened is one error line naming it", async () => {
+  // sysfs refuses to create files, even for root.
+  await expectCannotOpen("/sys/kernel/rt-faults-out.jsonl");
+  if (!IS_ROOT) {
+    const dir = Deno.makeTempDirSync({ prefix: "rt-ro-" });
+    try {
+      Deno.chmodSync(dir, 0o555);
+      await expectCannotOpen(`${dir}/out.jsonl`);
+    } finally {
+      Deno.chmodSync(dir, 0o755);
+      Deno.removeSync(dir, { recursive: true });
+    }
+  }
+});
+
+Deno.test({
+  name: "faults: an output on a read-only filesystem is one error line naming it",
+  ignore: !CAN_MOUNT,
+  fn: () => withTmpfs("ro,size=64k", (dir) => expectCannotOpen(`${dir}/out.jsonl`)),
+});
+
+/**
+ * A 64 KiB tmpfs with about 8 KiB left: the output fills up after a few samples. Runs the
+ * tracker ~2.5 s, then SIGTERM. Returns what the test checks.
+ */
+function runOnFullDisk() {
+  return withTmpfs("size=64k", async (dir) => {
+    Deno.writeFileSync(`${dir}/filler`, new Uint8Array(56 * 1024));
+    const out = `${dir}/out.jsonl`;
+    const { child, stdout, stderr } = spawnLive(
+      trackerArgs(`${FIXTURE}/proc`, "-i", "0.1", "-o", out),
+    );
+    await sleep(2800); // start-up, then ~2.5 s of samples: 8 KiB fill after 4 or 5 of them
+    child.kill("SIGTERM");
+    const st = await statusWithin(child, 5000, "disk full");
+    return {
+      code: st.code,
+      signal: st.signal,
+      stdout: await stdout.done,
+      stderr: await stderr.done,
+      file: Deno.readTextFileSync(out),
+    };
+  });
+}
+
+Deno.test({
+  name: "faults: a disk that fills mid-run: one warning naming the file, no crash, exit 0",
+  ignore: !CAN_MOUNT,
+  fn: async () => {
+    const r = await runOnFullDisk();
+    const ctx = "disk full";
+    // Still sampling after the failure: it was alive and handled SIGTERM with exit 0.
+    strictEqual(r.code, 0, `${ctx}: exit ${r.code} (signal ${r.signal})\n${r.stderr}`);
+    noStack(r.stderr + r.stdout, ctx);
+    const lines = r.stderr.split("\n").filter((l) => l !== "");
+    ok(lines.length >= 1, `${ctx}: no warning at all`);
+    for (const l of lines) ok(/^warn: /.test(l), `${ctx}: unexpected stderr line: ${l}`);
+    ok(lines.some((l) => l.includes("out.jsonl")), `${ctx}: no line names the file:\n${r.stderr}`);
+    ok(lines.length <= 2, `${ctx}: warned every tick:\n${r.stderr}`);
+    // The complete lines before the failure are valid samples.
+    const complete = r.file.slice(0, r.file.lastIndexOf("\n") + 1);
+    ok(wholeJsonLines(complete, ctx).length >= 1, `${ctx}: nothing written before it filled`);
+  },
+});
+
+// BUG: when the disk fills in the middle of a line, the file sink leaves the partial JSON line
+// in the file (sinks/file.ts write() loops over file.write(); the bytes of the first partial
+// write stay when the next write fails with ENOSPC). Observed on a 64 KiB tmpfs with 8 KiB free:
+// out.jsonl is exactly 8192 bytes, 3 whole lines then a 1929-byte fragment without "\n".
+// Expected: the file ends at the last whole line (e.g. truncate back to the size before the
+// failed write, or write each batch with one write and ftruncate on a short write).
+Deno.test({
+  name: "faults: a disk that fills mid-run leaves only whole lines in the file",
+  ignore: true,
+  fn: async () => {
+    const r = await runOnFullDisk();
+    wholeJsonLines(r.file, "disk full");
+  },
+});
+
+// ---------------------------------------------------------------------------------------------
+// Signals at random moments
+
+const SYSTEM_SIGNALS = ["SIGTERM", "SIGINT"] as const;
+
+Deno.test("faults: SIGTERM/SIGINT at random moments in system-only mode exit 0, whole lines", async () => {
+  const rng = rngFor("signals-system");
+  for (let i = 0; i < 6; i++) {
+    const sig = SYSTEM_SIGNALS[i % 2]!;
+    const delay = rng.range(50, 900);
+    const ctx = `FUZZ_SEED=${SEED} (stream ${rng.seed}) run ${i}: ${sig} ${delay} ms after start`;
+    const { child, stdout, stderr } = spawnLive(
+      trackerArgs(`${FIXTURE}/proc`, "-i", "0.1", "-o", "-"),
+    );
+    await stdout.started; // handlers are in place before the first sample
+    await sleep(delay);
+    child.kill(sig);
+    const st = await statusWithin(child, 5000, ctx);
+    const out = await stdout.done;
+    const err = await stderr.done;
+    strictEqual(st.code, 0, `${ctx}: exit ${st.code} (signal ${st.signal})\n${err}`);
+    strictEqual(st.signal, null, ctx);
+    ok(wholeJsonLines(out, ctx).length >= 1, ctx);
+    strictEqual(err, "", ctx);
+  }
+});
+
+Deno.test("faults: a signal during start-up either stops cleanly or kills with no partial output", async () => {
+  // Before the tracker installs its handlers the default action applies (killed by the signal);
+  // after, it exits 0. Either way nothing half-written may be left.
+  const rng = rngFor("signals-startup");
+  for (let i = 0; i < 4; i++) {
+    const sig = SYSTEM_SIGNALS[i % 2]!;
+    const delay = rng.range(50, 400);
+    const ctx = `FUZZ_SEED=${SEED} (stream ${rng.seed}) run ${i}: ${sig} ${delay} ms after spawn`;
+    const { child, output } = spawnCli(trackerArgs(`${FIXTURE}/proc`, "-i", "0.1", "-o", "-"));
+    await sleep(delay);
+    child.kill(sig);
+    const r = await output;
+    ok(
+      r.code === 0 || r.signal === sig,
+      `${ctx}: exit ${r.code} (signal ${r.signal})\n${r.stderr}`,
+    );
+    wholeJsonLines(r.stdout, ctx);
+    noStack(r.stderr, ctx);
+  }
+});
+
+// SIGHUP is not handled without a command (only SIGTERM/SIGINT are, core/run.ts STOP_SIGNALS):
+// the default action kills the tracker (status 129, signal SIGHUP), with no last partial
+// sample and no flush/close of the sinks. CONTRACT.md only specifies SIGTERM/SIGINT here, so
+// this test pins what must hold either way: no partial line, no stack trace.
+Deno.test("faults: SIGHUP in system-only mode (unhandled today): whole lines, no stack", async () => {
+  const rng = rngFor("signals-hup");
+  for (let i = 0; i < 2; i++) {
+    const delay = rng.range(50, 900);
+    const ctx = `FUZZ_SEED=${SEED} (stream ${rng.seed}) run ${i}: SIGHUP ${delay} ms after start`;
+    const { child, stdout, stderr } = spawnLive(
+      trackerArgs(`${FIXTURE}/proc`, "-i", "0.1", "-o", "-"),
+    );
+    await stdout.started;
+    await sleep(delay);
+    child.kill("SIGHUP");
+    const st = await statusWithin(child, 5000, ctx);
+    const out = await stdout.done;
+    const err = await stderr.done;
+    ok(
+      (st.code === 0 && st.signal === null) || st.signal === "SIGHUP",
+      `${ctx}: exit ${st.code} (signal ${st.signal})\n${err}`,
+    );
+    ok(wholeJsonLines(out, ctx).length >= 1, ctx);
+    noStack(err, ctx);
+  }
+});
+
+const WRAP_SIGNALS = ["SIGTERM", "SIGINT", "SIGHUP"] as const;
+/**
+ * `sh -c 'sleep 3'` (dash forks sleep). A signal kills sh; the orphaned sleep runs on, so it gets
+ * no copy of our pipes, or reading the output to its end would wait for it.
+ */
+const SLEEPER = "sleep 3 </dev/null >/dev/null 2>&1";
+
+Deno.test("faults: signals to a wrapper are forwarded; exit 128+N of the child, whole lines", async () => {
+  const rng = rngFor("signals-wrap");
+  for (let i = 0; i < 6; i++) {
+    const sig = WRAP_SIGNALS[i % 3]!;
+    const delay = rng.range(50, 900);
+    const ctx = `FUZZ_SEED=${SEED} (stream ${rng.seed}) run ${i}: ${sig} ${delay} ms after start`;
+    const { child, stdout, stderr } = spawnLive(
+      trackerArgs(`${FIXTURE}/proc`, "-i", "0.1", "-o", "-", "--", "sh", "-c", SLEEPER),
+    );
+    await stdout.started; // the child runs and signals are forwarded from here on
+    await sleep(delay);
+    child.kill(sig);
+    const st = await statusWithin(child, 6000, ctx);
+    const out = await stdout.done;
+    const err = await stderr.done;
+    const want = 128 + SIGNAL_NUMBER[sig]!;
+    strictEqual(st.signal, null, `${ctx}: the tracker itself was killed\n${err}`);
+    strictEqual(st.code, want, `${ctx}: exit ${st.code}, want ${want}\n${err}`);
+    ok(wholeJsonLines(out, ctx).length >= 1, ctx);
+    noStack(err, ctx);
+    ok(!/^error:/m.test(err), `${ctx}: ${err}`);
+  }
+});

@@ -4,6 +4,8 @@
  */
 import denoJson from "./deno.json" with { type: "json" };
 import { type Config, loadConfig } from "./core/config.ts";
+import { constants } from "node:os";
+import { captureEarlySignals, releaseEarlySignals } from "./core/early_signals.ts";
 import { oneLine, RuntimeError, UsageError } from "./core/errors.ts";
 import { helpText } from "./core/help.ts";
 import { error, warn, writeAllSync } from "./core/log.ts";
@@ -96,11 +98,16 @@ export async function main(args: readonly string[]): Promise<number> {
     return 0;
   }
   const sub = SUBCOMMANDS.find((s) => s.name === config.subcommand);
-  if (sub) return await sub.run(config);
+  if (sub) {
+    const early = releaseEarlySignals();
+    if (early.length > 0) return 128 + (constants.signals as Record<string, number>)[early[0]!]!;
+    return await sub.run(config);
+  }
   return await track(config, { version: VERSION, env, warn });
 }
 
 if (import.meta.main) {
+  captureEarlySignals();
   // Nothing reaches the user as a stack trace: unexpected failures become one line.
   globalThis.addEventListener("unhandledrejection", (e) => {
     e.preventDefault();

@@ -15,7 +15,8 @@ const V1_QUOTA_DIRS = ["cpu", "cpu,cpuacct", "cpuacct"];
 /** `usage_usec` from a cgroup v2 cpu.stat text, in microseconds. */
 export function parseCpuStatUsage(text: string): number | undefined {
   const match = /^usage_usec\s+(\d+)\s*$/m.exec(text);
-  return match ? Number(match[1]) : undefined;
+  const usec = match ? Number(match[1]) : NaN;
+  return Number.isFinite(usec) ? usec : undefined;
 }
 
 /** Cores allowed by a v2 `cpu.max` text ("quota period" or "max period"). */
@@ -23,7 +24,7 @@ export function parseCpuMax(text: string): number | undefined {
   const [quota, period] = text.trim().split(/\s+/);
   if (quota === undefined || quota === "max" || period === undefined) return undefined;
   const q = Number(quota), p = Number(period);
-  return q > 0 && p > 0 ? q / p : undefined;
+  return q > 0 && p > 0 && Number.isFinite(q / p) ? q / p : undefined;
 }
 
 export function detectCgroup(sys: string): CgroupSource {
@@ -57,7 +58,7 @@ export function readQuotaCores(sys: string): number | undefined {
   for (const dir of V1_QUOTA_DIRS) {
     const q = Number(readText(`${sys}/fs/cgroup/${dir}/cpu.cfs_quota_us`)?.trim());
     const p = Number(readText(`${sys}/fs/cgroup/${dir}/cpu.cfs_period_us`)?.trim());
-    if (q > 0 && p > 0) return q / p;
+    if (q > 0 && p > 0 && Number.isFinite(q / p)) return q / p;
   }
   return undefined;
 }

@@ -48,7 +48,9 @@ export function parseProcStat(text: string): ProcStat | undefined {
     const times = parseTimes(parts);
     if (!times) continue;
     if (name === "cpu") total = times;
-    else if (/^cpu\d+$/.test(name)) cores.push({ id: Number(name.slice(3)), times });
+    else if (/^cpu\d+$/.test(name) && Number.isSafeInteger(Number(name.slice(3)))) {
+      cores.push({ id: Number(name.slice(3)), times });
+    }
   }
   return total ? { total, cores } : undefined;
 }

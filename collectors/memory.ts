@@ -9,7 +9,8 @@ export function parseMeminfo(text: string): Meminfo {
   const out: Meminfo = new Map();
   for (const line of text.split("\n")) {
     const match = /^([A-Za-z0-9_()]+):\s+(\d+)/.exec(line);
-    if (match) out.set(match[1]!, Number(match[2]));
+    const kb = match ? Number(match[2]) : NaN;
+    if (Number.isFinite(kb)) out.set(match![1]!, kb);
   }
   return out;
 }

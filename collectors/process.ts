@@ -55,7 +55,8 @@ export function parsePidStat(text: string): PidStat | undefined {
 export function parseChildren(text: string): number[] {
   const out: number[] = [];
   for (const word of text.split(/\s+/)) {
-    if (word !== "" && /^\d+$/.test(word)) out.push(Number(word));
+    const pid = /^\d+$/.test(word) ? Number(word) : NaN;
+    if (Number.isSafeInteger(pid)) out.push(pid);
   }
   return out;
 }
@@ -65,7 +66,8 @@ function kbField(text: string, name: string): number | undefined {
   const start = text.startsWith(`${name}:`) ? 0 : at < 0 ? -1 : at + 1;
   if (start < 0) return undefined;
   const match = /^[^:]+:\s+(\d+)/.exec(text.slice(start, start + 64));
-  return match ? Number(match[1]) : undefined;
+  const kb = match ? Number(match[1]) : NaN;
+  return Number.isFinite(kb) ? kb : undefined;
 }
 
 /** `VmRSS:` of /proc/<pid>/status in kB (absent for kernel threads and zombies). */
@@ -87,7 +89,10 @@ export interface PidIo {
 export function parseIo(text: string): PidIo | undefined {
   const r = /^read_bytes:\s+(\d+)/m.exec(text);
   const w = /^write_bytes:\s+(\d+)/m.exec(text);
-  return r && w ? { read_bytes: Number(r[1]), write_bytes: Number(w[1]) } : undefined;
+  const read = Number(r?.[1]), write = Number(w?.[1]);
+  return Number.isFinite(read) && Number.isFinite(write)
+    ? { read_bytes: read, write_bytes: write }
+    : undefined;
 }
 
 export function readPidStat(proc: string, pid: number): PidStat | undefined {
@@ -176,7 +181,7 @@ export function parseSmapsRollupRss(text: string): number | undefined {
  * thread, no access).
  */
 export function readPidMemory(proc: string, pid: number): PidMemory {
-  const rollup = readText(`${proc}/${pid}/smaps_rollup`);
+  const rollup = readText(`${proc}/${pid}/smaps_rollup`, true);
   if (rollup !== undefined && rollup !== "") {
     return { pss_kb: parseSmapsRollupPss(rollup) ?? 0, rss_kb: parseSmapsRollupRss(rollup) ?? 0 };
   }

@@ -48,6 +48,38 @@ function drop(path: string, f: Deno.FsFile): void {
   } catch { /* already closed */ }
 }
 
+/** Reads a pseudo-file through a fresh descriptor into the shared buffer. */
+function readFresh(path: string): string | undefined {
+  let f: Deno.FsFile;
+  try {
+    f = Deno.openSync(path);
+  } catch {
+    return undefined;
+  }
+  try {
+    return readAll(f);
+  } catch {
+    return undefined;
+  } finally {
+    f.close();
+  }
+}
+
+function readAll(f: Deno.FsFile): string {
+  let n = 0;
+  for (;;) {
+    if (n === buf.length) {
+      const bigger = new Uint8Array(buf.length * 2);
+      bigger.set(buf);
+      buf = bigger;
+    }
+    const got = f.readSync(buf.subarray(n));
+    if (got === null || got === 0) break;
+    n += got;
+  }
+  return decoder.decode(buf.subarray(0, n));
+}
+
 function readOpen(path: string): string | undefined {
   let f = open.get(path);
   if (f) {
@@ -66,27 +98,22 @@ function readOpen(path: string): string | undefined {
   open.set(path, f);
   try {
     f.seekSync(0, Deno.SeekMode.Start);
-    let n = 0;
-    for (;;) {
-      if (n === buf.length) {
-        const bigger = new Uint8Array(buf.length * 2);
-        bigger.set(buf);
-        buf = bigger;
-      }
-      const got = f.readSync(buf.subarray(n));
-      if (got === null || got === 0) break;
-      n += got;
-    }
-    return decoder.decode(buf.subarray(0, n));
+    return readAll(f);
   } catch {
     drop(path, f); // the process exited, the device went away
     return undefined;
   }
 }
 
-export function readText(path: string): string | undefined {
-  if (isPseudo(path)) return readOpen(path);
+/**
+ * @param reopen open the file anew: needed for files bound to a process's address space at open
+ *   time (smaps_rollup, maps), which would otherwise keep showing the image before an `exec`.
+ */
+export function readText(path: string, reopen = false): string | undefined {
+  if (isPseudo(path)) return reopen ? readFresh(path) : readOpen(path);
   try {
+    // Outside a real procfs/sysfs a FIFO or device could block the open: regular files only.
+    if (!Deno.statSync(path).isFile) return undefined;
     return Deno.readTextFileSync(path);
   } catch {
     return undefined;

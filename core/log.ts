@@ -1,4 +1,6 @@
 /** Diagnostics go to stderr as whole lines prefixed `warn:` / `error:` (the references' style). */
+import { escapeControls } from "./errors.ts";
+
 const encoder = new TextEncoder();
 
 /** Writes all of `text` to a file descriptor-like writer, looping over partial writes. */
@@ -8,9 +10,9 @@ export function writeAllSync(w: { writeSync(p: Uint8Array): number }, text: stri
 }
 
 export function warn(line: string): void {
-  writeAllSync(Deno.stderr, `warn: ${line}\n`);
+  writeAllSync(Deno.stderr, `warn: ${escapeControls(line)}\n`);
 }
 
 export function error(line: string): void {
-  writeAllSync(Deno.stderr, `error: ${line}\n`);
+  writeAllSync(Deno.stderr, `error: ${escapeControls(line)}\n`);
 }

@@ -14,6 +14,7 @@ import { readPidStat } from "../collectors/process.ts";
 import { createSinks, type SinkSet } from "../sinks/mod.ts";
 import { openPrivateFile } from "../sinks/safe_open.ts";
 import type { Config } from "./config.ts";
+import { releaseEarlySignals } from "./early_signals.ts";
 import { UsageError } from "./errors.ts";
 import { writeAllSync } from "./log.ts";
 import { runLoop } from "./loop.ts";
@@ -28,7 +29,8 @@ export interface RunDeps {
   warn: (line: string) => void;
 }
 
-const STOP_SIGNALS: readonly Deno.Signal[] = ["SIGINT", "SIGTERM"];
+/** Without a command these end the run gracefully (flush, exit 0); SIGHUP too (hang-up). */
+const STOP_SIGNALS: readonly Deno.Signal[] = ["SIGINT", "SIGTERM", "SIGHUP"];
 
 /** The GPU collector unless disabled. */
 export function gpuFor(config: Config, warn: (l: string) => void): GpuCollector | undefined {
@@ -138,8 +140,14 @@ export async function track(config: Config, deps: RunDeps): Promise<number> {
   };
   let childStatus: Deno.CommandStatus | undefined;
   const cleanups: (() => void)[] = [];
+  const early = releaseEarlySignals();
   if (child) {
     cleanups.push(forwardSignals(child.pid));
+    for (const sig of early) {
+      try {
+        Deno.kill(child.pid, sig);
+      } catch { /* already gone */ }
+    }
     child.status.then((st) => {
       childStatus = st;
       finish();
@@ -148,6 +156,7 @@ export async function track(config: Config, deps: RunDeps): Promise<number> {
     const onSignal = () => stop.abort();
     for (const sig of STOP_SIGNALS) Deno.addSignalListener(sig, onSignal);
     cleanups.push(() => STOP_SIGNALS.forEach((sig) => Deno.removeSignalListener(sig, onSignal)));
+    if (early.some((sig) => STOP_SIGNALS.includes(sig))) stop.abort();
   }
   if (attachPid !== null) {
     // Notice the end of an attached process within 250 ms, not one interval.

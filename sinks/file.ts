@@ -72,7 +72,18 @@ export function createFileSink(o: FileSinkOptions): Sink {
       },
       async write(chunk) {
         let rest = chunk;
-        while (rest.length > 0) rest = rest.subarray(await file.write(rest));
+        try {
+          while (rest.length > 0) rest = rest.subarray(await file.write(rest));
+        } catch (err) {
+          if (rest.length < chunk.length) {
+            // A full disk must not leave half a line (or half a gzip member): cut the file back
+            // to the last whole chunk and write from there next time.
+            await file.truncate(size).then(() => file.seek(size, Deno.SeekMode.Start)).catch(
+              () => {},
+            );
+          }
+          throw err;
+        }
         size += chunk.length;
       },
       async maybeRotate(next) {

@@ -489,7 +489,6 @@ Deno.test("fuzz loadConfig: garbled TOML texts alone", () => {
 // ["--config", "x\ny.toml"] (missing) → 'cannot read config file "x\ny.toml": no such file'.
 Deno.test({
   name: "fuzz loadConfig: control characters in argv stay on one error line",
-  ignore: true,
   fn: () => {
     const rng = rngFor("control");
     const cases: string[][] = [
@@ -676,7 +675,6 @@ Deno.test("fuzz parsers: overflowing numerals never throw", () => {
 // parseProcStat, parseNetDev, parseDiskstats and parsePidStat already reject non-finite values.
 Deno.test({
   name: "fuzz parsers: overflowing numerals give finite numbers or no value",
-  ignore: true,
   fn: () => fuzzTextParsers(rngFor("parsers-overflow-finite"), OVERFLOW_NUMBERS, true),
 });
 

@@ -24,7 +24,8 @@ export function parseSize(value: string): number | undefined {
   const m = /^(\d+)\s*(KiB|MiB|GiB)?$/.exec(value.trim());
   if (m?.[1] === undefined) return undefined;
   const unit = UNITS[m[2] ?? ""];
-  return unit === undefined ? undefined : Number(m[1]) * unit;
+  const bytes = unit === undefined ? NaN : Number(m[1]) * unit;
+  return Number.isFinite(bytes) ? bytes : undefined;
 }
 
 /** The DRM client in one fdinfo file; undefined when it is not a DRM fd. */
@@ -43,7 +44,8 @@ export function parseFdinfo(text: string): DrmClient | undefined {
   const id = kv.get("drm-client-id");
   if (id) client.clientId = id;
   const gfx = /^(\d+)\s*ns$/.exec(kv.get("drm-engine-gfx") ?? "");
-  if (gfx?.[1] !== undefined) client.gfxNs = Number(gfx[1]);
+  const gfxNs = Number(gfx?.[1]);
+  if (Number.isFinite(gfxNs)) client.gfxNs = gfxNs;
   for (const key of ["drm-memory-vram", "drm-resident-vram", "drm-total-vram"]) {
     const v = kv.get(key);
     const bytes = v === undefined ? undefined : parseSize(v);

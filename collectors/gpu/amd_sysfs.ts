@@ -63,7 +63,8 @@ export function parseDpmSclk(text: string): number | undefined {
   for (const line of text.split("\n")) {
     if (!line.trimEnd().endsWith("*")) continue;
     const m = /^\s*\d+:\s*(\d+)\s*mhz/i.exec(line);
-    if (m?.[1] !== undefined) return Number(m[1]);
+    const mhz = Number(m?.[1]);
+    if (Number.isFinite(mhz)) return mhz;
   }
   return undefined;
 }

@@ -25,7 +25,8 @@ function missing(field: string): boolean {
 function num(field: string | undefined): number | undefined {
   if (field === undefined || missing(field)) return undefined;
   if (!/^-?\d+(\.\d+)?$/.test(field)) return undefined;
-  return Number(field);
+  const n = Number(field);
+  return Number.isFinite(n) ? n : undefined;
 }
 
 function text(field: string | undefined): string | undefined {
@@ -81,6 +82,7 @@ export function parseComputeApps(out: string): SmiApp[] {
     if (f.length !== 3) continue;
     const [pid, uuid, used] = f;
     if (pid === undefined || !/^\d+$/.test(pid) || uuid === undefined || missing(uuid)) continue;
+    if (!Number.isSafeInteger(Number(pid))) continue;
     const mib = num(used);
     apps.push({ pid: Number(pid), uuid, usedBytes: mib === undefined ? null : mib * MIB });
   }
@@ -102,7 +104,10 @@ export function parsePmon(out: string): PmonRow[] {
     const [gpu, pid, , sm] = f;
     if (gpu === undefined || pid === undefined || sm === undefined) continue;
     if (!/^\d+$/.test(gpu) || !/^\d+$/.test(pid) || !/^\d+(\.\d+)?$/.test(sm)) continue;
-    rows.push({ gpu: Number(gpu), pid: Number(pid), sm: Number(sm) });
+    const row = { gpu: Number(gpu), pid: Number(pid), sm: Number(sm) };
+    if (Number.isSafeInteger(row.gpu) && Number.isSafeInteger(row.pid) && Number.isFinite(row.sm)) {
+      rows.push(row);
+    }
   }
   return rows;
 }

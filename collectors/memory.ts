@@ -5,12 +5,35 @@ import { readText } from "./read.ts";
 /** Field name → value in kB (the unit /proc/meminfo prints for every sized field). */
 export type Meminfo = Map<string, number>;
 
+/** The fields deriveMemory uses; other lines are skipped without allocating. */
+const FIELDS = new Set([
+  "MemTotal",
+  "MemFree",
+  "MemAvailable",
+  "Buffers",
+  "Cached",
+  "SReclaimable",
+  "SwapTotal",
+  "SwapFree",
+  "Active",
+  "Inactive",
+]);
+
 export function parseMeminfo(text: string): Meminfo {
   const out: Meminfo = new Map();
-  for (const line of text.split("\n")) {
-    const match = /^([A-Za-z0-9_()]+):\s+(\d+)/.exec(line);
-    const kb = match ? Number(match[2]) : NaN;
-    if (Number.isFinite(kb)) out.set(match![1]!, kb);
+  let start = 0;
+  while (start < text.length) {
+    let end = text.indexOf("\n", start);
+    if (end < 0) end = text.length;
+    const colon = text.indexOf(":", start);
+    if (colon > start && colon < end) {
+      const name = text.slice(start, colon);
+      if (FIELDS.has(name)) {
+        const kb = parseInt(text.slice(colon + 1, end), 10);
+        if (Number.isFinite(kb) && kb >= 0) out.set(name, kb);
+      }
+    }
+    start = end + 1;
   }
   return out;
 }

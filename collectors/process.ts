@@ -20,6 +20,8 @@ export interface PidStat {
   starttime: number;
   /** Threads in the process (field 20). */
   threads: number;
+  /** The whole line: unchanged text means the process did not run, fault or reap since. */
+  raw: string;
 }
 
 /**
@@ -48,6 +50,7 @@ export function parsePidStat(text: string): PidStat | undefined {
     cstime: Math.max(0, n(14)),
     starttime: n(19),
     threads: n(17),
+    raw: text,
   };
 }
 

@@ -24,6 +24,7 @@ Deno.test("parsePidStat: comm with spaces and parentheses; fields 3, 4, 14–17,
     cstime: 4,
     starttime: 123456,
     threads: 3,
+    raw: STAT,
   });
   strictEqual(parsePidStat(STAT.replace(" 12 4 ", " -1 -2 "))!.cutime, 0);
 });

@@ -17,28 +17,36 @@ const SYSFS_MAGIC = 0x62656572;
 const MAX_OPEN = 384;
 
 const open = new Map<string, Deno.FsFile>();
-const pseudoRoots = new Map<string, boolean>();
+/**
+ * sysfs files that failed, with when to try again. Some fail on every read (`speed` of a
+ * virtual interface is EINVAL); building the exception each sample was the largest single
+ * cost of a sample in profiles.
+ */
+const failed = new Map<string, number>();
+const RETRY_FAILED_MS = 30_000;
+/** Registered roots → "proc", "sys", or null when not a real pseudo-filesystem. */
+const pseudoRoots = new Map<string, "proc" | "sys" | null>();
 let buf = new Uint8Array(64 * 1024);
 const decoder = new TextDecoder();
 
-/** The first path segment(s) that name a registered root, if that root is procfs/sysfs. */
-function isPseudo(path: string): boolean {
-  for (const [root, pseudo] of pseudoRoots) {
-    if (pseudo && path.startsWith(root) && path.charCodeAt(root.length) === 47) return true;
+/** The kind of pseudo-filesystem `path` lies in, if it is under a registered real one. */
+function pseudoKind(path: string): "proc" | "sys" | null {
+  for (const [root, kind] of pseudoRoots) {
+    if (kind && path.startsWith(root) && path.charCodeAt(root.length) === 47) return kind;
   }
-  return false;
+  return null;
 }
 
 /** Declares a collector root; files under it are kept open when it is a real procfs/sysfs. */
 export function registerRoot(root: string): void {
   const r = root.replace(/\/+$/, "");
   if (pseudoRoots.has(r)) return;
-  let pseudo = false;
+  let kind: "proc" | "sys" | null = null;
   try {
     const type = statfsSync(r).type;
-    pseudo = type === PROC_SUPER_MAGIC || type === SYSFS_MAGIC;
+    kind = type === PROC_SUPER_MAGIC ? "proc" : type === SYSFS_MAGIC ? "sys" : null;
   } catch { /* missing root: nothing to read anyway */ }
-  pseudoRoots.set(r, pseudo);
+  pseudoRoots.set(r, kind);
 }
 
 function drop(path: string, f: Deno.FsFile): void {
@@ -110,7 +118,23 @@ function readOpen(path: string): string | undefined {
  *   time (smaps_rollup, maps), which would otherwise keep showing the image before an `exec`.
  */
 export function readText(path: string, reopen = false): string | undefined {
-  if (isPseudo(path)) return reopen ? readFresh(path) : readOpen(path);
+  const kind = pseudoKind(path);
+  if (kind === "proc") return reopen ? readFresh(path) : readOpen(path);
+  if (kind === "sys") {
+    // Only sysfs failures are remembered: a /proc/<pid> path that failed may belong to a new
+    // process with a reused PID a moment later.
+    const retryAt = failed.get(path);
+    if (retryAt !== undefined) {
+      if (performance.now() < retryAt) return undefined;
+      failed.delete(path);
+    }
+    const text = reopen ? readFresh(path) : readOpen(path);
+    if (text === undefined) {
+      if (failed.size >= MAX_OPEN * 4) failed.clear(); // bounded: PIDs come and go
+      failed.set(path, performance.now() + RETRY_FAILED_MS);
+    }
+    return text;
+  }
   try {
     // Outside a real procfs/sysfs a FIFO or device could block the open: regular files only.
     if (!Deno.statSync(path).isFile) return undefined;

@@ -3,6 +3,8 @@
  * `cpu.process_*` fields with `treeDelta` and reads memory and I/O (CONTRACT §3.6–3.9).
  */
 import {
+  type PidIo,
+  type PidMemory,
   type PidStat,
   readPidIo,
   readPidMemory,
@@ -21,6 +23,16 @@ export interface TreeTotals {
   s: number;
 }
 
+/** Re-read memory and I/O of an idle process at least this often (samples). */
+const IDLE_REFRESH = 10;
+
+interface Memo {
+  raw: string;
+  mem: PidMemory;
+  io: PidIo | undefined;
+  age: number;
+}
+
 export class ProcessTracker implements ProcessSource {
   readonly pid: number;
   readonly #proc: string;
@@ -30,6 +42,8 @@ export class ProcessTracker implements ProcessSource {
   #prev: Map<number, PidEntry> | undefined;
   #prevTicks: number | undefined;
   #final: TreeTotals | undefined;
+  /** Last memory/I/O reads per PID, reused while its stat line is unchanged. */
+  #memo = new Map<number, Memo>();
   /** What the emitted samples added up to, in ticks. */
   readonly reported: TreeTotals = { u: 0, s: 0 };
   /** True once the tree scan had to read every process (no `children` files). */
@@ -85,9 +99,25 @@ export class ProcessTracker implements ProcessSource {
   fill(cpu: CpuSample, ctx: ProcessContext): ReadonlySet<number> {
     const curr = new Map<number, PidEntry>();
     let pss = 0, rss = 0;
+    const memo = new Map<number, Memo>();
     for (const [pid, st] of this.#scan) {
       const before = this.#prev?.get(pid);
-      const io = readPidIo(this.#proc, pid) ??
+      // A process whose stat line did not change did not run, fault pages or reap children:
+      // its I/O and memory are as last read. PSS can still shift when a process it shares
+      // pages with exits, hence the periodic refresh.
+      let m = this.#memo.get(pid);
+      if (m && m.raw === st.raw && m.age < IDLE_REFRESH) {
+        m.age++;
+      } else {
+        m = {
+          raw: st.raw,
+          io: readPidIo(this.#proc, pid),
+          mem: st.state === "Z" ? { pss_kb: 0, rss_kb: 0 } : readPidMemory(this.#proc, pid),
+          age: 0,
+        };
+      }
+      memo.set(pid, m);
+      const io = m.io ??
         (before?.starttime === st.starttime
           ? { read_bytes: before.c.read, write_bytes: before.c.write }
           : undefined);
@@ -101,12 +131,10 @@ export class ProcessTracker implements ProcessSource {
           write: io?.write_bytes ?? 0,
         },
       });
-      if (st.state !== "Z") {
-        const m = readPidMemory(this.#proc, pid);
-        pss += m.pss_kb;
-        rss += m.rss_kb;
-      }
+      pss += m.mem.pss_kb;
+      rss += m.mem.rss_kb;
     }
+    this.#memo = memo;
     const { delta, next } = treeDelta(ctx.baseline ? undefined : this.#prev, curr, this.#prevTicks);
     this.#prev = next;
     this.#prevTicks = this.#scanTicks;

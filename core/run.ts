@@ -15,12 +15,13 @@ import { createSinks, type SinkSet } from "../sinks/mod.ts";
 import { openPrivateFile } from "../sinks/safe_open.ts";
 import type { Config } from "./config.ts";
 import { releaseEarlySignals } from "./early_signals.ts";
-import { UsageError } from "./errors.ts";
+import { oneLine, UsageError } from "./errors.ts";
 import { writeAllSync } from "./log.ts";
 import { runLoop } from "./loop.ts";
 import { ProcessTracker } from "./process_tracker.ts";
 import { Sampler } from "./sampler.ts";
 import { formatSummary, SummaryBuilder } from "./summary.ts";
+import { warmUp } from "./warmup.ts";
 import { Adopter, exitCodeOf, forwardSignals, spawnCommand } from "./supervisor.ts";
 
 export interface RunDeps {
@@ -167,6 +168,7 @@ export async function track(config: Config, deps: RunDeps): Promise<number> {
   }
 
   const summary = new SummaryBuilder();
+  let warming: Promise<void> | undefined;
   const startedMs = Date.now();
   try {
     await runLoop({
@@ -188,6 +190,8 @@ export async function track(config: Config, deps: RunDeps): Promise<number> {
       emit: (sample) => {
         summary.add(sample);
         sinks.write(sample);
+        // After the first sample, so short runs never pay for it.
+        warming ??= warmUp(config.roots, stop.signal).catch(() => {});
       },
       afterEmit: () => adopter?.reap(),
       stop: stop.signal,
@@ -197,6 +201,8 @@ export async function track(config: Config, deps: RunDeps): Promise<number> {
   } finally {
     cleanups.forEach((c) => c());
   }
+  stop.abort(); // ends a warm-up still running (e.g. after --samples)
+  await warming;
   const exitCode = childStatus ? exitCodeOf(childStatus) : 0;
   await sinks.close({ exitCode });
   adopter?.reap();
@@ -214,11 +220,16 @@ export async function track(config: Config, deps: RunDeps): Promise<number> {
     if (config.values.get("no-summary") !== true) writeAllSync(Deno.stderr, formatSummary(report));
     const jsonPath = config.values.get("summary-json") as string | undefined;
     if (jsonPath) {
-      const f = openPrivateFile(jsonPath);
+      // The command's exit code stays what it was even if the summary cannot be written.
       try {
-        writeAllSync(f, JSON.stringify(report, null, 2) + "\n");
-      } finally {
-        f.close();
+        const f = openPrivateFile(jsonPath);
+        try {
+          writeAllSync(f, JSON.stringify(report, null, 2) + "\n");
+        } finally {
+          f.close();
+        }
+      } catch (err) {
+        warn(`run summary not written: ${oneLine(err)}`);
       }
     }
   }

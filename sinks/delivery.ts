@@ -15,7 +15,7 @@ import { promisify } from "node:util";
 import { gunzip, gzip } from "node:zlib";
 import type { Sample } from "../core/sample.ts";
 import { resolveClose, type Sink, sleep } from "./sink.ts";
-import type { SpoolFs, SpoolJob } from "./spool.ts";
+import { type JobMeta, newJobId, type SpoolFs, SpoolJob } from "./spool.ts";
 
 const gzipAsync = promisify(gzip);
 const gunzipAsync = promisify(gunzip);
@@ -387,6 +387,27 @@ export interface RemoteDeps {
   /** Spool root directory; null disables spooling. */
   spoolRoot: string | null;
   spoolFs?: SpoolFs;
+}
+
+/** A batched remote sink: one Delivery over `transport`, spooling under `kind` when enabled. */
+export function batchedSink(
+  kind: string,
+  meta: JobMeta,
+  transport: Transport,
+  encoder: { header: string; encode(s: Sample): string },
+  deps: RemoteDeps,
+): Sink {
+  const spool = deps.spoolRoot
+    ? new SpoolJob(deps.spoolRoot, newJobId(kind), meta, deps.spoolFs)
+    : null;
+  const delivery = new Delivery({
+    transport,
+    header: encoder.header,
+    tuning: deps.tuning,
+    spool,
+    warn: deps.warn,
+  });
+  return remoteSink(transport.name, delivery, (s) => encoder.encode(s), deps.warn);
 }
 
 /** A sink around one Delivery: encode on write, drain and keep on close. */

@@ -6,11 +6,11 @@
  * not retried.
  */
 import { createEncoder, type Format } from "../formats/mod.ts";
-import { Delivery, type RemoteDeps, remoteSink, type Transport } from "./delivery.ts";
+import { batchedSink, type RemoteDeps, type Transport } from "./delivery.ts";
 import { redactUrl } from "./redact.ts";
 import { classify } from "./s3_client.ts";
 import type { Sink } from "./sink.ts";
-import { type JobMeta, newJobId, SpoolJob } from "./spool.ts";
+import type { JobMeta } from "./spool.ts";
 
 export const DEFAULT_TOKEN_ENV = "TRACKER_HTTP_TOKEN";
 
@@ -81,15 +81,5 @@ export function createHttpSink(
     run: crypto.randomUUID(),
   };
   const transport = httpTransport(meta, deps);
-  const spool = deps.spoolRoot
-    ? new SpoolJob(deps.spoolRoot, newJobId("http"), meta, deps.spoolFs)
-    : null;
-  const delivery = new Delivery({
-    transport,
-    header: encoder.header,
-    tuning: deps.tuning,
-    spool,
-    warn: deps.warn,
-  });
-  return remoteSink(transport.name, delivery, (s) => encoder.encode(s), deps.warn);
+  return batchedSink("http", meta, transport, encoder, deps);
 }

@@ -5,7 +5,7 @@
  * `AWS_REGION`/`AWS_DEFAULT_REGION`, else the bucket's own (HEAD probe), else us-east-1.
  */
 import { createEncoder, type Format } from "../formats/mod.ts";
-import { Delivery, type RemoteDeps, remoteSink, type Transport } from "./delivery.ts";
+import { batchedSink, type RemoteDeps, type Transport } from "./delivery.ts";
 import { redactUrl } from "./redact.ts";
 import {
   classify,
@@ -17,7 +17,7 @@ import {
   type S3Location,
 } from "./s3_client.ts";
 import type { Sink } from "./sink.ts";
-import { type JobMeta, newJobId, SpoolJob } from "./spool.ts";
+import { type JobMeta, newJobId } from "./spool.ts";
 
 export interface S3Meta extends JobMeta {
   kind: "s3";
@@ -85,15 +85,5 @@ export function createS3Sink(
     run: newJobId("run").slice(4),
   };
   const transport = s3Transport(meta, deps);
-  const spool = deps.spoolRoot
-    ? new SpoolJob(deps.spoolRoot, newJobId("s3"), meta, deps.spoolFs)
-    : null;
-  const delivery = new Delivery({
-    transport,
-    header: encoder.header,
-    tuning: deps.tuning,
-    spool,
-    warn: deps.warn,
-  });
-  return remoteSink(transport.name, delivery, (s) => encoder.encode(s), deps.warn);
+  return batchedSink("s3", meta, transport, encoder, deps);
 }

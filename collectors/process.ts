@@ -98,9 +98,11 @@ export function parseIo(text: string): PidIo | undefined {
     : undefined;
 }
 
-export function readPidStat(proc: string, pid: number): PidStat | undefined {
+/** @param prev the last parse of this PID, reused when the text is unchanged (idle process) */
+export function readPidStat(proc: string, pid: number, prev?: PidStat): PidStat | undefined {
   const text = readText(`${proc}/${pid}/stat`);
-  return text === undefined ? undefined : parsePidStat(text);
+  if (text === undefined) return undefined;
+  return prev !== undefined && prev.raw === text ? prev : parsePidStat(text);
 }
 
 /**
@@ -147,15 +149,20 @@ function scanAll(proc: string): { stats: Map<number, PidStat>; kids: Map<number,
 /**
  * The roots and all their descendants. Walks `children` files from the roots, so the cost
  * follows the tree's size, not the host's; vanished or unreadable PIDs are skipped.
+ * `prev` (the last scan) lets unchanged stat lines skip parsing.
  */
-export function scanTree(proc: string, roots: readonly number[]): TreeScan {
+export function scanTree(
+  proc: string,
+  roots: readonly number[],
+  prev?: ReadonlyMap<number, PidStat>,
+): TreeScan {
   const stats = new Map<number, PidStat>();
   let all: ReturnType<typeof scanAll> | undefined;
   const queue = [...roots];
   while (queue.length > 0) {
     const pid = queue.shift()!;
     if (stats.has(pid)) continue;
-    const st = all ? all.stats.get(pid) : readPidStat(proc, pid);
+    const st = all ? all.stats.get(pid) : readPidStat(proc, pid, prev?.get(pid));
     if (!st) continue;
     stats.set(pid, st);
     let kids = all ? all.kids.get(pid) ?? [] : readChildren(proc, pid, st.threads);

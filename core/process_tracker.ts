@@ -91,7 +91,7 @@ export class ProcessTracker implements ProcessSource {
 
   readTimed(): void {
     this.#scanTicks = readUptimeTicks(this.#proc, TICKS_PER_SEC);
-    const scan = scanTree(this.#proc, [this.pid, ...this.#extraRoots()]);
+    const scan = scanTree(this.#proc, [this.pid, ...this.#extraRoots()], this.#scan);
     this.#scan = scan.stats;
     if (scan.fullScan) this.fullScan = true;
   }

@@ -4,12 +4,12 @@
  */
 import denoJson from "./deno.json" with { type: "json" };
 import { type Config, loadConfig } from "./core/config.ts";
-import { constants } from "node:os";
 import { captureEarlySignals, releaseEarlySignals } from "./core/early_signals.ts";
 import { oneLine, RuntimeError, UsageError } from "./core/errors.ts";
 import { helpText } from "./core/help.ts";
 import { error, warn, writeAllSync } from "./core/log.ts";
 import { gpuFor, hostFacts, track } from "./core/run.ts";
+import { SIGNAL_NUMBERS } from "./core/supervisor.ts";
 import { runCloudCommand } from "./clouds/command.ts";
 import { EMPTY_CLOUD } from "./clouds/mod.ts";
 import { runFlushCommand } from "./sinks/mod.ts";
@@ -100,7 +100,7 @@ export async function main(args: readonly string[]): Promise<number> {
   const sub = SUBCOMMANDS.find((s) => s.name === config.subcommand);
   if (sub) {
     const early = releaseEarlySignals();
-    if (early.length > 0) return 128 + (constants.signals as Record<string, number>)[early[0]!]!;
+    if (early.length > 0) return 128 + (SIGNAL_NUMBERS[early[0]!] ?? 0);
     return await sub.run(config);
   }
   return await track(config, { version: VERSION, env, warn });

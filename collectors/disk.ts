@@ -3,7 +3,7 @@
  * (sectors, always 512-byte units), identity from /sys/block/<dev>, and the space of the
  * filesystems mounted from each device (statfs).
  */
-import { statfsSync } from "node:fs";
+import { statfs } from "../core/libc.ts";
 import type { DiskSample, DiskType, MountSample } from "../core/sample.ts";
 import { listDir, readAttr, readInt, readText } from "./read.ts";
 
@@ -198,11 +198,8 @@ export function mountSpace(m: MountEntry, st: FsStats): MountSample | undefined 
 /** statfs of a mount point seen through `root` (the host's root when run in a container). */
 export function statMount(root: string, m: MountEntry): MountSample | undefined {
   const path = root === "/" ? m.mount_point : `${root.replace(/\/$/, "")}${m.mount_point}`;
-  try {
-    return mountSpace(m, statfsSync(path) as FsStats);
-  } catch {
-    return undefined;
-  }
+  const st = statfs(path);
+  return st === undefined ? undefined : mountSpace(m, st);
 }
 
 export interface DiskReading {

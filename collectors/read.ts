@@ -9,7 +9,7 @@
  * from offset 0; a file whose process has exited fails to read and is dropped. Other files
  * (fixtures, copies) are read plainly, since they may be replaced by a new inode at any time.
  */
-import { statfsSync } from "node:fs";
+import { statfs } from "../core/libc.ts";
 
 const PROC_SUPER_MAGIC = 0x9fa0;
 const SYSFS_MAGIC = 0x62656572;
@@ -42,10 +42,8 @@ export function registerRoot(root: string): void {
   const r = root.replace(/\/+$/, "");
   if (pseudoRoots.has(r)) return;
   let kind: "proc" | "sys" | null = null;
-  try {
-    const type = statfsSync(r).type;
-    kind = type === PROC_SUPER_MAGIC ? "proc" : type === SYSFS_MAGIC ? "sys" : null;
-  } catch { /* missing root: nothing to read anyway */ }
+  const type = statfs(r)?.type;
+  kind = type === PROC_SUPER_MAGIC ? "proc" : type === SYSFS_MAGIC ? "sys" : null;
   pseudoRoots.set(r, kind);
 }
 

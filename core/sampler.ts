@@ -21,7 +21,7 @@ import {
   readNetIdentity,
   readNetState,
 } from "../collectors/network.ts";
-import { countProcesses } from "../collectors/processes.ts";
+import { ProcessCounter } from "../collectors/processes.ts";
 import { registerRoot } from "../collectors/read.ts";
 import type { CpuSample, GpuSample, MemorySample, Roots, Sample } from "./sample.ts";
 
@@ -96,6 +96,7 @@ export class Sampler {
   readonly #disks: DiskReader;
   readonly #netIds = new Map<string, NetIdentity>();
   readonly #failed = new Set<string>();
+  readonly #processes: ProcessCounter;
   #prev: Snapshot | undefined;
   process: ProcessSource | undefined;
 
@@ -104,6 +105,7 @@ export class Sampler {
     this.process = o.process;
     registerRoot(o.roots.proc);
     registerRoot(o.roots.sys);
+    this.#processes = new ProcessCounter(o.roots.proc);
     this.#cgroup = detectCgroup(o.roots.sys);
     this.#quota = readQuotaCores(o.roots.sys);
     this.#disks = new DiskReader(o.roots.proc, o.roots.sys, o.roots.root);
@@ -166,7 +168,7 @@ export class Sampler {
       per_core_pct: cpuDerived?.per_core_pct ?? [],
       utime_secs: cpuDerived?.utime_secs ?? 0,
       stime_secs: cpuDerived?.stime_secs ?? 0,
-      process_count: this.#guard("process count", () => countProcesses(roots.proc), 0),
+      process_count: this.#guard("process count", () => this.#processes.next(), 0),
       process_cores_used: null,
       process_child_count: null,
       process_utime_secs: null,

@@ -3,7 +3,6 @@
  * reaps orphaned descendants (child subreaper, and PID 1 in a container), and maps its exit to
  * the tracker's exit code like a shell does.
  */
-import { constants } from "node:os";
 import { readChildren, readPidStat } from "../collectors/process.ts";
 import { RuntimeError } from "./errors.ts";
 import { processGroups, reapIfExited, setChildSubreaper } from "./libc.ts";
@@ -22,10 +21,34 @@ export const FORWARDED: readonly Deno.Signal[] = [
 /** Signals a terminal sends to its whole foreground process group (keys ^C and ^\). */
 const TERMINAL_SIGNALS: ReadonlySet<Deno.Signal> = new Set(["SIGINT", "SIGQUIT"]);
 
-/** Exit code for a finished child: its code, or 128+N when signal N killed it. */
+/** Linux signal numbers (the same on x86_64 and aarch64) of the signals we name. */
+export const SIGNAL_NUMBERS: Readonly<Record<string, number>> = {
+  SIGHUP: 1,
+  SIGINT: 2,
+  SIGQUIT: 3,
+  SIGILL: 4,
+  SIGTRAP: 5,
+  SIGABRT: 6,
+  SIGBUS: 7,
+  SIGFPE: 8,
+  SIGKILL: 9,
+  SIGUSR1: 10,
+  SIGSEGV: 11,
+  SIGUSR2: 12,
+  SIGPIPE: 13,
+  SIGALRM: 14,
+  SIGTERM: 15,
+  SIGXCPU: 24,
+  SIGXFSZ: 25,
+};
+
+/**
+ * Exit code for a finished child: its code, or 128+N when signal N killed it. Deno already
+ * reports 128+N as the code of a signal death; the table covers any platform that does not.
+ */
 export function exitCodeOf(status: { code: number; signal: Deno.Signal | null }): number {
   if (status.signal) {
-    const n = (constants.signals as Record<string, number>)[status.signal];
+    const n = SIGNAL_NUMBERS[status.signal];
     if (n !== undefined) return 128 + n;
   }
   return status.code;

@@ -11,14 +11,10 @@
  *   spool cannot be written (full disk), they stay in memory up to a hard limit.
  * - `write()` only appends a string: it never waits for I/O.
  */
-import { promisify } from "node:util";
-import { gunzip, gzip } from "node:zlib";
+import { compress, gunzip } from "./compress.ts";
 import type { Sample } from "../core/sample.ts";
 import { resolveClose, type Sink, sleep } from "./sink.ts";
 import { type JobMeta, newJobId, type SpoolFs, SpoolJob } from "./spool.ts";
-
-const gzipAsync = promisify(gzip);
-const gunzipAsync = promisify(gunzip);
 
 export type Outcome =
   | { ok: true; uri?: string }
@@ -159,7 +155,7 @@ export class Delivery {
     const text = this.#o.header + rows.join("");
     // Chained so batches enter the queue in sequence order whatever gzip's timing.
     this.#cutting = this.#cutting.then(async () => {
-      const body = new Uint8Array(await gzipAsync(enc.encode(text)));
+      const body = new Uint8Array(await compress(enc.encode(text), "gzip"));
       this.#pending.push({ seq, samples: rows.length, body, path: null, size: body.length });
       await this.#relieveMemory();
       this.#kick();
@@ -333,7 +329,7 @@ export class Delivery {
   /** The raw text (header stripped) of an undelivered batch. */
   async text(b: Batch): Promise<string> {
     const body = b.body ?? await this.#o.spool!.read(b.path!);
-    const text = new TextDecoder().decode(await gunzipAsync(body));
+    const text = new TextDecoder().decode(await gunzip(body));
     return text.slice(this.#o.header.length);
   }
 

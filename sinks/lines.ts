@@ -5,23 +5,14 @@
  * in blocks, each a complete gzip member or zstd frame: concatenated members are a valid file,
  * so the file is readable after any exit, with at most one block missing after a kill.
  */
-import { promisify } from "node:util";
-import { gzip, zstdCompress } from "node:zlib";
+import { compress, type Compression } from "./compress.ts";
 import type { Sample } from "../core/sample.ts";
 import type { Encoder } from "../formats/mod.ts";
 import { resolveClose, type Sink, sleep } from "./sink.ts";
 
-export type Compression = "none" | "gzip" | "zstd";
+export { compress, type Compression };
 
-const gzipAsync = promisify(gzip);
-const zstdAsync = promisify(zstdCompress);
 const enc = new TextEncoder();
-
-export async function compress(data: Uint8Array, c: Compression): Promise<Uint8Array> {
-  if (c === "gzip") return new Uint8Array(await gzipAsync(data));
-  if (c === "zstd") return new Uint8Array(await zstdAsync(data));
-  return data;
-}
 
 /** Where the bytes go; a file output can also rotate. */
 export interface Output {

@@ -10,8 +10,7 @@ import { helpText } from "./core/help.ts";
 import { error, warn, writeAllSync } from "./core/log.ts";
 import { gpuFor, hostFacts, track } from "./core/run.ts";
 import { SIGNAL_NUMBERS } from "./core/supervisor.ts";
-import { runCloudCommand } from "./clouds/command.ts";
-import { EMPTY_CLOUD } from "./clouds/mod.ts";
+import { EMPTY_CLOUD } from "./clouds/types.ts";
 import { runFlushCommand } from "./sinks/mod.ts";
 
 export const VERSION: string = denoJson.version;
@@ -26,7 +25,7 @@ const env = (name: string) => Deno.env.get(name);
 
 /** `resource-tracker host`: host facts (Sentinel wire names) as JSON. */
 async function hostCommand(config: Config): Promise<number> {
-  const gpu = gpuFor(config, warn);
+  const gpu = await gpuFor(config, warn);
   const host = await hostFacts(config, gpu);
   await gpu?.close();
   writeAllSync(Deno.stdout, JSON.stringify(host, null, 2) + "\n");
@@ -60,9 +59,10 @@ const SUBCOMMANDS: readonly Subcommand[] = [
   {
     name: "cloud",
     help: "Detect the cloud provider (DMI, then metadata services) and print it as JSON.",
-    run: (config) => {
+    run: async (config) => {
       const only = config.values.get("cloud") as string | undefined;
-      return runCloudCommand({
+      const { runCloudCommand } = await import("./clouds/command.ts");
+      return await runCloudCommand({
         sys: config.roots.sys,
         env,
         disabled: config.values.get("no-cloud") === true,

@@ -2,7 +2,7 @@
  * The option registry: every setting with its flag, environment variable, TOML key, default and
  * help. Parsing, precedence, `--help` and the README table all come from this one array.
  */
-import { CLOUD_IDS } from "../clouds/mod.ts";
+import { PROVIDER_IDS as CLOUD_IDS } from "../clouds/ids.ts";
 import { FORMATS } from "../formats/mod.ts";
 import { SINK_OPTIONS } from "../sinks/options.ts";
 

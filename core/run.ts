@@ -2,13 +2,9 @@
  * One tracking run: system-only, wrapper (`-- COMMAND`) or attach (`--pid`). Wires the sampler,
  * the sinks, the supervisor and the background discoveries together; owns the exit code.
  */
-import { discoverCloud, EMPTY_CLOUD } from "../clouds/mod.ts";
-import {
-  createGpuCollector,
-  firstReading,
-  type GpuCollector,
-  gpuHostFacts,
-} from "../collectors/gpu/mod.ts";
+import type { CloudDiscovery } from "../clouds/mod.ts";
+import { EMPTY_CLOUD } from "../clouds/types.ts";
+import type { GpuCollector } from "../collectors/gpu/mod.ts";
 import { deriveHost, type HostInfo, readHostInputs } from "../collectors/host.ts";
 import { readPidStat } from "../collectors/process.ts";
 import { createSinks, type SinkSet } from "../sinks/mod.ts";
@@ -33,9 +29,13 @@ export interface RunDeps {
 /** Without a command these end the run gracefully (flush, exit 0); SIGHUP too (hang-up). */
 const STOP_SIGNALS: readonly Deno.Signal[] = ["SIGINT", "SIGTERM", "SIGHUP"];
 
-/** The GPU collector unless disabled. */
-export function gpuFor(config: Config, warn: (l: string) => void): GpuCollector | undefined {
+/** The GPU collector unless disabled (its modules load on first use, off the start-up path). */
+export async function gpuFor(
+  config: Config,
+  warn: (l: string) => void,
+): Promise<GpuCollector | undefined> {
   if (config.values.get("no-gpu") === true) return undefined;
+  const { createGpuCollector } = await import("../collectors/gpu/mod.ts");
   return createGpuCollector({
     roots: config.roots,
     nvidiaSmi: config.values.get("nvidia-smi") as string,
@@ -45,19 +45,27 @@ export function gpuFor(config: Config, warn: (l: string) => void): GpuCollector 
 
 /** Host facts once: the GPU part waits for the first GPU reading (bounded). */
 export async function hostFacts(config: Config, gpu: GpuCollector | undefined): Promise<HostInfo> {
+  const { firstReading, gpuHostFacts } = await import("../collectors/gpu/mod.ts");
   const facts = gpu ? gpuHostFacts((await firstReading(gpu, 5000)).devices) : gpuHostFacts([]);
   return deriveHost(readHostInputs(config.roots, facts));
 }
 
-/** Cloud discovery in the background, only when something will use its answer. */
-function startCloud(config: Config, env: RunDeps["env"], wanted: boolean) {
+/**
+ * Cloud discovery in the background, only when something will use its answer; it starts when
+ * `start` resolves (after the wrapped command is spawned, so start-up does not load it).
+ */
+function startCloud(
+  config: Config,
+  env: RunDeps["env"],
+  wanted: boolean,
+  start: Promise<void>,
+): (maxWaitMs: number) => Promise<CloudDiscovery | null> {
   const disabled = config.values.get("no-cloud") === true;
   if (disabled || !wanted) return () => Promise.resolve(null);
   const only = config.values.get("cloud") as string | undefined;
-  const running = discoverCloud({
-    sys: config.roots.sys,
-    env,
-    ...(only ? { only } : {}),
+  const running = start.then(async () => {
+    const { discoverCloud } = await import("../clouds/mod.ts");
+    return await discoverCloud({ sys: config.roots.sys, env, ...(only ? { only } : {}) });
   }).catch(() => null);
   // Callers may wait a bounded time; discovery itself ends by its own 2.5 s deadline.
   return (maxWaitMs: number) =>
@@ -84,8 +92,11 @@ export async function track(config: Config, deps: RunDeps): Promise<number> {
   }
   const tracked = wrap || attachPid !== null;
   const wantsCloud = tracked || !!(deps.env("SENTINEL_API_TOKEN") || deps.env("SENTINEL_API_KEY"));
-  const cloud = startCloud(config, deps.env, wantsCloud);
-  const gpu = gpuFor(config, warn);
+  // What is not needed to start the command waits until it runs.
+  let started!: () => void;
+  const afterSpawn = new Promise<void>((r) => (started = r));
+  const cloud = startCloud(config, deps.env, wantsCloud, afterSpawn);
+  const gpuReady = afterSpawn.then(() => gpuFor(config, warn));
   let host: Promise<HostInfo> | undefined;
   const sinks: SinkSet = await createSinks({
     config,
@@ -95,7 +106,7 @@ export async function track(config: Config, deps: RunDeps): Promise<number> {
       metadata: { ...config.metadata },
       tags: { ...config.tags },
       command: wrap ? config.command : null,
-      host: async () => ({ ...await (host ??= hostFacts(config, gpu)) }),
+      host: async () => ({ ...await (host ??= gpuReady.then((gpu) => hostFacts(config, gpu))) }),
       cloud: async (maxWaitMs) => ({ ...((await cloud(maxWaitMs))?.info ?? EMPTY_CLOUD) }),
     },
   });
@@ -112,8 +123,9 @@ export async function track(config: Config, deps: RunDeps): Promise<number> {
     try {
       child = spawnCommand(config.command);
     } catch (err) {
+      started(); // let registration finish with host facts before the run is closed
       await sinks.close({ exitCode: exitOf(err) });
-      await gpu?.close();
+      await (await gpuReady)?.close();
       throw err;
     }
     const a = new Adopter("/proc", child.pid, subreaper);
@@ -123,6 +135,8 @@ export async function track(config: Config, deps: RunDeps): Promise<number> {
   } else if (attachPid !== null) {
     tracker = new ProcessTracker(config.roots.proc, attachPid);
   }
+  started();
+  const gpu = await gpuReady;
 
   const sampler = new Sampler({
     roots: config.roots,

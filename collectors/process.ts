@@ -127,6 +127,19 @@ export interface TreeScan {
   stats: Map<number, PidStat>;
   /** True when the `children` files were missing and every process had to be read. */
   fullScan: boolean;
+  /** Per PID: CPU run time (ns, from schedstat), children, scans since its last full read. */
+  seen: Map<number, { run: string; kids: number[]; age: number }>;
+}
+
+/** Re-read a process that has not run at least this often (scans): reclaim, adoption. */
+export const IDLE_RESCAN = 10;
+
+/** Total CPU time a process has run, in ns (first field of /proc/<pid>/schedstat). */
+export function readRunNs(proc: string, pid: number): string | undefined {
+  const text = readText(`${proc}/${pid}/schedstat`);
+  if (text === undefined) return undefined;
+  const end = text.indexOf(" ");
+  return end > 0 ? text.slice(0, end) : undefined;
 }
 
 /** Builds ppid → children from every /proc/<pid>/stat: the fallback for old kernels. */
@@ -149,20 +162,34 @@ function scanAll(proc: string): { stats: Map<number, PidStat>; kids: Map<number,
 /**
  * The roots and all their descendants. Walks `children` files from the roots, so the cost
  * follows the tree's size, not the host's; vanished or unreadable PIDs are skipped.
- * `prev` (the last scan) lets unchanged stat lines skip parsing.
+ *
+ * With `prev` (the last scan), a process whose run time (schedstat, ns) has not changed did not
+ * run at all since: it cannot have forked, reaped, done I/O or touched memory, so its stat and
+ * children are reused after one small read instead of two or more. Every process is read in
+ * full at least every IDLE_RESCAN scans. Unchanged stat lines also skip parsing.
  */
 export function scanTree(
   proc: string,
   roots: readonly number[],
-  prev?: ReadonlyMap<number, PidStat>,
+  prev?: TreeScan,
 ): TreeScan {
   const stats = new Map<number, PidStat>();
+  const seen: TreeScan["seen"] = new Map();
   let all: ReturnType<typeof scanAll> | undefined;
   const queue = [...roots];
   while (queue.length > 0) {
     const pid = queue.shift()!;
     if (stats.has(pid)) continue;
-    const st = all ? all.stats.get(pid) : readPidStat(proc, pid, prev?.get(pid));
+    const before = prev?.stats.get(pid);
+    const was = prev?.seen.get(pid);
+    const run = all ? undefined : readRunNs(proc, pid);
+    if (before && was && run !== undefined && run === was.run && was.age < IDLE_RESCAN) {
+      stats.set(pid, before);
+      seen.set(pid, { run, kids: was.kids, age: was.age + 1 });
+      for (const k of was.kids) queue.push(k);
+      continue;
+    }
+    const st = all ? all.stats.get(pid) : readPidStat(proc, pid, before);
     if (!st) continue;
     stats.set(pid, st);
     let kids = all ? all.kids.get(pid) ?? [] : readChildren(proc, pid, st.threads);
@@ -170,9 +197,10 @@ export function scanTree(
       all = scanAll(proc);
       kids = all.kids.get(pid) ?? [];
     }
+    if (run !== undefined) seen.set(pid, { run, kids, age: 0 });
     for (const k of kids) queue.push(k);
   }
-  return { stats, fullScan: all !== undefined };
+  return { stats, fullScan: all !== undefined, seen };
 }
 
 export interface PidMemory {

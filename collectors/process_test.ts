@@ -1,5 +1,6 @@
 import { deepStrictEqual, ok, strictEqual } from "node:assert/strict";
 import {
+  IDLE_RESCAN,
   parseChildren,
   parseIo,
   parsePidStat,
@@ -99,4 +100,41 @@ Deno.test("live: the test process itself reads with PSS and RSS", () => {
   ok(m.pss_kb <= m.rss_kb);
   const t = scanTree("/proc", [Deno.pid]);
   ok(t.stats.has(Deno.pid));
+});
+
+Deno.test("scanTree reuses a process that has not run (schedstat), and re-reads it when it has", () => {
+  const proc = Deno.makeTempDirSync();
+  const w = (p: string, t: string) => {
+    Deno.mkdirSync(`${proc}/${p}`.replace(/\/[^/]+$/, ""), { recursive: true });
+    Deno.writeTextFileSync(`${proc}/${p}`, t);
+  };
+  const stat = (pid: number, utime: number) =>
+    `${pid} (p) S 1 0 0 0 0 0 0 0 0 0 ${utime} 1 0 0 20 0 1 0 ${1000 + pid} 0 0\n`;
+  try {
+    w("10/stat", stat(10, 5));
+    w("10/schedstat", "5000000 100 7\n");
+    w("10/task/10/children", "");
+    const first = scanTree(proc, [10]);
+    strictEqual(first.stats.get(10)!.utime, 5);
+    // It did not run: a changed stat (and a new child) are not even read.
+    w("10/stat", stat(10, 6));
+    w("10/task/10/children", "11\n");
+    w("11/stat", stat(11, 0));
+    const idle = scanTree(proc, [10], first);
+    strictEqual(idle.stats.get(10)!.utime, 5);
+    strictEqual(idle.stats.size, 1);
+    // It ran: everything is read again, the new child included.
+    w("10/schedstat", "6000000 100 8\n");
+    const ran = scanTree(proc, [10], idle);
+    strictEqual(ran.stats.get(10)!.utime, 6);
+    deepStrictEqual([...ran.stats.keys()], [10, 11]);
+    // Idle for IDLE_RESCAN scans: read in full anyway.
+    let s = ran;
+    w("10/stat", stat(10, 7));
+    for (let i = 0; i < IDLE_RESCAN; i++) s = scanTree(proc, [10], s);
+    strictEqual(s.stats.get(10)!.utime, 6);
+    strictEqual(scanTree(proc, [10], s).stats.get(10)!.utime, 7);
+  } finally {
+    Deno.removeSync(proc, { recursive: true });
+  }
 });

@@ -9,14 +9,15 @@
  * from offset 0; a file whose process has exited fails to read and is dropped. Other files
  * (fixtures, copies) are read plainly, since they may be replaced by a new inode at any time.
  */
-import { statfs } from "../core/libc.ts";
+import { rawFile, statfs } from "../core/libc.ts";
 
 const PROC_SUPER_MAGIC = 0x9fa0;
 const SYSFS_MAGIC = 0x62656572;
 /** Open files kept at most: well under the usual 1024 soft limit on descriptors. */
 const MAX_OPEN = 384;
 
-const open = new Map<string, Deno.FsFile>();
+/** Kept descriptors: raw fds (read with pread through libc) or, without FFI, Deno files. */
+const open = new Map<string, number | Deno.FsFile>();
 /**
  * sysfs files that failed, with when to try again. Some fail on every read (`speed` of a
  * virtual interface is EINVAL); building the exception each sample was the largest single
@@ -47,10 +48,11 @@ export function registerRoot(root: string): void {
   pseudoRoots.set(r, kind);
 }
 
-function drop(path: string, f: Deno.FsFile): void {
+function drop(path: string, f: number | Deno.FsFile): void {
   open.delete(path);
   try {
-    f.close();
+    if (typeof f === "number") rawFile.close(f);
+    else f.close();
   } catch { /* already closed */ }
 }
 
@@ -71,14 +73,16 @@ function readFresh(path: string): string | undefined {
   }
 }
 
+function grow(): void {
+  const bigger = new Uint8Array(buf.length * 2);
+  bigger.set(buf);
+  buf = bigger;
+}
+
 function readAll(f: Deno.FsFile): string {
   let n = 0;
   for (;;) {
-    if (n === buf.length) {
-      const bigger = new Uint8Array(buf.length * 2);
-      bigger.set(buf);
-      buf = bigger;
-    }
+    if (n === buf.length) grow();
     const got = f.readSync(buf.subarray(n));
     if (got === null || got === 0) break;
     n += got;
@@ -86,15 +90,33 @@ function readAll(f: Deno.FsFile): string {
   return decoder.decode(buf.subarray(0, n));
 }
 
+/** The whole file through pread from offset 0; undefined on a read error. */
+function preadAll(fd: number): string | undefined {
+  let n = 0;
+  for (;;) {
+    if (n === buf.length) grow();
+    const got = rawFile.pread(fd, buf.subarray(n), n);
+    if (got < 0) return undefined;
+    if (got === 0) break;
+    n += got;
+  }
+  return decoder.decode(buf.subarray(0, n));
+}
+
 function readOpen(path: string): string | undefined {
   let f = open.get(path);
-  if (f) {
+  if (f !== undefined) {
     open.delete(path); // keep the map in least-recently-used order
   } else {
-    try {
-      f = Deno.openSync(path);
-    } catch {
-      return undefined;
+    if (rawFile.available()) {
+      f = rawFile.open(path);
+      if (f < 0) return undefined;
+    } else {
+      try {
+        f = Deno.openSync(path);
+      } catch {
+        return undefined;
+      }
     }
     if (open.size >= MAX_OPEN) {
       const [oldest, file] = open.entries().next().value!;
@@ -102,13 +124,19 @@ function readOpen(path: string): string | undefined {
     }
   }
   open.set(path, f);
+  let text: string | undefined;
   try {
-    f.seekSync(0, Deno.SeekMode.Start);
-    return readAll(f);
+    if (typeof f === "number") {
+      text = preadAll(f);
+    } else {
+      f.seekSync(0, Deno.SeekMode.Start);
+      text = readAll(f);
+    }
   } catch {
-    drop(path, f); // the process exited, the device went away
-    return undefined;
+    text = undefined;
   }
+  if (text === undefined) drop(path, f); // the process exited, the device went away
+  return text;
 }
 
 /**

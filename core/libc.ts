@@ -11,6 +11,8 @@ const SYMBOLS = {
   lseek: { parameters: ["i32", "i64", "i32"], result: "i64" },
   syscall: { parameters: ["i64", "i64", "buffer", "i64"], result: "i64" },
   statfs: { parameters: ["buffer", "buffer"], result: "i32" },
+  pread: { parameters: ["i32", "buffer", "u64", "i64"], result: "i64" },
+  close: { parameters: ["i32"], result: "i32" },
 } as const;
 
 type Libc = Deno.DynamicLibrary<typeof SYMBOLS>["symbols"];
@@ -129,3 +131,27 @@ export function statfs(path: string): StatFs | undefined {
   const at = (i: number) => Number(v.getBigInt64(i * 8, true));
   return { type: at(0), bsize: at(1), blocks: at(2), bfree: at(3), bavail: at(4), frsize: at(9) };
 }
+
+const O_RDONLY_CLOEXEC = 0o2000000;
+
+/**
+ * Pseudo-files read by descriptor with one pread(2) from offset 0: procfs and sysfs regenerate
+ * the content on every read from 0, so a kept descriptor needs no lseek (which cost as much as
+ * the read in profiles). All return -1 / false when libc is not available.
+ */
+export const rawFile = {
+  available(): boolean {
+    return load() !== null;
+  },
+  open(path: string): number {
+    const c = load();
+    return c === null ? -1 : c.open(new TextEncoder().encode(path + "\0"), O_RDONLY_CLOEXEC);
+  },
+  /** Bytes read into `buf` at `offset`, 0 at the end, -1 on error (process gone, EINVAL …). */
+  pread(fd: number, buf: Uint8Array, offset: number): number {
+    return Number(load()!.pread(fd, buf, BigInt(buf.length), BigInt(offset)));
+  },
+  close(fd: number): void {
+    load()?.close(fd);
+  },
+};

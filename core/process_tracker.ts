@@ -10,6 +10,7 @@ import {
   readPidMemory,
   readUptimeTicks,
   scanTree,
+  type TreeScan,
 } from "../collectors/process.ts";
 import { registerRoot } from "../collectors/read.ts";
 import type { CpuSample } from "./sample.ts";
@@ -38,6 +39,7 @@ export class ProcessTracker implements ProcessSource {
   readonly #proc: string;
   readonly #extraRoots: () => readonly number[];
   #scan: Map<number, PidStat> = new Map();
+  #lastScan: TreeScan | undefined;
   #scanTicks: number | undefined;
   #prev: Map<number, PidEntry> | undefined;
   #prevTicks: number | undefined;
@@ -91,7 +93,8 @@ export class ProcessTracker implements ProcessSource {
 
   readTimed(): void {
     this.#scanTicks = readUptimeTicks(this.#proc, TICKS_PER_SEC);
-    const scan = scanTree(this.#proc, [this.pid, ...this.#extraRoots()], this.#scan);
+    const scan = scanTree(this.#proc, [this.pid, ...this.#extraRoots()], this.#lastScan);
+    this.#lastScan = scan;
     this.#scan = scan.stats;
     if (scan.fullScan) this.fullScan = true;
   }

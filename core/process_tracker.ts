@@ -48,8 +48,6 @@ export class ProcessTracker implements ProcessSource {
   #memo = new Map<number, Memo>();
   /** What the emitted samples added up to, in ticks. */
   readonly reported: TreeTotals = { u: 0, s: 0 };
-  /** True once the tree scan had to read every process (no `children` files). */
-  fullScan = false;
 
   /**
    * @param extraRoots more roots to follow, e.g. orphans the tracker adopted as subreaper
@@ -59,17 +57,6 @@ export class ProcessTracker implements ProcessSource {
     this.pid = pid;
     registerRoot(proc);
     this.#extraRoots = extraRoots;
-  }
-
-  /** The root is still running (readable and not a zombie). */
-  alive(): boolean {
-    const st = scanTree(this.#proc, [this.pid]).stats.get(this.pid);
-    return st !== undefined && st.state !== "Z" && st.state !== "X";
-  }
-
-  /** Live PIDs of the last scan (root first). */
-  pids(): number[] {
-    return [...this.#scan.keys()];
   }
 
   /** Sum of (utime+cutime, stime+cstime) over the live tree now, in ticks. */
@@ -96,7 +83,6 @@ export class ProcessTracker implements ProcessSource {
     const scan = scanTree(this.#proc, [this.pid, ...this.#extraRoots()], this.#lastScan);
     this.#lastScan = scan;
     this.#scan = scan.stats;
-    if (scan.fullScan) this.fullScan = true;
   }
 
   fill(cpu: CpuSample, ctx: ProcessContext): ReadonlySet<number> {

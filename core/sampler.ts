@@ -98,11 +98,11 @@ export class Sampler {
   readonly #failed = new Set<string>();
   readonly #processes: ProcessCounter;
   #prev: Snapshot | undefined;
-  process: ProcessSource | undefined;
+  readonly #process: ProcessSource | undefined;
 
   constructor(o: SamplerOptions) {
     this.#o = o;
-    this.process = o.process;
+    this.#process = o.process;
     registerRoot(o.roots.proc);
     registerRoot(o.roots.sys);
     this.#processes = new ProcessCounter(o.roots.proc);
@@ -139,7 +139,7 @@ export class Sampler {
     // Timed reads first, then the monotonic stamp (CONTRACT §3.7).
     const stat = this.#guard("cpu", () => readProcStat(roots.proc), undefined);
     const cgroupSecs = this.#guard("cgroup", () => readCgroupUsageSecs(this.#cgroup), undefined);
-    if (this.process) this.#guard("process", () => this.process!.readTimed(), undefined);
+    if (this.#process) this.#guard("process", () => this.#process!.readTimed(), undefined);
     const t = (this.#o.monotonic ?? performance.now.bind(performance))();
     const prev = this.#prev;
     const elapsedSecs = prev ? Math.max(0.001, (t - prev.t) / 1000) : 0;
@@ -183,8 +183,8 @@ export class Sampler {
     };
 
     let tree: ReadonlySet<number> | null = null;
-    if (this.process) {
-      const p = this.process;
+    if (this.#process) {
+      const p = this.#process;
       let sysBusySecs: number | undefined;
       if (stat && prev?.stat) {
         const { busy, total } = busyTicks(prev.stat.total, stat.total);
@@ -246,7 +246,7 @@ export class Sampler {
       timestamp_ms: Math.floor(wallMs),
       ...(actualIntervalMs !== undefined ? { actual_interval_ms: actualIntervalMs } : {}),
       job_name: this.#o.jobName,
-      tracked_pid: this.process?.pid ?? null,
+      tracked_pid: this.#process?.pid ?? null,
       cpu,
       memory,
       network,

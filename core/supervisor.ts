@@ -4,19 +4,13 @@
  * the tracker's exit code like a shell does.
  */
 import { readChildren, readPidStat } from "../collectors/process.ts";
+import { EARLY_SIGNALS } from "./early_signals.ts";
 import { RuntimeError } from "./errors.ts";
 import { processGroups, reapIfExited, setChildSubreaper } from "./libc.ts";
 import { SPAWNED } from "./spawned.ts";
 
-/** Signals forwarded to the wrapped command (CONTRACT Part A). */
-export const FORWARDED: readonly Deno.Signal[] = [
-  "SIGTERM",
-  "SIGINT",
-  "SIGHUP",
-  "SIGQUIT",
-  "SIGUSR1",
-  "SIGUSR2",
-];
+/** Signals forwarded to the wrapped command (CONTRACT Part A); the same ones are held at start. */
+export const FORWARDED: readonly Deno.Signal[] = EARLY_SIGNALS;
 
 /** Signals a terminal sends to its whole foreground process group (keys ^C and ^\). */
 const TERMINAL_SIGNALS: ReadonlySet<Deno.Signal> = new Set(["SIGINT", "SIGQUIT"]);

@@ -16,13 +16,10 @@ import { registerRoot } from "../collectors/read.ts";
 import type { CpuSample } from "./sample.ts";
 import type { ProcessContext, ProcessSource } from "./sampler.ts";
 import { TICKS_PER_SEC } from "./sampler.ts";
-import { type PidEntry, treeDelta } from "./tree_delta.ts";
+import { type Counters, type PidEntry, treeDelta } from "./tree_delta.ts";
 
-export interface TreeTotals {
-  /** Cumulative user / system CPU ticks reported so far. */
-  u: number;
-  s: number;
-}
+/** Cumulative totals of a tree: user / system CPU ticks, disk read / write bytes. */
+export type TreeTotals = Counters;
 
 /** Re-read memory and I/O of an idle process at least this often (samples). */
 const IDLE_REFRESH = 10;
@@ -47,7 +44,7 @@ export class ProcessTracker implements ProcessSource {
   /** Last memory/I/O reads per PID, reused while its stat line is unchanged. */
   #memo = new Map<number, Memo>();
   /** What the emitted samples added up to, in ticks. */
-  readonly reported: TreeTotals = { u: 0, s: 0 };
+  readonly reported: TreeTotals = { u: 0, s: 0, read: 0, write: 0 };
 
   /**
    * @param extraRoots more roots to follow, e.g. orphans the tracker adopted as subreaper
@@ -59,20 +56,24 @@ export class ProcessTracker implements ProcessSource {
     this.#extraRoots = extraRoots;
   }
 
-  /** Sum of (utime+cutime, stime+cstime) over the live tree now, in ticks. */
-  liveTicks(): TreeTotals {
+  /** What the live tree has accumulated now: CPU with cutime/cstime, and I/O. */
+  liveTotals(): TreeTotals {
     const scan = scanTree(this.#proc, [this.pid, ...this.#extraRoots()]).stats;
-    let u = 0, s = 0;
+    const t = { u: 0, s: 0, read: 0, write: 0 };
     for (const st of scan.values()) {
-      u += st.utime + st.cutime;
-      s += st.stime + st.cstime;
+      t.u += st.utime + st.cutime;
+      t.s += st.stime + st.cstime;
+      const io = readPidIo(this.#proc, st.pid);
+      t.read += io?.read_bytes ?? 0;
+      t.write += io?.write_bytes ?? 0;
     }
-    return { u, s };
+    return t;
   }
 
   /**
-   * Makes the next sample close the run exactly: its CPU is whatever brings the reported
-   * totals to `totals` (cumulative ticks of the whole tree from kernel accounting).
+   * Makes the next sample close the run exactly: its CPU and I/O are whatever bring the
+   * reported totals to `totals` (the whole tree's, from kernel accounting). This also counts
+   * what the root did in its last interval, which cannot be read once it has been reaped.
    */
   closeWith(totals: TreeTotals): void {
     this.#final = totals;
@@ -127,14 +128,19 @@ export class ProcessTracker implements ProcessSource {
     const { delta, next } = treeDelta(ctx.baseline ? undefined : this.#prev, curr, this.#prevTicks);
     this.#prev = next;
     this.#prevTicks = this.#scanTicks;
-    let { u, s } = delta;
+    let { u, s, read, write } = delta;
     if (this.#final) {
-      u = Math.max(0, this.#final.u - this.reported.u);
-      s = Math.max(0, this.#final.s - this.reported.s);
+      const f = this.#final, r = this.reported;
+      u = Math.max(0, f.u - r.u);
+      s = Math.max(0, f.s - r.s);
+      read = Math.max(0, f.read - r.read);
+      write = Math.max(0, f.write - r.write);
       this.#final = undefined;
     }
     this.reported.u += u;
     this.reported.s += s;
+    this.reported.read += read;
+    this.reported.write += write;
 
     const elapsed = Math.max(0.001, ctx.elapsedSecs);
     const utime = u / TICKS_PER_SEC, stime = s / TICKS_PER_SEC;
@@ -146,8 +152,8 @@ export class ProcessTracker implements ProcessSource {
     cpu.process_stime_secs = stime;
     cpu.process_pss_mib = Math.floor(pss / 1024);
     cpu.process_rss_mib = Math.floor(rss / 1024);
-    cpu.process_disk_read_bytes = delta.read;
-    cpu.process_disk_write_bytes = delta.write;
+    cpu.process_disk_read_bytes = read;
+    cpu.process_disk_write_bytes = write;
     return new Set(this.#scan.keys());
   }
 }

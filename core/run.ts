@@ -11,6 +11,7 @@ import { createSinks, type SinkSet } from "../sinks/mod.ts";
 import { openPrivateFile } from "../sinks/safe_open.ts";
 import type { Config } from "./config.ts";
 import { releaseEarlySignals } from "./early_signals.ts";
+import { childrenBlockIo } from "./libc.ts";
 import { oneLine, UsageError } from "./errors.ts";
 import { writeAllSync } from "./log.ts";
 import { runLoop } from "./loop.ts";
@@ -78,6 +79,13 @@ function startCloud(
     ]);
 }
 
+/** CPU ticks and block I/O bytes of every child this process has reaped. */
+function reaped(): { u: number; s: number; read: number; write: number } {
+  const self = readPidStat("/proc", Deno.pid);
+  const io = childrenBlockIo();
+  return { u: self?.cutime ?? 0, s: self?.cstime ?? 0, read: io?.read ?? 0, write: io?.write ?? 0 };
+}
+
 function pidExists(proc: string, pid: number): boolean {
   const st = readPidStat(proc, pid);
   return st !== undefined && st.state !== "Z" && st.state !== "X";
@@ -114,12 +122,13 @@ export async function track(config: Config, deps: RunDeps): Promise<number> {
   // Wrapper mode: the child starts at once; the baseline follows right after the spawn.
   let child: Deno.ChildProcess | undefined;
   let adopter: Adopter | undefined;
-  let cutimeBefore = { u: 0, s: 0 };
+  /** What we had reaped before the spawn: the run's totals are measured from here. */
+  let reapedBefore = { u: 0, s: 0, read: 0, write: 0 };
   let tracker: ProcessTracker | undefined;
   if (wrap) {
     const subreaper = Adopter.enable();
     const self = readPidStat("/proc", Deno.pid);
-    cutimeBefore = { u: self?.cutime ?? 0, s: self?.cstime ?? 0 };
+    reapedBefore = reaped();
     try {
       child = spawnCommand(config.command);
     } catch (err) {
@@ -190,13 +199,15 @@ export async function track(config: Config, deps: RunDeps): Promise<number> {
       collect: (wallMs, actual) => {
         if (childStatus && tracker && adopter) {
           // Close the run with kernel accounting: everything we reaped (the child and the
-          // orphans we adopted) is in our cutime/cstime, plus what still runs.
+          // orphans we adopted) is in our cutime/cstime and children's block I/O, plus what
+          // still runs.
           adopter.reap();
-          const self = readPidStat("/proc", Deno.pid);
-          const live = tracker.liveTicks();
+          const now = reaped(), live = tracker.liveTotals();
           tracker.closeWith({
-            u: (self?.cutime ?? 0) - cutimeBefore.u + live.u,
-            s: (self?.cstime ?? 0) - cutimeBefore.s + live.s,
+            u: now.u - reapedBefore.u + live.u,
+            s: now.s - reapedBefore.s + live.s,
+            read: now.read - reapedBefore.read + live.read,
+            write: now.write - reapedBefore.write + live.write,
           });
         }
         return sampler.collect(wallMs, actual);

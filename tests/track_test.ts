@@ -90,6 +90,22 @@ Deno.test("writing 64 MiB with fsync reads >= 64 MiB of process_disk_write_bytes
   ok(written < 80 * 1048576, `written ${written}: counted twice?`);
 });
 
+Deno.test("the command's own I/O in its last interval is counted (it cannot be read once reaped)", async () => {
+  const r = await trackJob(["-i", "10"], [
+    "dd",
+    "if=/dev/zero",
+    "of=blob",
+    "bs=1M",
+    "count=32",
+    "conv=fsync",
+    "status=none",
+  ]);
+  strictEqual(r.code, 0, r.stderr);
+  strictEqual(r.samples.length, 1);
+  const written = r.samples[0]!.cpu.process_disk_write_bytes!;
+  ok(written >= 32 * 1048576 && written < 40 * 1048576, `written ${written}`);
+});
+
 Deno.test("exit codes 0, 7 and 143 (signal death) propagate", async () => {
   for (const [cmd, code] of [["exit 0", 0], ["exit 7", 7], ["kill -TERM $$", 143]] as const) {
     const r = await runCli(["-i", "0.5", "--quiet", "--no-summary", "--", "sh", "-c", cmd]);

@@ -127,7 +127,6 @@ export async function track(config: Config, deps: RunDeps): Promise<number> {
   let tracker: ProcessTracker | undefined;
   if (wrap) {
     const subreaper = Adopter.enable();
-    const self = readPidStat("/proc", Deno.pid);
     reapedBefore = reaped();
     try {
       child = spawnCommand(config.command);

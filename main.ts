@@ -3,7 +3,7 @@
  * or CSV to sinks. This file only dispatches; the work lives in core/, collectors/ and sinks/.
  */
 import denoJson from "./deno.json" with { type: "json" };
-import { type Config, loadConfig } from "./core/config.ts";
+import { type Config, loadConfigLazily } from "./core/config.ts";
 import { captureEarlySignals, releaseEarlySignals } from "./core/early_signals.ts";
 import { oneLine, RuntimeError, UsageError } from "./core/errors.ts";
 import { helpText } from "./core/help.ts";
@@ -75,7 +75,7 @@ const SUBCOMMANDS: readonly Subcommand[] = [
 export async function main(args: readonly string[]): Promise<number> {
   let config: Config;
   try {
-    config = loadConfig({
+    config = await loadConfigLazily({
       args,
       env: (name) => Deno.env.get(name),
       subcommands: SUBCOMMANDS.map((s) => s.name),

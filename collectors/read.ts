@@ -30,10 +30,28 @@ const pseudoRoots = new Map<string, "proc" | "sys" | null>();
 let buf = new Uint8Array(64 * 1024);
 const decoder = new TextDecoder();
 
-/** The kind of pseudo-filesystem `path` lies in, if it is under a registered real one. */
-function pseudoKind(path: string): "proc" | "sys" | null {
+/**
+ * A read of a per-process procfs file or a sysfs attribute that returns fewer bytes than this
+ * is the whole file, so the read that would return 0 is skipped (it was half of all syscalls).
+ * Why it holds: sysfs shows an attribute as one record, and /proc/<pid>/{stat,schedstat,io,
+ * statm,status} are single records too; seq_file returns a whole record, and stops a read early
+ * only when its page-sized buffer is full, so a short read of the multi-record
+ * /proc/<pid>/task/<tid>/children (records of a few bytes) is also complete. Host-wide /proc
+ * files (mountinfo lines can be kilobytes) are always read to the end.
+ */
+const SHORT_READ = 2048;
+
+/**
+ * Where `path` lies: "proc" or "sys" under a registered real pseudo-filesystem ("pid" for
+ * /proc/<pid>/…), or null.
+ */
+function pseudoKind(path: string): "proc" | "pid" | "sys" | null {
   for (const [root, kind] of pseudoRoots) {
-    if (kind && path.startsWith(root) && path.charCodeAt(root.length) === 47) return kind;
+    if (kind && path.startsWith(root) && path.charCodeAt(root.length) === 47) {
+      if (kind === "sys") return kind;
+      const c = path.charCodeAt(root.length + 1);
+      return c >= 48 && c <= 57 ? "pid" : "proc";
+    }
   }
   return null;
 }
@@ -90,20 +108,24 @@ function readAll(f: Deno.FsFile): string {
   return decoder.decode(buf.subarray(0, n));
 }
 
-/** The whole file through pread from offset 0; undefined on a read error. */
-function preadAll(fd: number): string | undefined {
+/**
+ * The whole file through pread from offset 0; undefined on a read error.
+ * @param shortIsWhole a first read shorter than SHORT_READ is the whole file
+ */
+function preadAll(fd: number, shortIsWhole: boolean): string | undefined {
   let n = 0;
   for (;;) {
     if (n === buf.length) grow();
-    const got = rawFile.pread(fd, buf.subarray(n), n);
+    const got = rawFile.pread(fd, n === 0 ? buf : buf.subarray(n), n);
     if (got < 0) return undefined;
     if (got === 0) break;
     n += got;
+    if (shortIsWhole && n < SHORT_READ) break;
   }
   return decoder.decode(buf.subarray(0, n));
 }
 
-function readOpen(path: string): string | undefined {
+function readOpen(path: string, shortIsWhole: boolean): string | undefined {
   let f = open.get(path);
   if (f !== undefined) {
     open.delete(path); // keep the map in least-recently-used order
@@ -127,7 +149,7 @@ function readOpen(path: string): string | undefined {
   let text: string | undefined;
   try {
     if (typeof f === "number") {
-      text = preadAll(f);
+      text = preadAll(f, shortIsWhole);
     } else {
       f.seekSync(0, Deno.SeekMode.Start);
       text = readAll(f);
@@ -145,7 +167,9 @@ function readOpen(path: string): string | undefined {
  */
 export function readText(path: string, reopen = false): string | undefined {
   const kind = pseudoKind(path);
-  if (kind === "proc") return reopen ? readFresh(path) : readOpen(path);
+  if (kind === "proc" || kind === "pid") {
+    return reopen ? readFresh(path) : readOpen(path, kind === "pid");
+  }
   if (kind === "sys") {
     // Only sysfs failures are remembered: a /proc/<pid> path that failed may belong to a new
     // process with a reused PID a moment later.
@@ -154,7 +178,7 @@ export function readText(path: string, reopen = false): string | undefined {
       if (performance.now() < retryAt) return undefined;
       failed.delete(path);
     }
-    const text = reopen ? readFresh(path) : readOpen(path);
+    const text = reopen ? readFresh(path) : readOpen(path, true);
     if (text === undefined) {
       if (failed.size >= MAX_OPEN * 4) failed.clear(); // bounded: PIDs come and go
       failed.set(path, performance.now() + RETRY_FAILED_MS);

@@ -2,8 +2,7 @@
  * Configuration: argv + environment + TOML file → one frozen Config. Precedence is one pure
  * function (`resolveValues`): CLI flag > environment variable > TOML file > default.
  */
-import { parseArgs } from "node:util";
-import { parse as parseToml, TomlError } from "smol-toml";
+import type * as Toml from "smol-toml";
 import type { Format } from "../formats/mod.ts";
 import { UsageError } from "./errors.ts";
 import { METADATA_KEYS, type OptionDef, OPTIONS } from "./options.ts";
@@ -97,31 +96,54 @@ export function splitArgs(
   return { subcommand, flags, command: [] };
 }
 
-/** Parses normalised tracker flags with node:util's parser into raw values by option name. */
+/**
+ * Parses the flags `splitArgs` normalised into raw values by option name: `--name=value`,
+ * `--name` (booleans), and short booleans, alone or grouped (`-qh`). Repeatable options collect
+ * arrays; otherwise the last one wins.
+ *
+ * Hand-written on purpose: splitArgs already does the hard part (where the wrapped command
+ * starts, which no parser library knows), and node:util's parseArgs cost 15–20 ms of start-up
+ * (loading any node: module starts Deno's Node layer), 10–20% of exec → command running.
+ */
 export function parseFlags(
   flags: readonly string[],
   options: readonly OptionDef[] = OPTIONS,
 ): Map<string, unknown> {
-  const spec: Record<string, { type: "string" | "boolean"; short?: string; multiple?: boolean }> =
-    {};
-  for (const o of [...BUILTIN_FLAGS, ...options]) {
-    spec[o.name] = {
-      type: o.type === "boolean" ? "boolean" : "string",
-      ...(o.short ? { short: o.short } : {}),
-      ...(o.type === "list" || o.type === "strings" ? { multiple: true } : {}),
-    };
-  }
-  let parsed;
-  try {
-    parsed = parseArgs({ args: [...flags], options: spec, strict: true, allowPositionals: false });
-  } catch (err) {
-    const msg = err instanceof Error ? err.message : String(err);
-    const unknown = /Unknown option '([^']+)'/.exec(msg);
-    if (unknown) throw new UsageError(`unknown option ${unknown[1]} (see --help)`);
-    throw new UsageError(msg.split(". ")[0]!.replace(/^Option '([^']+)'/, "option $1"));
-  }
+  const all = [...BUILTIN_FLAGS, ...options];
   const out = new Map<string, unknown>();
-  for (const [k, v] of Object.entries(parsed.values)) if (v !== undefined) out.set(k, v);
+  const set = (o: OptionDef, value: string | true) => {
+    if (o.type === "list" || o.type === "strings") {
+      const list = (out.get(o.name) as unknown[] | undefined) ?? [];
+      list.push(value);
+      out.set(o.name, list);
+    } else {
+      out.set(o.name, value);
+    }
+  };
+  for (const flag of flags) {
+    if (flag.startsWith("--")) {
+      const eq = flag.indexOf("=");
+      const name = eq < 0 ? flag.slice(2) : flag.slice(2, eq);
+      const o = all.find((d) => d.name === name);
+      if (!o) throw new UsageError(`unknown option --${name} (see --help)`);
+      if (o.type === "boolean") {
+        if (eq >= 0) throw new UsageError(`option --${name} does not take a value`);
+        set(o, true);
+      } else {
+        if (eq < 0) throw new UsageError(`option --${name} needs a value`);
+        set(o, flag.slice(eq + 1));
+      }
+      continue;
+    }
+    for (const c of flag.slice(1)) {
+      const o = all.find((d) => d.short === c);
+      if (!o) throw new UsageError(`unknown option -${c} (see --help)`);
+      if (o.type !== "boolean") {
+        throw new UsageError(`option -${c} (--${o.name}) needs a value: give it on its own`);
+      }
+      set(o, true);
+    }
+  }
   return out;
 }
 
@@ -270,18 +292,24 @@ export function resolveValues(
   return out;
 }
 
+/** The TOML parser module, injected: importing it costs ~10 ms of start-up (`loadConfigLazily`). */
+export type TomlParser = Pick<typeof Toml, "parse" | "TomlError">;
+
 /** Parses TOML text; a syntax error is a usage error naming the file and line. */
-export function parseTomlText(text: string, name: string): TomlTable {
+export function parseTomlText(parser: TomlParser, text: string, name: string): TomlTable {
   try {
-    return parseToml(text) as TomlTable;
+    return parser.parse(text) as TomlTable;
   } catch (err) {
-    if (err instanceof TomlError) {
+    if (err instanceof parser.TomlError) {
       const reason = err.message.split("\n")[0]!.replace(/^Invalid TOML document: /, "");
       throw new UsageError(`cannot parse "${name}" line ${err.line}: ${reason}`);
     }
     throw new UsageError(`cannot parse "${name}": ${err instanceof Error ? err.message : err}`);
   }
 }
+
+/** Thrown by `loadConfig` when a file was found but no parser was given. */
+class TomlParserNeeded extends Error {}
 
 export interface LoadOptions {
   args: readonly string[];
@@ -290,6 +318,8 @@ export interface LoadOptions {
   readFile: (path: string) => string;
   warn: (line: string) => void;
   options?: readonly OptionDef[];
+  /** Needed only when a config file exists (`loadConfigLazily` imports it then). */
+  toml?: TomlParser;
 }
 
 /** argv + env + file → Config. The only impure part is `readFile`, which is injected. */
@@ -311,7 +341,8 @@ export function loadConfig(o: LoadOptions): Config {
     }
   }
   if (text !== undefined) {
-    toml = parseTomlText(text, path);
+    if (!o.toml) throw new TomlParserNeeded();
+    toml = parseTomlText(o.toml, text, path);
     for (const key of unknownTomlKeys(toml, options)) {
       o.warn(`unknown key "${key}" in "${path}" ignored`);
     }
@@ -342,6 +373,19 @@ export function loadConfig(o: LoadOptions): Config {
     }),
     values,
   });
+}
+
+/**
+ * `loadConfig` for the CLI: the TOML parser is imported only when a config file exists, so
+ * runs without one (most) do not pay for loading it. The file is then read a second time.
+ */
+export async function loadConfigLazily(o: Omit<LoadOptions, "toml">): Promise<Config> {
+  try {
+    return loadConfig(o);
+  } catch (err) {
+    if (!(err instanceof TomlParserNeeded)) throw err;
+  }
+  return loadConfig({ ...o, toml: await import("smol-toml") });
 }
 
 function nonEmpty(s: string | undefined): string | undefined {

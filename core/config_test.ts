@@ -1,6 +1,7 @@
 import { deepStrictEqual, ok, strictEqual, throws } from "node:assert/strict";
 import { loadConfig, parseBool, parseFlags, parseTag, resolveValues, splitArgs } from "./config.ts";
 import { UsageError } from "./errors.ts";
+import * as TOML from "smol-toml";
 
 const SUBS = ["host", "cloud"];
 
@@ -19,6 +20,7 @@ function load(
       throw new Deno.errors.NotFound(p);
     },
     warn: (l) => warnings.push(l),
+    toml: TOML,
   });
   return { config, warnings };
 }
@@ -56,6 +58,19 @@ Deno.test("parseFlags: unknown options and values on booleans are one-line usage
   usage(() => parseFlags(["--frobnicate"]), /^unknown option --frobnicate/);
   usage(() => parseFlags(["--quiet=yes"]), /quiet/);
   deepStrictEqual(parseFlags(["--tag=a=1", "--tag=b=2"]).get("tag"), ["a=1", "b=2"]);
+  usage(() => parseFlags(["-x"]), /^unknown option -x \(see --help\)$/);
+  usage(() => parseFlags(["--interval"]), /^option --interval needs a value$/);
+  // A value-taking short inside a group cannot take the next word: say so, do not guess.
+  usage(() => parseFlags(["-qi"]), /^option -i \(--interval\) needs a value/);
+});
+
+Deno.test("parseFlags: grouped short booleans, last value wins, values kept verbatim", () => {
+  const flags = parseFlags(["-qh", "--interval=2", "--interval=0.5", "--job-name=a=b --c"]);
+  strictEqual(flags.get("quiet"), true);
+  strictEqual(flags.get("help"), true);
+  strictEqual(flags.get("interval"), "0.5");
+  strictEqual(flags.get("job-name"), "a=b --c");
+  strictEqual(flags.has("version"), false);
 });
 
 Deno.test("precedence: flag > env > TOML > default, per option", () => {

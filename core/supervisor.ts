@@ -124,10 +124,15 @@ export class Adopter {
     return Deno.pid === 1 || setChildSubreaper();
   }
 
-  /** Our children that Deno did not start (adopted orphans), zombies included. */
+  /**
+   * Our children that Deno did not start (adopted orphans), zombies included. The kernel
+   * re-parents an orphan to the first live thread of the subreaper's (or init's) thread group
+   * (`find_new_reaper` → `find_alive_thread`): our main thread, so only its `children` file is
+   * read, not every thread's (that listing was a tenth of a sample's syscalls).
+   */
   adopted(): number[] {
     if (!this.subreaper) return [];
-    const kids = readChildren(this.#proc, this.#self) ?? [];
+    const kids = readChildren(this.#proc, this.#self, 1) ?? [];
     return kids.filter((pid) => pid !== this.#mainPid && !SPAWNED.has(pid));
   }
 

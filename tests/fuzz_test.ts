@@ -9,6 +9,7 @@
  */
 import { ok } from "node:assert/strict";
 import { loadConfig } from "../core/config.ts";
+import * as TOML from "smol-toml";
 import { UsageError } from "../core/errors.ts";
 import { OPTIONS } from "../core/options.ts";
 import { parseCpuMax, parseCpuStatUsage } from "../collectors/cgroup.ts";
@@ -460,6 +461,7 @@ Deno.test(`fuzz loadConfig: argv, env and TOML give a Config or a one-line Usage
           return toml;
         },
         warn: (line) => warnings.push(line),
+        toml: TOML,
       }), ctx);
     for (const w of warnings) ok(!/[\r\n]/.test(w), `${ctx}: warning not one line: ${w}`);
   }
@@ -477,6 +479,7 @@ Deno.test("fuzz loadConfig: garbled TOML texts alone", () => {
           subcommands: [],
           readFile: () => toml,
           warn: () => {},
+          toml: TOML,
         }),
       `${where(rng, i)} toml=${JSON.stringify(toml.slice(0, 400))}`,
     );

@@ -1,0 +1,49 @@
+/**
+ * What loads before the wrapped command starts. Every module costs start-up time, and the first
+ * node: or npm: module costs 10–20 ms more (Deno starts its Node layer), so the static import
+ * graph of main.ts stays free of them and of the sampler (loaded while the command starts).
+ */
+import { ok } from "node:assert/strict";
+
+interface Info {
+  roots: string[];
+  modules: {
+    specifier: string;
+    dependencies?: { code?: { specifier: string }; isDynamic?: boolean }[];
+  }[];
+}
+
+async function staticGraph(): Promise<string[]> {
+  const out = await new Deno.Command(Deno.execPath(), {
+    args: ["info", "--json", "main.ts"],
+    cwd: new URL("..", import.meta.url).pathname,
+    env: { NO_COLOR: "1" },
+  }).output();
+  ok(out.success, new TextDecoder().decode(out.stderr));
+  const info = JSON.parse(new TextDecoder().decode(out.stdout)) as Info;
+  const bySpecifier = new Map(info.modules.map((m) => [m.specifier, m]));
+  const seen = new Set<string>();
+  const stack = [...info.roots];
+  while (stack.length > 0) {
+    const s = stack.pop()!;
+    if (seen.has(s)) continue;
+    seen.add(s);
+    for (const d of bySpecifier.get(s)?.dependencies ?? []) {
+      if (d.code && !d.isDynamic) stack.push(d.code.specifier);
+    }
+  }
+  const root = new URL("..", import.meta.url).href;
+  return [...seen].map((s) => s.replace(root, ""));
+}
+
+Deno.test("start-up imports no node:/npm: module and not the sampler", async () => {
+  const graph = await staticGraph();
+  ok(graph.includes("main.ts") && graph.includes("core/supervisor.ts"), graph.join(" "));
+  const heavy = graph.filter((s) =>
+    s.startsWith("node:") || s.startsWith("npm:") || s.startsWith("jsr:") ||
+    ["core/sampler.ts", "core/process_tracker.ts", "core/summary.ts", "collectors/cpu.ts"]
+      .includes(s)
+  );
+  ok(heavy.length === 0, `loaded before the spawn: ${heavy.join(", ")}`);
+  ok(graph.length <= 35, `${graph.length} modules before the spawn: ${graph.join(" ")}`);
+});

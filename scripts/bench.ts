@@ -15,6 +15,7 @@ import { parseArgs } from "node:util";
 import { ProcessTracker } from "../core/process_tracker.ts";
 import { DEFAULT_ROOTS } from "../core/sample.ts";
 import { Sampler } from "../core/sampler.ts";
+import { V8_FLAGS_ARG } from "./v8_flags.ts";
 
 const { values } = parseArgs({
   args: Deno.args,
@@ -141,7 +142,17 @@ interface RunFigures {
 }
 
 async function trackerRun(mode: string, interval: number, secs: number): Promise<RunFigures> {
-  const args = ["run", "-A", MAIN, "-i", String(interval), "-o", "/dev/null", "--no-summary"];
+  const args = [
+    "run",
+    "-A",
+    V8_FLAGS_ARG,
+    MAIN,
+    "-i",
+    String(interval),
+    "-o",
+    "/dev/null",
+    "--no-summary",
+  ];
   if (mode !== "system") args.push("--", ...treeCommand(secs + 4));
   const child = new Deno.Command(DENO, {
     args,
@@ -186,6 +197,7 @@ async function startup(): Promise<Record<string, number>> {
         args: [
           "run",
           "-A",
+          V8_FLAGS_ARG,
           MAIN,
           "-i",
           "0.1",

@@ -7,6 +7,7 @@
  * (the last tenth's median within 10% + 4 MiB of the second tenth's). Exits 1 when one fails.
  */
 import { parseArgs } from "node:util";
+import { V8_FLAGS_ARG } from "./v8_flags.ts";
 
 const { values } = parseArgs({
   args: Deno.args,
@@ -27,6 +28,7 @@ const child = new Deno.Command(Deno.execPath(), {
   args: [
     "run",
     "-A",
+    V8_FLAGS_ARG,
     MAIN,
     "-i",
     "0.1",

@@ -1,4 +1,5 @@
 /** Spawns the real entry point the way a user would, with a clean, predictable environment. */
+import { V8_FLAGS_ARG } from "../scripts/v8_flags.ts";
 export const MAIN = new URL("../main.ts", import.meta.url).pathname;
 export const FIXTURES = new URL("./fixtures", import.meta.url).pathname;
 
@@ -28,7 +29,7 @@ export interface RunOptions {
 
 export function command(args: string[], o: RunOptions = {}): Deno.Command {
   return new Deno.Command(Deno.execPath(), {
-    args: ["run", "--allow-all", "--quiet", MAIN, ...args],
+    args: ["run", "--allow-all", V8_FLAGS_ARG, "--quiet", MAIN, ...args],
     env: cleanEnv(o.env),
     clearEnv: true,
     ...(o.cwd ? { cwd: o.cwd } : {}),

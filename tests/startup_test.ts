@@ -47,3 +47,15 @@ Deno.test("start-up imports no node:/npm: module and not the sampler", async () 
   ok(heavy.length === 0, `loaded before the spawn: ${heavy.join(", ")}`);
   ok(graph.length <= 35, `${graph.length} modules before the spawn: ${graph.join(" ")}`);
 });
+
+Deno.test("the binary, `deno task run`, the tests and the benchmark share one set of V8 flags", async () => {
+  const { V8_FLAGS_ARG } = await import("../scripts/v8_flags.ts");
+  const deno = JSON.parse(Deno.readTextFileSync(new URL("../deno.json", import.meta.url)));
+  ok(V8_FLAGS_ARG.includes("--single-threaded"), V8_FLAGS_ARG);
+  for (const task of ["run", "compile"]) {
+    ok(
+      (deno.tasks[task] as string).includes(` ${V8_FLAGS_ARG} `),
+      `task ${task}: ${deno.tasks[task]}`,
+    );
+  }
+});

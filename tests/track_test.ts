@@ -4,6 +4,7 @@
  */
 import { deepStrictEqual, match, ok, strictEqual } from "node:assert/strict";
 import type { Sample } from "../core/sample.ts";
+import { V8_FLAGS_ARG } from "../scripts/v8_flags.ts";
 import { jsonLines, runCli, spawnCli } from "./helpers.ts";
 
 const REPO = new URL("..", import.meta.url).pathname;
@@ -245,6 +246,7 @@ Deno.test("as PID 1 (container entrypoint) it reaps orphans: no zombies", async 
       Deno.execPath(),
       "run",
       "-A",
+      V8_FLAGS_ARG,
       `${REPO}main.ts`,
       "-i",
       "0.2",

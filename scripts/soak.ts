@@ -79,8 +79,14 @@ for (const l of lines) {
 Deno.removeSync(dir, { recursive: true });
 const span = ts.length > 1 ? ts[ts.length - 1]! - ts[0]! : 0;
 const expected = (ts.length - 1) * INTERVAL_MS;
-let gaps = 0;
-for (let i = 1; i < ts.length; i++) if (ts[i]! - ts[i - 1]! > 1.5 * INTERVAL_MS) gaps++;
+const gapsAt: { after_secs: number; ms: number }[] = [];
+for (let i = 1; i < ts.length; i++) {
+  const d = ts[i]! - ts[i - 1]!;
+  if (d > 1.5 * INTERVAL_MS) {
+    gapsAt.push({ after_secs: Math.round((ts[i - 1]! - ts[0]!) / 1000), ms: d });
+  }
+}
+const gaps = gapsAt.length;
 const median = (xs: number[]) => [...xs].sort((a, b) => a - b)[Math.floor(xs.length / 2)] ?? NaN;
 const tenth = Math.max(1, Math.floor(rss.length / 10));
 const early = median(rss.slice(tenth, 2 * tenth).map((r) => r.mib));
@@ -93,10 +99,15 @@ const result = {
   partial_lines: partial,
   drift_ms: span - expected,
   gaps_over_1_5_intervals: gaps,
+  gaps_at: gapsAt.slice(0, 10),
   max_children_seen: maxChildren,
   rss_early_mib: early,
   rss_late_mib: late,
   rss_max_mib: Math.max(...rss.map((r) => r.mib)),
+  /** RSS at the end of each minute, MiB: the shape shows a plateau or a leak. */
+  rss_per_minute_mib: rss.filter((_, i) => (i + 1) % 12 === 0).map((r) =>
+    Math.round(r.mib * 10) / 10
+  ),
   stderr_lines: stderr.split("\n").filter(Boolean).length,
 };
 const ok = status.code === 143 && partial === 0 && Math.abs(result.drift_ms) <= 500 && gaps === 0 &&

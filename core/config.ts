@@ -124,7 +124,7 @@ export function parseFlags(
     if (flag.startsWith("--")) {
       const eq = flag.indexOf("=");
       const name = eq < 0 ? flag.slice(2) : flag.slice(2, eq);
-      const o = all.find((d) => d.name === name);
+      const o = findOption(flag, all);
       if (!o) throw new UsageError(`unknown option --${name} (see --help)`);
       if (o.type === "boolean") {
         if (eq >= 0) throw new UsageError(`option --${name} does not take a value`);
@@ -136,7 +136,7 @@ export function parseFlags(
       continue;
     }
     for (const c of flag.slice(1)) {
-      const o = all.find((d) => d.short === c);
+      const o = findOption(`-${c}`, all);
       if (!o) throw new UsageError(`unknown option -${c} (see --help)`);
       if (o.type !== "boolean") {
         throw new UsageError(`option -${c} (--${o.name}) needs a value: give it on its own`);

@@ -51,7 +51,7 @@ export async function hostFacts(config: Config, gpu: GpuCollector | undefined): 
 
 /**
  * The sampler, its collectors and the summary: not needed to start the command, so they load
- * while it starts (10–15 ms less from exec to the command running).
+ * while it starts (~5 ms less from exec to the command running, 13 fewer modules before it).
  */
 function loadSampling() {
   return Promise.all([

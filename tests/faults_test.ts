@@ -7,49 +7,10 @@
 import { ok, strictEqual } from "node:assert/strict";
 import { constants } from "node:os";
 import { command, FIXTURES, spawnCli } from "./helpers.ts";
+import { type Rng, rngFor, SEED } from "./seeded.ts";
 
 // ---------------------------------------------------------------------------------------------
-// Seeded randomness (mulberry32, as in fuzz_test.ts)
-
-function mulberry32(seed: number): () => number {
-  let a = seed >>> 0;
-  return () => {
-    a = (a + 0x6D2B79F5) >>> 0;
-    let t = a;
-    t = Math.imul(t ^ (t >>> 15), t | 1);
-    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
-    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
-  };
-}
-
-const SEED = (() => {
-  const raw = Deno.env.get("FUZZ_SEED");
-  const n = raw === undefined || raw.trim() === "" ? 0x5EED_2024 : Number(raw);
-  if (!Number.isSafeInteger(n) || n < 0) throw new Error(`FUZZ_SEED must be an integer: ${raw}`);
-  return n;
-})();
-
-class Rng {
-  readonly next: () => number;
-  constructor(readonly seed: number) {
-    this.next = mulberry32(seed);
-  }
-  int(n: number): number {
-    return Math.floor(this.next() * n);
-  }
-  range(lo: number, hi: number): number {
-    return lo + this.int(hi - lo + 1);
-  }
-  pick<T>(xs: readonly T[]): T {
-    return xs[this.int(xs.length)]!;
-  }
-}
-
-function rngFor(name: string): Rng {
-  let h = SEED >>> 0;
-  for (let i = 0; i < name.length; i++) h = Math.imul(h ^ name.charCodeAt(i), 0x01000193) >>> 0;
-  return new Rng(h);
-}
+// Seeded randomness: tests/seeded.ts (shared with fuzz_test.ts)
 
 // ---------------------------------------------------------------------------------------------
 // Helpers

@@ -52,7 +52,8 @@ Deno.test("the binary, `deno task run`, the tests and the benchmark share one se
   const { V8_FLAGS_ARG } = await import("../scripts/v8_flags.ts");
   const deno = JSON.parse(Deno.readTextFileSync(new URL("../deno.json", import.meta.url)));
   // Each flag is there for a measured reason (README "Performance"): dropping one silently
-  // brings back the CPU cost (--single-threaded) or the soak's memory step (the other two).
+  // brings back V8's background-thread CPU (--single-threaded), ~5 MiB of pooled young pages
+  // (the semi-space cap) or the soak's 10 MiB memory step (--no-incremental-marking).
   for (const flag of ["--single-threaded", "--max-semi-space-size=1", "--no-incremental-marking"]) {
     ok(V8_FLAGS_ARG.replace("--v8-flags=", "").split(",").includes(flag), V8_FLAGS_ARG);
   }

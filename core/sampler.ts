@@ -51,6 +51,8 @@ export interface ProcessContext {
   sysBusySecs: number | undefined;
   /** CFS quota cores, or the online core count without a quota. */
   capCores: number;
+  /** CPUs in /proc/stat (the tick rounding of host busy time is one tick per CPU). */
+  onlineCores: number;
   baseline: boolean;
 }
 
@@ -180,6 +182,7 @@ export class Sampler {
       process_gpu_usage: null,
       process_gpu_vram_mib: null,
       process_gpu_utilized: null,
+      process_unreadable_count: null,
     };
 
     let tree: ReadonlySet<number> | null = null;
@@ -195,6 +198,7 @@ export class Sampler {
           elapsedSecs,
           sysBusySecs,
           capCores: this.#quota ?? Math.max(1, cores),
+          onlineCores: Math.max(1, cores),
           baseline: prev === undefined,
         }), new Set<number>());
     }

@@ -176,12 +176,12 @@ export function fractionalMib(kb: number): number {
 /**
  * Cores for an interval's CPU-seconds: never above what the host was busy plus its tick rounding
  * (one tick per CPU over the interval: /proc/stat and /proc/<pid>/stat truncate independently),
- * nor above the online cores or CFS quota.
+ * nor above the online cores or CFS quota. tests/invariants.ts checks this on every live sample.
  */
 export function coresUsed(cpuSecs: number, elapsed: number, ctx: ProcessContext): number {
   const raw = Math.max(0, cpuSecs / elapsed);
-  const busy = ctx.sysBusySecs === undefined
+  const busy = ctx.hostBusyCores === undefined
     ? Infinity
-    : (ctx.sysBusySecs + ctx.onlineCores / TICKS_PER_SEC) / elapsed;
+    : ctx.hostBusyCores + ctx.onlineCores / TICKS_PER_SEC / ctx.roundingSecs;
   return Math.min(raw, busy, ctx.capCores);
 }

@@ -104,8 +104,23 @@ function pidExists(proc: string, pid: number): boolean {
   return st !== undefined && st.state !== "Z" && st.state !== "X";
 }
 
+/**
+ * A procfs root must at least have `stat`: a mistyped `--procfs` would otherwise give all-zero
+ * samples and exit 0 (recorded fixture trees have one).
+ */
+function checkProcRoot(proc: string): void {
+  let ok = false;
+  try {
+    ok = Deno.statSync(`${proc}/stat`).isFile;
+  } catch { /* missing or unreadable */ }
+  if (!ok) {
+    throw new UsageError(`--procfs ${proc}: not a procfs root (no readable ${proc}/stat)`);
+  }
+}
+
 export async function track(config: Config, deps: RunDeps): Promise<number> {
   const { warn } = deps;
+  checkProcRoot(config.roots.proc);
   const wrap = config.command.length > 0;
   const attachPid = wrap ? null : config.pid;
   if (attachPid !== null && !pidExists(config.roots.proc, attachPid)) {

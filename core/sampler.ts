@@ -47,8 +47,13 @@ export interface ProcessSource {
 
 export interface ProcessContext {
   elapsedSecs: number;
-  /** Host busy CPU-seconds this interval, or undefined when /proc/stat did not move. */
-  sysBusySecs: number | undefined;
+  /**
+   * Host busy cores this interval (the sample's `utilization_pct`: busy ÷ total ticks × CPUs),
+   * undefined without two /proc/stat readings.
+   */
+  hostBusyCores: number | undefined;
+  /** The longer of the sampler's and the loop's measured interval, in seconds (tick rounding). */
+  roundingSecs: number;
   /** CFS quota cores, or the online core count without a quota. */
   capCores: number;
   /** CPUs in /proc/stat (the tick rounding of host busy time is one tick per CPU). */
@@ -188,15 +193,15 @@ export class Sampler {
     let tree: ReadonlySet<number> | null = null;
     if (this.#process) {
       const p = this.#process;
-      let sysBusySecs: number | undefined;
-      if (stat && prev?.stat) {
-        const { busy, total } = busyTicks(prev.stat.total, stat.total);
-        if (total > 0) sysBusySecs = busy / TICKS_PER_SEC;
+      let hostBusyCores: number | undefined;
+      if (stat && prev?.stat && busyTicks(prev.stat.total, stat.total).total > 0) {
+        hostBusyCores = cpu.utilization_pct;
       }
       tree = this.#guard("process", () =>
         p.fill(cpu, {
           elapsedSecs,
-          sysBusySecs,
+          hostBusyCores,
+          roundingSecs: Math.max(elapsedSecs, (actualIntervalMs ?? 0) / 1000),
           capCores: this.#quota ?? Math.max(1, cores),
           onlineCores: Math.max(1, cores),
           baseline: prev === undefined,

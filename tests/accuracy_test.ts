@@ -154,7 +154,12 @@ async function wrapped(shape: Shape, reference: (dir: string) => number) {
  * so nothing it does predates the attach; it runs `time sh -c SCRIPT`, then stays one more
  * interval so that a sample sees what its last child left in its counters.
  */
-async function attached(shape: Shape, reference: (dir: string) => number, atMost = false) {
+async function attached(
+  shape: Shape,
+  reference: (dir: string) => number,
+  atMost = false,
+  check?: (dir: string) => void,
+) {
   const dir = workDir(shape.files);
   try {
     await new Deno.Command("mkfifo", { args: [`${dir}/go`] }).output();
@@ -188,7 +193,8 @@ async function attached(shape: Shape, reference: (dir: string) => number, atMost
     strictEqual(summary.exit_code, null);
     strictEqual(summary.end, "ended");
     const ours = cpuOf(summary), truth = reference(dir);
-    if (atMost) {
+    if (check) check(dir);
+    else if (atMost) {
       report(ours, truth, `attached, ${shape.name}`);
       ok(ours <= truth * 1.02 + 0.03, `attached, ${shape.name}: ${ours} > ${truth}`);
     } else within(ours, truth, `attached, ${shape.name}`);
@@ -211,6 +217,51 @@ for (const shape of TIMED) {
   live(`accuracy vs GNU time, wrapper: ${shape.name}`, needs, () => wrapped(shape, byTime));
   live(`accuracy vs GNU time, attached: ${shape.name}`, needs, () => attached(shape, byTime));
 }
+
+/**
+ * Disk writes by conservation: a writer and its shell vanish in the same interval (the issue's
+ * `sh -c "dd … conv=fsync; true"`, +47.5 % attached before). dd writes exactly 32 MiB.
+ */
+const DD: Shape = {
+  name: "dd with fsync in a nested shell (disk write bytes)",
+  script: `sh -c "dd if=/dev/zero of=blob bs=1M count=32 conv=fsync status=none; true"`,
+  needs: ["dd"],
+};
+const MIB32 = 32 * 1048576;
+const writes = (
+  dir: string,
+) => (JSON.parse(Deno.readTextFileSync(`${dir}/summary.json`)).disk.write_bytes as number);
+live(`disk writes, wrapper: ${DD.name}`, DD.needs!, async () => {
+  const dir = workDir();
+  try {
+    const r = await runCli([
+      "-i",
+      "0.3",
+      "--no-gpu",
+      "-o",
+      `${dir}/samples.jsonl`,
+      "--summary-json",
+      `${dir}/summary.json`,
+      "--",
+      "sh",
+      "-c",
+      DD.script,
+    ], { cwd: dir });
+    strictEqual(r.code, 0, r.stderr);
+    const w = writes(dir);
+    console.log(`  wrapper, dd: ${w} bytes written (${(100 * (w - MIB32) / MIB32).toFixed(2)} %)`);
+    ok(w >= MIB32 && w <= MIB32 * 1.02, `written ${w}`);
+  } finally {
+    Deno.removeSync(dir, { recursive: true });
+  }
+});
+live(`disk writes, attached: ${DD.name}`, DD.needs!, async () => {
+  await attached(DD, () => 0, false, (dir) => {
+    const w = writes(dir);
+    console.log(`  attached, dd: ${w} bytes written (${(100 * (w - MIB32) / MIB32).toFixed(2)} %)`);
+    ok(w >= MIB32 && w <= MIB32 * 1.02, `written ${w}`);
+  });
+});
 
 /**
  * Orphans GNU time never waits for: the reference is time's figure (the shells, mkfifo, cat)

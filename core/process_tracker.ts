@@ -58,19 +58,12 @@ export class ProcessTracker implements ProcessSource {
   #ledger: Ledger | undefined;
   /** Last memory/I/O reads per PID, reused while its stat line is unchanged. */
   #memo = new Map<number, Memo>();
-  /** Most members unreadable in one sample (memory or I/O hidden, e.g. another user's). */
-  unreadableMax = 0;
 
   constructor(proc: string, pid: number, o: TrackerOptions = {}) {
     this.#proc = proc;
     this.pid = pid;
     registerRoot(proc);
     this.#o = o;
-  }
-
-  /** What the emitted samples added up to so far (ticks, bytes). */
-  get reported(): TreeTotals {
-    return { ...(this.#ledger?.reported ?? { u: 0, s: 0, read: 0, write: 0 }) };
   }
 
   readTimed(): void {
@@ -144,7 +137,6 @@ export class ProcessTracker implements ProcessSource {
       this.#ledger = r.ledger;
       delta = r.delta;
     }
-    this.unreadableMax = Math.max(this.unreadableMax, unreadable);
 
     const elapsed = Math.max(0.001, ctx.elapsedSecs);
     const utime = delta.u / TICKS_PER_SEC, stime = delta.s / TICKS_PER_SEC;

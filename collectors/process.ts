@@ -250,8 +250,9 @@ export function parseSmapsRollupRss(text: string): number | undefined {
 
 /**
  * PSS and RSS of one process in one read of smaps_rollup (kernel ≥ 4.14); RSS falls back to
- * `VmRSS` of status where smaps_rollup cannot be read, and PSS then reads 0 with `pss: false`
- * (no access: smaps_rollup needs ptrace rights, status does not; or an old kernel).
+ * `VmRSS` of status where smaps_rollup cannot be read. `pss: false` when the process has memory
+ * (a VmRSS line) whose PSS could not be read: no access (smaps_rollup needs ptrace rights,
+ * status does not) or an old kernel. Kernel threads and exiting processes have no memory.
  */
 export function readPidMemory(proc: string, pid: number): PidMemory {
   const rollup = readText(`${proc}/${pid}/smaps_rollup`, true);
@@ -262,13 +263,9 @@ export function readPidMemory(proc: string, pid: number): PidMemory {
       pss: true,
     };
   }
-  // An empty smaps_rollup is a process without memory (kernel thread, exiting): nothing missed.
   const status = rollup === "" ? undefined : readText(`${proc}/${pid}/status`);
-  return {
-    pss_kb: 0,
-    rss_kb: status === undefined ? 0 : parseStatusRss(status) ?? 0,
-    pss: rollup === "",
-  };
+  const rss = status === undefined ? undefined : parseStatusRss(status);
+  return { pss_kb: 0, rss_kb: rss ?? 0, pss: rss === undefined };
 }
 
 export function readPidIo(proc: string, pid: number): PidIo | undefined {

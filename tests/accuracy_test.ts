@@ -184,7 +184,11 @@ async function attached(
       "--summary-json",
       `${dir}/summary.json`,
     ], { cwd: dir });
-    while (size(`${dir}/samples.jsonl`) === 0) await new Promise((r) => setTimeout(r, 20));
+    const deadline = Date.now() + 60_000;
+    while (size(`${dir}/samples.jsonl`) === 0 && Date.now() < deadline) {
+      await new Promise((r) => setTimeout(r, 20));
+    }
+    // Released even if the tracker never wrote (then the test fails on its output, not hangs).
     Deno.writeTextFileSync(`${dir}/go`, "go\n");
     const r = await output;
     await job.status;

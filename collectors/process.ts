@@ -129,6 +129,8 @@ export interface TreeScan {
   fullScan: boolean;
   /** Per PID: CPU run time (ns, from schedstat), children, scans since its last full read. */
   seen: Map<number, { run: string; kids: number[]; age: number }>;
+  /** Listed processes that could not be read (reaped or exited during the scan). */
+  missed: number;
 }
 
 /** Re-read a process that has not run at least this often (scans): reclaim, adoption. */
@@ -160,52 +162,85 @@ function scanAll(proc: string): { stats: Map<number, PidStat>; kids: Map<number,
 }
 
 /**
- * The roots and all their descendants. Walks `children` files from the roots, so the cost
- * follows the tree's size, not the host's; vanished or unreadable PIDs are skipped.
+ * The roots and all their descendants, parents before their children. Walks `children` files
+ * from the roots, so the cost follows the tree's size, not the host's.
  *
- * With `prev` (the last scan), a process whose run time (schedstat, ns) has not changed did not
- * run at all since: it cannot have forked, reaped, done I/O or touched memory, so its stat and
- * children are reused after one small read instead of two or more. Every process is read in
- * full at least every IDLE_RESCAN scans. Unchanged stat lines also skip parsing.
+ * Consistency with reaping (core/tree_delta.ts relies on it): a process's children list is read
+ * before its stat. A child reaped before the list is read is in the parent's stat already; one
+ * reaped after it is listed but cannot be read: it is counted in `missed` and in nobody's
+ * counters this time, never in two. Misses are what a caller retries on.
+ *
+ * `follow` (the members of the last scan, by PID, with their start time) keeps members that left
+ * the walk while alive (an orphan re-parented to init when the tracker is not its subreaper):
+ * one extra failed stat read per vanished member.
+ *
+ * With `prev` (the last scan), a single-threaded process whose run time (schedstat, ns) has not
+ * changed did not run at all since: it cannot have forked, reaped, done I/O or touched memory,
+ * so its stat and children are reused after one small read instead of two or more (schedstat
+ * covers the main thread only, so threaded processes are always read). Every process is read
+ * in full at least every IDLE_RESCAN scans. Unchanged stat lines also skip parsing.
  */
 export function scanTree(
   proc: string,
   roots: readonly number[],
   prev?: TreeScan,
+  follow?: ReadonlyMap<number, { readonly starttime: number }>,
 ): TreeScan {
   const stats = new Map<number, PidStat>();
   const seen: TreeScan["seen"] = new Map();
   let all: ReturnType<typeof scanAll> | undefined;
+  let missed = 0;
   const queue = [...roots];
-  while (queue.length > 0) {
-    const pid = queue.shift()!;
-    if (stats.has(pid)) continue;
-    const before = prev?.stats.get(pid);
-    const was = prev?.seen.get(pid);
-    const run = all ? undefined : readRunNs(proc, pid);
-    if (before && was && run !== undefined && run === was.run && was.age < IDLE_RESCAN) {
-      stats.set(pid, before);
-      seen.set(pid, { run, kids: was.kids, age: was.age + 1 });
-      for (const k of was.kids) queue.push(k);
-      continue;
+  const lost = new Set<number>();
+  const walk = () => {
+    while (queue.length > 0) {
+      const pid = queue.shift()!;
+      if (stats.has(pid)) continue;
+      const before = prev?.stats.get(pid);
+      const was = prev?.seen.get(pid);
+      const run = all ? undefined : readRunNs(proc, pid);
+      if (
+        before && was && before.threads === 1 && run !== undefined && run === was.run &&
+        was.age < IDLE_RESCAN
+      ) {
+        stats.set(pid, before);
+        seen.set(pid, { run, kids: was.kids, age: was.age + 1 });
+        for (const k of was.kids) queue.push(k);
+        continue;
+      }
+      let kids = all ? all.kids.get(pid) : readChildren(proc, pid, before?.threads ?? 0);
+      const st = all ? all.stats.get(pid) : readPidStat(proc, pid, before);
+      if (!st) {
+        if (!lost.has(pid)) missed++;
+        continue;
+      }
+      if (lost.has(pid) && follow!.get(pid)?.starttime !== st.starttime) continue; // reused PID
+      stats.set(pid, st);
+      if (kids === undefined) {
+        all ??= scanAll(proc);
+        kids = all.kids.get(pid) ?? [];
+      }
+      if (run !== undefined) seen.set(pid, { run, kids, age: 0 });
+      for (const k of kids) queue.push(k);
     }
-    const st = all ? all.stats.get(pid) : readPidStat(proc, pid, before);
-    if (!st) continue;
-    stats.set(pid, st);
-    let kids = all ? all.kids.get(pid) ?? [] : readChildren(proc, pid, st.threads);
-    if (kids === undefined) {
-      all = scanAll(proc);
-      kids = all.kids.get(pid) ?? [];
+  };
+  walk();
+  if (follow) {
+    for (const pid of follow.keys()) {
+      if (stats.has(pid)) continue;
+      lost.add(pid);
+      queue.push(pid);
     }
-    if (run !== undefined) seen.set(pid, { run, kids, age: 0 });
-    for (const k of kids) queue.push(k);
+    walk();
   }
-  return { stats, fullScan: all !== undefined, seen };
+  return { stats, fullScan: all !== undefined, seen, missed };
 }
 
 export interface PidMemory {
   pss_kb: number;
   rss_kb: number;
+  /** False when PSS could not be read (the 0 is a gap, not a measurement). */
+  pss: boolean;
 }
 
 /** `Rss:` of /proc/<pid>/smaps_rollup in kB: the pages VmRSS counts, walked exactly. */
@@ -215,16 +250,22 @@ export function parseSmapsRollupRss(text: string): number | undefined {
 
 /**
  * PSS and RSS of one process in one read of smaps_rollup (kernel ≥ 4.14); RSS falls back to
- * `VmRSS` of status where smaps_rollup is missing. 0 for what cannot be read (exited, kernel
- * thread, no access).
+ * `VmRSS` of status where smaps_rollup cannot be read. `pss: false` when the process has memory
+ * (a VmRSS line) whose PSS could not be read: no access (smaps_rollup needs ptrace rights,
+ * status does not) or an old kernel. Kernel threads and exiting processes have no memory.
  */
 export function readPidMemory(proc: string, pid: number): PidMemory {
   const rollup = readText(`${proc}/${pid}/smaps_rollup`, true);
   if (rollup !== undefined && rollup !== "") {
-    return { pss_kb: parseSmapsRollupPss(rollup) ?? 0, rss_kb: parseSmapsRollupRss(rollup) ?? 0 };
+    return {
+      pss_kb: parseSmapsRollupPss(rollup) ?? 0,
+      rss_kb: parseSmapsRollupRss(rollup) ?? 0,
+      pss: true,
+    };
   }
-  const status = readText(`${proc}/${pid}/status`);
-  return { pss_kb: 0, rss_kb: status === undefined ? 0 : parseStatusRss(status) ?? 0 };
+  const status = rollup === "" ? undefined : readText(`${proc}/${pid}/status`);
+  const rss = status === undefined ? undefined : parseStatusRss(status);
+  return { pss_kb: 0, rss_kb: rss ?? 0, pss: rss === undefined };
 }
 
 export function readPidIo(proc: string, pid: number): PidIo | undefined {

@@ -81,6 +81,7 @@ Deno.test("scanTree walks children files of every thread, and falls back to a fu
     const t = scanTree(proc, [10]);
     deepStrictEqual([...t.stats.keys()].sort((a, b) => a - b), [10, 11, 12, 13]);
     strictEqual(t.fullScan, false);
+    strictEqual(t.missed, 1, "99 was listed but could not be read: a miss to rescan on");
     // Without children files: scan everything, same answer.
     for (const p of ["10/task/10", "10/task/15", "11/task/11", "12/task/12", "13/task/13"]) {
       Deno.removeSync(`${proc}/${p}/children`);
@@ -134,6 +135,47 @@ Deno.test("scanTree reuses a process that has not run (schedstat), and re-reads 
     for (let i = 0; i < IDLE_RESCAN; i++) s = scanTree(proc, [10], s);
     strictEqual(s.stats.get(10)!.utime, 6);
     strictEqual(scanTree(proc, [10], s).stats.get(10)!.utime, 7);
+  } finally {
+    Deno.removeSync(proc, { recursive: true });
+  }
+});
+
+Deno.test("scanTree follows members that left the walk (by start time), and rereads threaded processes", () => {
+  const proc = Deno.makeTempDirSync();
+  const w = (p: string, t: string) => {
+    Deno.mkdirSync(`${proc}/${p}`.replace(/\/[^/]+$/, ""), { recursive: true });
+    Deno.writeTextFileSync(`${proc}/${p}`, t);
+  };
+  const stat = (pid: number, ppid: number, start: number, utime = 0, threads = 1) =>
+    `${pid} (p) S ${ppid} 0 0 0 0 0 0 0 0 0 ${utime} 1 0 0 20 0 ${threads} 0 ${start} 0 0\n`;
+  try {
+    w("10/stat", stat(10, 1, 100));
+    w("10/task/10/children", "11\n");
+    w("11/stat", stat(11, 10, 110));
+    w("11/task/11/children", "12\n");
+    w("12/stat", stat(12, 11, 120));
+    w("12/task/12/children", "");
+    const first = scanTree(proc, [10]);
+    deepStrictEqual([...first.stats.keys()], [10, 11, 12]);
+    // 11 exits (10 reaps it); its child 12 is adopted by init: no longer under 10, still ours.
+    Deno.removeSync(`${proc}/11`, { recursive: true });
+    w("10/task/10/children", "");
+    w("12/stat", stat(12, 1, 120));
+    const next = scanTree(proc, [10], first, first.stats);
+    deepStrictEqual([...next.stats.keys()], [10, 12]);
+    strictEqual(next.missed, 0, "members expected gone are not misses");
+    // 12 exits and its PID is reused by an unrelated process: not followed.
+    w("12/stat", stat(12, 1, 999));
+    deepStrictEqual([...scanTree(proc, [10], next, next.stats).stats.keys()], [10]);
+
+    // A threaded process is read again even when its main thread's schedstat did not move
+    // (another thread may have reaped a child).
+    w("20/stat", stat(20, 1, 200, 5, 2));
+    w("20/schedstat", "5000000 100 7\n");
+    w("20/task/20/children", "");
+    const t1 = scanTree(proc, [20]);
+    w("20/stat", stat(20, 1, 200, 9, 2));
+    strictEqual(scanTree(proc, [20], t1).stats.get(20)!.utime, 9);
   } finally {
     Deno.removeSync(proc, { recursive: true });
   }

@@ -171,16 +171,23 @@ const RUSAGE_CHILDREN = -1;
 const rusageBuf = new Uint8Array(144);
 
 /**
- * Block I/O of every child this process has reaped, in bytes: Linux reports `ru_inblock` /
- * `ru_oublock` of RUSAGE_CHILDREN as read_bytes / (write_bytes − cancelled) ÷ 512 of the reaped
- * processes, so the tracker's own writes are not included. `struct rusage` on 64-bit Linux: two
- * timevals, then longs; ru_inblock at byte 88, ru_oublock at 96.
+ * Totals of every child this process has reaped (getrusage(RUSAGE_CHILDREN)): CPU in µs (the
+ * same nanosecond sums as /proc/<pid>/stat's cutime/cstime) and block I/O in bytes
+ * (`ru_inblock`/`ru_oublock` are read_bytes/write_bytes ÷ 512 of the reaped processes). The
+ * tracker's own CPU and writes are not included. `struct rusage` on 64-bit Linux: ru_utime and
+ * ru_stime (timevals of two longs), then longs; ru_inblock at byte 88, ru_oublock at 96.
  */
-export function childrenBlockIo(): { read: number; write: number } | undefined {
+export function childrenUsage():
+  | { uUs: number; sUs: number; read: number; write: number }
+  | undefined {
   const c = loadStart();
   if (c === null || c.getrusage(RUSAGE_CHILDREN, rusageBuf) !== 0) return undefined;
   const v = new DataView(rusageBuf.buffer);
+  const us = (at: number) =>
+    Number(v.getBigInt64(at, true)) * 1e6 + Number(v.getBigInt64(at + 8, true));
   return {
+    uUs: us(0),
+    sUs: us(16),
     read: Number(v.getBigInt64(88, true)) * 512,
     write: Number(v.getBigInt64(96, true)) * 512,
   };

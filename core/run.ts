@@ -11,7 +11,7 @@ import { createSinks, type SinkSet } from "../sinks/mod.ts";
 import { openPrivateFile } from "../sinks/safe_open.ts";
 import type { Config } from "./config.ts";
 import { releaseEarlySignals } from "./early_signals.ts";
-import { childrenBlockIo } from "./libc.ts";
+import { childrenUsage } from "./libc.ts";
 import { oneLine, UsageError } from "./errors.ts";
 import { writeAllSync } from "./log.ts";
 import { runLoop } from "./loop.ts";
@@ -96,20 +96,30 @@ function startCloud(
     ]);
 }
 
-/** CPU ticks and block I/O bytes of every child this process has reaped. */
-function reaped(): { u: number; s: number; read: number; write: number } {
-  const self = readPidStat("/proc", Deno.pid);
-  const io = childrenBlockIo();
-  return { u: self?.cutime ?? 0, s: self?.cstime ?? 0, read: io?.read ?? 0, write: io?.write ?? 0 };
-}
+/** USER_HZ, as TICKS_PER_SEC of sampler.ts (not imported: the sampler loads after the spawn). */
+const TPS = 100;
 
 function pidExists(proc: string, pid: number): boolean {
   const st = readPidStat(proc, pid);
   return st !== undefined && st.state !== "Z" && st.state !== "X";
 }
 
+/**
+ * A procfs root must at least have a `stat` entry: a mistyped `--procfs` would otherwise give
+ * all-zero samples and exit 0 (recorded fixture trees have one). What the entry holds is the
+ * collectors' business: garbage there gives empty parts, as anywhere else.
+ */
+function checkProcRoot(proc: string): void {
+  try {
+    Deno.statSync(`${proc}/stat`);
+  } catch {
+    throw new UsageError(`--procfs ${proc}: not a procfs root (no ${proc}/stat)`);
+  }
+}
+
 export async function track(config: Config, deps: RunDeps): Promise<number> {
   const { warn } = deps;
+  checkProcRoot(config.roots.proc);
   const wrap = config.command.length > 0;
   const attachPid = wrap ? null : config.pid;
   if (attachPid !== null && !pidExists(config.roots.proc, attachPid)) {
@@ -140,11 +150,11 @@ export async function track(config: Config, deps: RunDeps): Promise<number> {
   let child: Deno.ChildProcess | undefined;
   let adopter: Adopter | undefined;
   /** What we had reaped before the spawn: the run's totals are measured from here. */
-  let reapedBefore = { u: 0, s: 0, read: 0, write: 0 };
+  let reapedBefore: ReturnType<typeof childrenUsage>;
   let tracker: ProcessTracker | undefined;
   if (wrap) {
     const subreaper = Adopter.enable();
-    reapedBefore = reaped();
+    reapedBefore = childrenUsage();
     try {
       child = spawnCommand(config.command);
     } catch (err) {
@@ -157,9 +167,24 @@ export async function track(config: Config, deps: RunDeps): Promise<number> {
   }
   const { Sampler, ProcessTracker, SummaryBuilder, formatSummary, warmUp } = await loadSampling();
   if (child && adopter) {
-    const a = adopter;
-    // The child's PID is in our PID namespace: its tree is read from our own /proc.
-    tracker = new ProcessTracker("/proc", child.pid, () => a.adopted());
+    const a = adopter, before = reapedBefore;
+    // The child's PID is in our PID namespace: its tree is read from our own /proc. We reap the
+    // command and its orphans: what we reaped is the part of the tree that left it (tree_delta).
+    const outside = before
+      ? () => {
+        const now = childrenUsage();
+        return now && {
+          u: Math.floor((now.uUs - before.uUs) * TPS / 1e6),
+          s: Math.floor((now.sUs - before.sUs) * TPS / 1e6),
+          read: now.read - before.read,
+          write: now.write - before.write,
+        };
+      }
+      : undefined;
+    tracker = new ProcessTracker("/proc", child.pid, {
+      extraRoots: () => a.adopted(),
+      ...(outside ? { outside } : {}),
+    });
   } else if (attachPid !== null) {
     tracker = new ProcessTracker(config.roots.proc, attachPid);
   }
@@ -201,38 +226,41 @@ export async function track(config: Config, deps: RunDeps): Promise<number> {
     cleanups.push(() => STOP_SIGNALS.forEach((sig) => Deno.removeSignalListener(sig, onSignal)));
     if (early.some((sig) => STOP_SIGNALS.includes(sig))) stop.abort();
   }
+  let attachedEnded = false;
   if (attachPid !== null) {
     // Notice the end of an attached process within 250 ms, not one interval.
     const t = setInterval(() => {
-      if (!pidExists(config.roots.proc, attachPid)) finish();
+      if (!pidExists(config.roots.proc, attachPid)) {
+        attachedEnded = true;
+        finish();
+      }
     }, Math.min(250, config.interval * 1000));
     cleanups.push(() => clearInterval(t));
   }
 
-  const summary = new SummaryBuilder();
+  const summary = new SummaryBuilder(config.interval);
+  let unreadableWarned = false;
   let warming: Promise<void> | undefined;
   const startedMs = Date.now();
   try {
     await runLoop({
       intervalMs: config.interval * 1000,
       collect: (wallMs, actual) => {
-        if (childStatus && tracker && adopter) {
-          // Close the run with kernel accounting: everything we reaped (the child and the
-          // orphans we adopted) is in our cutime/cstime and children's block I/O, plus what
-          // still runs.
-          adopter.reap();
-          const now = reaped(), live = tracker.liveTotals();
-          tracker.closeWith({
-            u: now.u - reapedBefore.u + live.u,
-            s: now.s - reapedBefore.s + live.s,
-            read: now.read - reapedBefore.read + live.read,
-            write: now.write - reapedBefore.write + live.write,
-          });
-        }
+        // The command has been reaped: its last interval is in what we reaped (tree_delta).
+        if (childStatus) adopter?.reap();
         return sampler.collect(wallMs, actual);
       },
       emit: (sample) => {
         summary.add(sample);
+        const unread = sample.cpu.process_unreadable_count ?? 0;
+        if (unread > 0 && !unreadableWarned) {
+          unreadableWarned = true;
+          warn(
+            `${unread} of ${(sample.cpu.process_child_count ?? 0) + 1} processes of the tracked ` +
+              `tree cannot be read (no access to their smaps_rollup or io): their memory and disk ` +
+              `I/O count as 0 (see process_unreadable_count and the summary)`,
+          );
+        }
         sinks.write(sample);
         // After the first sample, so short runs never pay for it.
         warming ??= warmUp(config.roots, stop.signal).catch(() => {});
@@ -257,7 +285,9 @@ export async function track(config: Config, deps: RunDeps): Promise<number> {
     const report = summary.build({
       command: wrap ? config.command : null,
       trackedPid: tracker?.pid ?? null,
-      exitCode,
+      // An attached process is not our child: its exit status is not ours to see.
+      exitCode: childStatus ? exitCode : null,
+      end: childStatus ? "exited" : attachedEnded ? "ended" : "stopped",
       durationSecs: (Date.now() - startedMs) / 1000,
       cloud: discovery?.info ? { ...discovery.info } : null,
     });

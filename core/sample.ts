@@ -35,9 +35,9 @@ export interface CpuSample {
   process_utime_secs: number | null;
   /** Tree system CPU seconds this interval. */
   process_stime_secs: number | null;
-  /** Σ Pss of the tree from smaps_rollup, MiB (truncated). */
+  /** Σ Pss of the tree from smaps_rollup, MiB with 4 decimals. */
   process_pss_mib: number | null;
-  /** Σ VmRSS of the tree, MiB (truncated). */
+  /** Σ Rss of the tree, MiB with 4 decimals. */
   process_rss_mib: number | null;
   /** Σ Δ read_bytes of /proc/<pid>/io, bytes this interval. */
   process_disk_read_bytes: number | null;
@@ -49,6 +49,11 @@ export interface CpuSample {
   process_gpu_vram_mib: number | null;
   /** GPUs on which the tree (or anything, when untracked) has a process. */
   process_gpu_utilized: number | null;
+  /**
+   * Live members whose memory (smaps_rollup) or I/O could not be read (another user's, without
+   * the rights): their PSS and I/O count as 0. null if no PID tracked.
+   */
+  process_unreadable_count: number | null;
 }
 
 /** All integer MiB except the two `_pct` fields (percent 0–100). */

@@ -47,10 +47,17 @@ export interface ProcessSource {
 
 export interface ProcessContext {
   elapsedSecs: number;
-  /** Host busy CPU-seconds this interval, or undefined when /proc/stat did not move. */
-  sysBusySecs: number | undefined;
+  /**
+   * Host busy cores this interval (the sample's `utilization_pct`: busy ÷ total ticks × CPUs),
+   * undefined without two /proc/stat readings.
+   */
+  hostBusyCores: number | undefined;
+  /** The longer of the sampler's and the loop's measured interval, in seconds (tick rounding). */
+  roundingSecs: number;
   /** CFS quota cores, or the online core count without a quota. */
   capCores: number;
+  /** CPUs in /proc/stat (the tick rounding of host busy time is one tick per CPU). */
+  onlineCores: number;
   baseline: boolean;
 }
 
@@ -180,21 +187,23 @@ export class Sampler {
       process_gpu_usage: null,
       process_gpu_vram_mib: null,
       process_gpu_utilized: null,
+      process_unreadable_count: null,
     };
 
     let tree: ReadonlySet<number> | null = null;
     if (this.#process) {
       const p = this.#process;
-      let sysBusySecs: number | undefined;
-      if (stat && prev?.stat) {
-        const { busy, total } = busyTicks(prev.stat.total, stat.total);
-        if (total > 0) sysBusySecs = busy / TICKS_PER_SEC;
+      let hostBusyCores: number | undefined;
+      if (stat && prev?.stat && busyTicks(prev.stat.total, stat.total).total > 0) {
+        hostBusyCores = cpu.utilization_pct;
       }
       tree = this.#guard("process", () =>
         p.fill(cpu, {
           elapsedSecs,
-          sysBusySecs,
+          hostBusyCores,
+          roundingSecs: Math.max(elapsedSecs, (actualIntervalMs ?? 0) / 1000),
           capCores: this.#quota ?? Math.max(1, cores),
+          onlineCores: Math.max(1, cores),
           baseline: prev === undefined,
         }), new Set<number>());
     }

@@ -1,13 +1,25 @@
 /**
  * The end-of-run summary: totals and peaks over the emitted samples. CPU totals are exact in
- * wrapper mode because the last sample closes the run with kernel accounting.
+ * wrapper mode because the accounting conserves what the kernel charged to the tree
+ * (core/tree_delta.ts).
+ *
+ * Peaks (`cpu.peak_cores`) are taken over windows of at least half the nominal interval:
+ * consecutive samples are joined until they span that long, and a short window left at the end
+ * (the partial last interval) is joined to the window before it. Tick granularity over a few
+ * tens of milliseconds is not a peak.
  */
 import type { Sample } from "./sample.ts";
 
 export interface RunSummary {
   command: readonly string[] | null;
   tracked_pid: number | null;
-  exit_code: number;
+  /** The command's exit code; null when attached (a non-child's status is not visible). */
+  exit_code: number | null;
+  /**
+   * `exited`: the wrapped command exited (exit_code says how); `ended`: the attached process
+   * ended; `stopped`: tracking stopped first (--samples, a signal).
+   */
+  end: "exited" | "ended" | "stopped";
   duration_secs: number;
   samples: number;
   cpu: {
@@ -18,6 +30,11 @@ export interface RunSummary {
     peak_cores: number;
   };
   memory: { peak_pss_mib: number; peak_rss_mib: number };
+  /**
+   * Most members in one sample whose memory or I/O could not be read (counted as 0 there):
+   * 0 means every figure covers the whole tree.
+   */
+  unreadable_processes: number;
   disk: { read_bytes: number; write_bytes: number };
   /** Whole host: interfaces are not attributed to processes. */
   network: { recv_bytes: number; sent_bytes: number };
@@ -27,7 +44,17 @@ export interface RunSummary {
   cloud: Record<string, unknown> | null;
 }
 
+/** CPU-seconds and milliseconds of a run of consecutive samples. */
+interface Window {
+  cpu: number;
+  ms: number;
+}
+
 export class SummaryBuilder {
+  readonly #minWindowMs: number;
+  #window: Window = { cpu: 0, ms: 0 };
+  #lastWindow: Window | undefined;
+  #unreadable = 0;
   #n = 0;
   #u = 0;
   #s = 0;
@@ -44,12 +71,25 @@ export class SummaryBuilder {
   #vramPeak = 0;
   #utilizedPeak = 0;
 
+  /** @param intervalSecs the nominal sampling interval */
+  constructor(intervalSecs: number) {
+    this.#minWindowMs = intervalSecs * 1000 / 2;
+  }
+
   add(s: Sample): void {
     this.#n++;
     const c = s.cpu;
     this.#u += c.process_utime_secs ?? 0;
     this.#s += c.process_stime_secs ?? 0;
-    this.#peakCores = Math.max(this.#peakCores, c.process_cores_used ?? 0);
+    const ms = s.actual_interval_ms ?? 0;
+    this.#window.cpu += (c.process_cores_used ?? 0) * ms / 1000;
+    this.#window.ms += ms;
+    if (this.#window.ms >= this.#minWindowMs && this.#window.ms > 0) {
+      this.#peakCores = Math.max(this.#peakCores, this.#window.cpu * 1000 / this.#window.ms);
+      this.#lastWindow = this.#window;
+      this.#window = { cpu: 0, ms: 0 };
+    }
+    this.#unreadable = Math.max(this.#unreadable, c.process_unreadable_count ?? 0);
     this.#pss = Math.max(this.#pss, c.process_pss_mib ?? 0);
     this.#rss = Math.max(this.#rss, c.process_rss_mib ?? 0);
     this.#read += c.process_disk_read_bytes ?? 0;
@@ -68,10 +108,18 @@ export class SummaryBuilder {
     }
   }
 
+  /** Peak cores, with a short window left at the end joined to the one before it. */
+  #peak(): number {
+    const w = this.#window, last = this.#lastWindow ?? { cpu: 0, ms: 0 };
+    const ms = w.ms + last.ms;
+    return ms > 0 ? Math.max(this.#peakCores, (w.cpu + last.cpu) * 1000 / ms) : this.#peakCores;
+  }
+
   build(o: {
     command: readonly string[] | null;
     trackedPid: number | null;
-    exitCode: number;
+    exitCode: number | null;
+    end: RunSummary["end"];
     durationSecs: number;
     cloud: Record<string, unknown> | null;
   }): RunSummary {
@@ -80,6 +128,7 @@ export class SummaryBuilder {
       command: o.command,
       tracked_pid: o.trackedPid,
       exit_code: o.exitCode,
+      end: o.end,
       duration_secs: o.durationSecs,
       samples: this.#n,
       cpu: {
@@ -87,9 +136,10 @@ export class SummaryBuilder {
         system_secs: this.#s,
         total_secs: total,
         avg_cores: o.durationSecs > 0 ? total / o.durationSecs : 0,
-        peak_cores: this.#peakCores,
+        peak_cores: this.#peak(),
       },
       memory: { peak_pss_mib: this.#pss, peak_rss_mib: this.#rss },
+      unreadable_processes: this.#unreadable,
       disk: { read_bytes: this.#read, write_bytes: this.#write },
       network: { recv_bytes: this.#recv, sent_bytes: this.#sent },
       gpu: this.#gpuSeen
@@ -120,14 +170,24 @@ const mib = (n: number) => formatBytes(n * 1048576);
 /** The human-readable summary printed to stderr. */
 export function formatSummary(r: RunSummary): string {
   const what = r.command ? `"${r.command.join(" ")}"` : `PID ${r.tracked_pid}`;
+  const secs = `${r.duration_secs.toFixed(1)} s`;
+  const head = r.end === "exited"
+    ? `${what} exited with ${r.exit_code} after ${secs} (${r.samples} samples)`
+    : r.end === "ended"
+    ? `${what} ended after ${secs} (${r.samples} samples); exit status not visible to an attached tracker`
+    : `${what}: stopped after ${r.samples} samples (${secs})`;
   const lines = [
-    `resource-tracker: ${what} exited with ${r.exit_code} after ${
-      r.duration_secs.toFixed(1)
-    } s (${r.samples} samples)`,
+    `resource-tracker: ${head}`,
     `  CPU      ${r.cpu.user_secs.toFixed(2)} s user + ${r.cpu.system_secs.toFixed(2)} s system = ${
       r.cpu.total_secs.toFixed(2)
     } s; average ${r.cpu.avg_cores.toFixed(2)} cores, peak ${r.cpu.peak_cores.toFixed(2)}`,
     `  Memory   peak PSS ${mib(r.memory.peak_pss_mib)}, peak RSS ${mib(r.memory.peak_rss_mib)}`,
+    ...(r.unreadable_processes > 0
+      ? [
+        `  Unread   up to ${r.unreadable_processes} processes of the tree could not be read ` +
+        `(no access): their memory and disk I/O count as 0`,
+      ]
+      : []),
     `  Disk     read ${formatBytes(r.disk.read_bytes)}, written ${formatBytes(r.disk.write_bytes)}`,
     `  Network  received ${formatBytes(r.network.recv_bytes)}, sent ${
       formatBytes(r.network.sent_bytes)

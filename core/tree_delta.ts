@@ -1,17 +1,37 @@
 /**
- * Per-interval amounts of a process tree from per-PID cumulative counters (CONTRACT §3.7, with
- * the corrections in the README). Pure: tested on plain values.
+ * Per-interval amounts of a process tree by conservation (CONTRACT §3.7 as amended in the README's
+ * "Accuracy" section). Pure: tested on plain values and against a simulated kernel
+ * (tests/tree_model_test.ts).
  *
- * Each counter (CPU ticks u = utime+cutime, s = stime+cstime; I/O bytes) grows for a process
- * while it runs and jumps by a child's whole lifetime when the parent reaps that child. So:
- * - a PID seen before contributes its growth (curr − prev, never negative);
- * - a PID that started during the interval contributes all of its counter (it all happened in
- *   this interval) — a PID that merely appeared in the scan but is older contributes 0;
- * - a PID that vanished since the previous scan and whose parent is in the tree was reaped by
- *   that parent: the parent's jump includes the part we already counted, so we subtract it
- *   (the "exit correction"), unless that would exceed the raw sum (then the vanishing is treated
- *   as a transient read failure);
- * - a vanished PID is carried forward once, so a transiently unreadable PID is not new next time.
+ * THE RULE. For every process the kernel keeps T = own + reaped, per counter (user ticks
+ * utime+cutime, system ticks stime+cstime, I/O bytes of /proc/<pid>/io, which also folds in
+ * what was reaped). When a process is reaped its whole T moves into its reaper's T; nothing is
+ * lost and nothing is counted twice. So what the tree has consumed since the start is
+ *
+ *     Q(t) = Σ T(P, t) over the tree's live members  +  A(t)  −  B(t)
+ *
+ * - A(t): what left the tree through reapers outside it. Wrapper mode: the tracker is the only
+ *   such reaper (parent of the command, subreaper of its orphans), so A is exact: the tracker's
+ *   own children totals (cutime/cstime, getrusage(RUSAGE_CHILDREN) block I/O) since the spawn,
+ *   read *before* the tree scan. Attach mode: the reapers are invisible, so A adds the last seen
+ *   T of each member that vanished and whose chain of last-known parents ends outside the tree
+ *   (the root, an orphan re-parented to init); a member whose chain ends at a live member was
+ *   reaped inside, where its T already is. What such a member ran after the last scan is not
+ *   visible to an attached tracker (the gap the README states).
+ * - B(t): history that is not the run's. Wrapper mode: 0 (every member started after the spawn).
+ *   Attach mode: T at first sight of the members that started before the baseline scan (a
+ *   process can only become a member by being born into the tree or by having been in it when
+ *   the tracker attached: re-parenting goes to ancestors). B never shrinks: a member reaped
+ *   inside carries its history into its reaper's T.
+ *
+ * Every per-interval figure is Q(t) − Q(previous), floored by what was already reported: the
+ * reported cumulative total is max over the samples of Q. Q never exceeds the truth (members are
+ * read parents first, A before the scan, ticks and 512-byte blocks truncate), so a transient
+ * undercount (a member unreadable for one scan, a child reaped or an orphan re-parented mid-scan)
+ * only delays an amount to the next interval and the run total is exact in wrapper mode. A
+ * vanished member is remembered for VANISHED_SCANS scans, so one that was only unreadable is
+ * not counted in A and in its own T when it reappears. PID reuse cannot confuse the rule:
+ * Q sums what is live; identity (pid + start time) only decides first sight and vanishing.
  */
 
 export interface Counters {
@@ -24,55 +44,139 @@ export interface Counters {
 export interface PidEntry {
   ppid: number;
   starttime: number;
+  /** T: the process's own counters plus everything it has reaped. */
   c: Counters;
-  /** Set on entries carried forward from an earlier scan. */
-  carried?: boolean;
 }
 
-export interface TreeDelta {
+/** What the accounting keeps between samples. */
+export interface Ledger {
+  /** True when A is measured (wrapper mode), false when estimated (attach mode). */
+  readonly exact: boolean;
+  /** Boot-relative ticks read before the baseline scan: members started since are all ours. */
+  readonly since: number | undefined;
+  /** Members at the last scan. */
+  members: ReadonlyMap<number, PidEntry>;
+  /** Members that vanished in the last scans, in case they were only unreadable. */
+  vanished: ReadonlyMap<number, Vanished>;
+  /** A (attach mode; in wrapper mode the caller's measured value is used). */
+  left: Counters;
+  /** B. */
+  base: Counters;
+  /** Σ of the per-interval amounts handed out so far (the running maximum of Q). */
+  reported: Counters;
+}
+
+export interface Vanished {
+  e: PidEntry;
+  /** Counted in A: its chain of parents left the tree. */
+  outside: boolean;
+  /** Scans since it vanished. */
+  age: number;
+}
+
+/** Scans a vanished member is remembered. */
+export const VANISHED_SCANS = 5;
+
+export interface Accounted {
   delta: Counters;
-  /** The snapshot to keep for the next interval (live PIDs + vanished ones carried once). */
-  next: Map<number, PidEntry>;
+  ledger: Ledger;
 }
 
-const KEYS = ["u", "s", "read", "write"] as const;
-const zero = (): Counters => ({ u: 0, s: 0, read: 0, write: 0 });
+export const KEYS = ["u", "s", "read", "write"] as const;
+export const zero = (): Counters => ({ u: 0, s: 0, read: 0, write: 0 });
+
+function add(to: Counters, c: Counters, sign = 1): void {
+  for (const k of KEYS) to[k] += sign * c[k];
+}
 
 /**
- * @param prev snapshot of the previous scan (undefined for the baseline)
- * @param curr live scan now
- * @param sinceTicks boot-relative time of the previous scan in ticks: PIDs started after it are new
+ * The first scan. Reports nothing; in attach mode the members' history becomes B.
+ * @param since boot-relative ticks read just before this scan
+ * @param outside wrapper mode: the tracker's reaped totals since the spawn; undefined when attached
  */
-export function treeDelta(
-  prev: ReadonlyMap<number, PidEntry> | undefined,
-  curr: ReadonlyMap<number, PidEntry>,
-  sinceTicks: number | undefined,
-): TreeDelta {
-  const raw = zero();
-  const exited = zero();
-  if (prev) {
-    for (const [pid, e] of curr) {
-      const p = prev.get(pid);
-      const same = p !== undefined && p.starttime === e.starttime;
-      for (const k of KEYS) {
-        if (same) raw[k] += Math.max(0, e.c[k] - p.c[k]);
-        else if (sinceTicks !== undefined && e.starttime >= sinceTicks) raw[k] += e.c[k];
+export function baseline(
+  scan: ReadonlyMap<number, PidEntry>,
+  since: number | undefined,
+  outside?: Counters,
+): Ledger {
+  const base = zero();
+  if (!outside) { for (const e of scan.values()) add(base, e.c); }
+  return {
+    exact: outside !== undefined,
+    since,
+    members: scan,
+    vanished: new Map(),
+    left: zero(),
+    base,
+    reported: zero(),
+  };
+}
+
+/**
+ * One interval.
+ * @param scan the live tree now, read parents before children
+ * @param outside wrapper mode: the tracker's reaped totals since the spawn, read before `scan`
+ */
+export function account(
+  prev: Ledger,
+  scan: ReadonlyMap<number, PidEntry>,
+  outside?: Counters,
+): Accounted {
+  const base = { ...prev.base };
+  const left = { ...prev.left };
+  const q = zero();
+  for (const [pid, e] of scan) {
+    add(q, e.c);
+    const was = prev.members.get(pid) ?? prev.vanished.get(pid)?.e;
+    if (was?.starttime === e.starttime) {
+      const back = prev.vanished.get(pid);
+      if (back?.outside && !prev.members.has(pid)) add(left, back.e.c, -1); // it was unreadable
+      continue;
+    }
+    // First sight. Wrapper mode: every member started after the spawn, all of T is the run's.
+    // Attached: one that predates the attach brings history that is not ours.
+    if (!prev.exact && (prev.since === undefined || e.starttime < prev.since)) add(base, e.c);
+  }
+
+  const vanished = new Map<number, Vanished>();
+  if (!prev.exact) {
+    for (const [pid, v] of prev.vanished) {
+      const now = scan.get(pid);
+      if (v.age + 1 < VANISHED_SCANS && now?.starttime !== v.e.starttime && !scan.has(pid)) {
+        vanished.set(pid, { ...v, age: v.age + 1 });
       }
     }
-    for (const [pid, p] of prev) {
-      if (p.carried || curr.has(pid)) continue;
-      // Only a parent inside the tree folds the child's lifetime into the tree's counters.
-      if (!curr.has(p.ppid)) continue;
-      for (const k of KEYS) exited[k] += p.c[k];
+    const alive = (pid: number) => {
+      const e = scan.get(pid);
+      return e !== undefined && e.starttime === prev.members.get(pid)?.starttime;
+    };
+    for (const [pid, e] of prev.members) {
+      if (alive(pid)) continue;
+      // Follow the last-known parents: a live member reaped it (or reaped the member that
+      // reaped it), or the chain leaves the tree and so did its T.
+      let p = e.ppid, hops = 0, outside = true;
+      while (prev.members.has(p) && hops++ < prev.members.size) {
+        if (alive(p)) {
+          outside = false;
+          break;
+        }
+        p = prev.members.get(p)!.ppid;
+      }
+      if (outside) add(left, e.c);
+      vanished.set(pid, { e, outside, age: 0 });
     }
   }
+
+  add(q, outside ?? left);
+  add(q, base, -1);
   const delta = zero();
-  for (const k of KEYS) delta[k] = exited[k] <= raw[k] ? raw[k] - exited[k] : raw[k];
-  const next = new Map<number, PidEntry>(curr);
-  if (prev) {
-    for (const [pid, p] of prev) {
-      if (!p.carried && !curr.has(pid)) next.set(pid, { ...p, carried: true });
-    }
+  const reported = { ...prev.reported };
+  for (const k of KEYS) {
+    delta[k] = Math.max(0, q[k] - reported[k]);
+    reported[k] += delta[k];
   }
-  return { delta, next };
+  return {
+    delta,
+    ledger: { ...prev, members: scan, vanished, left, base, reported },
+  };
 }

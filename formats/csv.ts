@@ -117,7 +117,7 @@ export function encodeCsvRow(s: Sample, intervalSecs: number): string {
     proc(c.process_utime_secs, (v) => fixed(v, 4)),
     proc(c.process_stime_secs, (v) => fixed(v, 4)),
     proc(c.process_cores_used, (v) => fixed(v, 4)),
-    proc(c.process_pss_mib, int),
+    proc(c.process_pss_mib, (v) => fixed(v, 4)), // fractional MiB, as the reference CSV
     proc(c.process_disk_read_bytes, int),
     proc(c.process_disk_write_bytes, int),
     opt(c.process_gpu_usage, (v) => fixed(v, 4)),

@@ -31,6 +31,7 @@ export function sampleFixture(): Sample {
       process_gpu_usage: null,
       process_gpu_vram_mib: null,
       process_gpu_utilized: null,
+      process_unreadable_count: null,
     },
     memory: {
       total_mib: 16000,
@@ -145,7 +146,7 @@ Deno.test("CSV row: first sample uses the configured interval; tracked process f
     process_utime_secs: 0.5,
     process_stime_secs: 0.125,
     process_cores_used: 1.00004,
-    process_pss_mib: 256,
+    process_pss_mib: 256.0234, // fractional MiB: 4 decimals, as the reference CSV (issue 13)
     process_disk_read_bytes: 0,
     process_disk_write_bytes: 67108864,
     process_gpu_usage: 0.5,
@@ -174,7 +175,7 @@ Deno.test("CSV row: first sample uses the configured interval; tracked process f
   strictEqual(cols[20], "1");
   strictEqual(
     cols.slice(21).join(","),
-    "42,0,0.5000,0.1250,1.0000,256,0,67108864,0.5000,1024.0000,1",
+    "42,0,0.5000,0.1250,1.0000,256.0234,0,67108864,0.5000,1024.0000,1",
   );
 });
 

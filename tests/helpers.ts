@@ -1,5 +1,10 @@
-/** Spawns the real entry point the way a user would, with a clean, predictable environment. */
+/**
+ * Spawns the real entry point the way a user would, with a clean, predictable environment.
+ * Every run's JSON samples and summary are checked against tests/invariants.ts.
+ */
+import type { Sample } from "../core/sample.ts";
 import { V8_FLAGS_ARG } from "../scripts/v8_flags.ts";
+import { assertInvariants } from "./invariants.ts";
 export const MAIN = new URL("../main.ts", import.meta.url).pathname;
 export const FIXTURES = new URL("./fixtures", import.meta.url).pathname;
 
@@ -25,6 +30,58 @@ export interface RunOptions {
   env?: Record<string, string>;
   cwd?: string;
   stdin?: "null" | "piped";
+  /** false: do not check the invariants (runs that feed the tracker broken input on purpose). */
+  invariants?: boolean;
+}
+
+/** The value of a tracker flag (before `--`), in `-o X`, `--output X` or `--output=X` form. */
+function flagValue(args: string[], names: string[]): string | undefined {
+  const end = args.indexOf("--");
+  const own = end < 0 ? args : args.slice(0, end);
+  let value: string | undefined;
+  own.forEach((a, i) => {
+    for (const n of names) {
+      if (a === n) value = own[i + 1];
+      else if (a.startsWith(`${n}=`)) value = a.slice(n.length + 1);
+    }
+  });
+  return value;
+}
+
+/** Samples in a JSON Lines text; other lines (a wrapped command's output) are skipped. */
+function sampleLines(text: string): Sample[] {
+  const out: Sample[] = [];
+  for (const line of text.split("\n")) {
+    if (!line.startsWith('{"timestamp_secs"')) continue;
+    try {
+      out.push(JSON.parse(line));
+    } catch { /* a torn line: not ours to judge here */ }
+  }
+  return out;
+}
+
+/** Reads what a finished run wrote (JSON samples, summary) and checks the invariants. */
+function checkRun(args: string[], o: RunOptions, stdout: string): void {
+  if (o.invariants === false) return;
+  const format = flagValue(args, ["-f", "--format"]) ?? o.env?.TRACKER_FORMAT;
+  if (format === "csv") return;
+  const at = (p: string) => (p.startsWith("/") || !o.cwd ? p : `${o.cwd}/${p}`);
+  const read = (p: string) => {
+    try {
+      return Deno.readTextFileSync(at(p));
+    } catch {
+      return "";
+    }
+  };
+  const output = flagValue(args, ["-o", "--output"]);
+  const text = output === undefined || output === "-" ? stdout : read(output);
+  const summaryPath = flagValue(args, ["--summary-json"]);
+  const summaryText = summaryPath ? read(summaryPath) : "";
+  let summary: unknown;
+  try {
+    summary = summaryText ? JSON.parse(summaryText) : undefined;
+  } catch { /* not written */ }
+  assertInvariants(sampleLines(text), summary, args.join(" "));
 }
 
 export function command(args: string[], o: RunOptions = {}): Deno.Command {
@@ -42,12 +99,14 @@ export function command(args: string[], o: RunOptions = {}): Deno.Command {
 export async function runCli(args: string[], o: RunOptions = {}): Promise<CliResult> {
   const out = await command(args, o).output();
   const dec = new TextDecoder();
-  return {
+  const r = {
     code: out.code,
     signal: out.signal,
     stdout: dec.decode(out.stdout),
     stderr: dec.decode(out.stderr),
   };
+  checkRun(args, o, r.stdout);
+  return r;
 }
 
 /** Starts the CLI; resolves its output once it exits. */
@@ -55,12 +114,14 @@ export function spawnCli(args: string[], o: RunOptions = {}) {
   const child = command(args, o).spawn();
   const output = child.output().then((out) => {
     const dec = new TextDecoder();
-    return {
+    const r = {
       code: out.code,
       signal: out.signal,
       stdout: dec.decode(out.stdout),
       stderr: dec.decode(out.stderr),
     };
+    checkRun(args, o, r.stdout);
+    return r;
   });
   return { child, output };
 }

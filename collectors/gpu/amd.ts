@@ -25,7 +25,7 @@ export class AmdSource {
     if (cards.length === 0) return { devices: [], process: null };
     const devices = cards.map((c) => readAmdCard(c, this.#names.name(c), this.#rocm));
     const known = new Set(cards.map((c) => c.pciBus));
-    const all = tree === null || tree.size === 0;
+    const all = tree === null;
     const pids = all ? allPids(this.#roots.proc) : tree;
     const r = this.#usage.measure(this.#roots.proc, pids, known, elapsedSecs);
     if (all) {

@@ -49,7 +49,12 @@ Deno.test("NVIDIA driver without NVML: nvidia-smi fallback, host-wide and tracke
       ["1", "GPU-1a2b3c4d-5e6f-7081-92a3-b4c5d6e7f809"],
     ]);
     assert.deepEqual(first.process, { usage: 0.87, vram_mib: 40480, utilized: 2 });
-    assert.deepEqual(c.read(new Set(), 1).process, first.process, "empty tree: host-wide");
+    assert.deepEqual(c.read(null, 1).process, first.process, "untracked: host-wide");
+    assert.deepEqual(
+      c.read(new Set(), 1).process,
+      { usage: 0, vram_mib: 0, utilized: 0 },
+      "an empty (ended) tree uses no GPU",
+    );
     assert.deepEqual(c.read(new Set([4243, 7]), 1).process, {
       usage: 0.02,
       vram_mib: 480,

@@ -39,12 +39,15 @@ export function addProcessGpu(a: ProcessGpu, b: ProcessGpu): ProcessGpu {
   };
 }
 
-/** Host-wide when `tree` is null or empty, else only the tree's PIDs (contract §3.14). */
+/**
+ * Host-wide when `tree` is null (no PID tracked), else only the tree's PIDs: an empty tree (the
+ * job ended) has none (contract §3.14 amended by issue 13).
+ */
 export function nvidiaProcessGpu(
   snapshot: NvidiaSnapshot,
   tree: ReadonlySet<number> | null,
 ): ProcessGpu {
-  const all = tree === null || tree.size === 0;
+  const all = tree === null;
   let sm = 0;
   let bytes = 0;
   let utilized = 0;

@@ -37,13 +37,14 @@ const snap: NvidiaSnapshot = {
   ],
 };
 
-Deno.test("nvidiaProcessGpu: host-wide for null and empty trees, tree-only otherwise", () => {
+Deno.test("nvidiaProcessGpu: host-wide when untracked (null), nothing for an empty tree, tree-only otherwise", () => {
   const cases: [
     ReadonlySet<number> | null,
     { usage: number; vram_mib: number; utilized: number },
   ][] = [
     [null, { usage: 1.02, vram_mib: 150, utilized: 2 }],
-    [new Set(), { usage: 1.02, vram_mib: 150, utilized: 2 }],
+    // An ended tree has no GPU processes: zero, not the host's (issue 13, defect 3).
+    [new Set(), { usage: 0, vram_mib: 0, utilized: 0 }],
     [new Set([10]), { usage: 0.6, vram_mib: 100, utilized: 1 }],
     [new Set([11]), { usage: 0.05, vram_mib: 0, utilized: 1 }],
     [new Set([10, 20]), { usage: 0.9, vram_mib: 150, utilized: 2 }],

@@ -30,6 +30,7 @@ export function makeSample(i: number, trackedPid: number | null = null): Sample 
       process_gpu_usage: null,
       process_gpu_vram_mib: null,
       process_gpu_utilized: null,
+      process_unreadable_count: null,
     },
     memory: {
       total_mib: 4096,

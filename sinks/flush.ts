@@ -15,6 +15,7 @@ import {
   type SentinelMeta,
   sentinelToken,
   SentinelUploader,
+  type UploadCredentials,
 } from "./sentinel.ts";
 import { CSV_HEADER } from "../formats/csv.ts";
 import { findJobs, type FoundJob, type SpoolFs } from "./spool.ts";
@@ -75,14 +76,30 @@ async function flushJob({ job, batches }: FoundJob, o: FlushOptions): Promise<bo
       return false;
     }
     o.redactor.add(token);
-    const m = meta as SentinelMeta;
-    if (!m.runId) {
-      o.deps.warn(`${job.id}: the run was never registered; nothing can be sent`);
-      return false;
-    }
+    let m = meta as SentinelMeta;
     const api = new SentinelApi(m.apiUrl, token, o.deps.fetch);
+    let creds: UploadCredentials | null = null;
+    if (!m.runId) {
+      if (!m.registration) {
+        o.deps.warn(`${job.id}: the run was never registered and its registration is lost; kept`);
+        return false;
+      }
+      // Registered now, once: the run id is saved before any batch goes out, so a failure
+      // later resumes this run instead of registering another.
+      try {
+        const r = await api.register(m.registration);
+        m = { ...m, runId: r.runId, uploadPrefix: r.uploadPrefix };
+        delete m.registration;
+        creds = r.credentials;
+        await job.saveMeta(m);
+      } catch (err) {
+        o.deps.warn(`${job.id}: ${err instanceof Error ? err.message : err}; kept`);
+        return false;
+      }
+      o.info(`Sentinel run ${m.runId}: registered`);
+    }
     sentinel = { api, meta: { ...m, uris: [...m.uris] } };
-    transport = m.uploadPrefix ? new SentinelUploader(api, m, null, o.deps, o.redactor) : {
+    transport = m.uploadPrefix ? new SentinelUploader(api, m, creds, o.deps, o.redactor) : {
       name: "Sentinel upload",
       send: () => Promise.resolve({ ok: false, reason: "no upload location" }),
     };

@@ -10,6 +10,8 @@ import type { Sample } from "../core/sample.ts";
 import { createEncoder, type Format } from "../formats/mod.ts";
 import { DEFAULT_TUNING, type RemoteDeps, type Tuning } from "./delivery.ts";
 import { createFileSink, fileKind } from "./file.ts";
+import { plainTokenWarning } from "./plain_http.ts";
+import { withUserAgent } from "../core/user_agent.ts";
 import { Redactor, redactUrl } from "./redact.ts";
 import type { Sink } from "./sink.ts";
 import { defaultSpoolDir, DENO_FS, type SpoolFs } from "./spool.ts";
@@ -162,6 +164,8 @@ export const SINKS: readonly SinkKind[] = [
       const { createHttpSink } = await import("./http.ts");
       const tokenEnv = setting<string>(b.ctx.config, "http-token-env", "TRACKER_HTTP_TOKEN");
       b.redactor.add(b.ctx.env(tokenEnv));
+      const plain = b.ctx.env(tokenEnv) ? plainTokenWarning(redactUrl(s.target), s.target) : null;
+      if (plain) b.deps.warn(plain);
       return createHttpSink(s.target, s.format, b.intervalSecs, tokenEnv, b.deps);
     },
   },
@@ -242,7 +246,7 @@ function build(ctx: SinkContext, hooks: SinkTestHooks, redactor: Redactor): Buil
     deps: {
       env: ctx.env,
       warn,
-      fetch: hooks.fetch ?? fetch,
+      fetch: withUserAgent(hooks.fetch ?? fetch),
       tuning: { ...DEFAULT_TUNING, intervalMs: uploadSecs * 1000, ...hooks.tuning },
       spoolRoot: spoolRoot(ctx),
       ...(hooks.spoolFs ? { spoolFs: hooks.spoolFs } : {}),
@@ -288,7 +292,9 @@ export async function createSinks(ctx: SinkContext, hooks: SinkTestHooks = {}): 
     for (const spec of specs) sinks.push(await spec.kind.create(spec, b));
     const token = ctx.env("SENTINEL_API_TOKEN")?.trim() || ctx.env("SENTINEL_API_KEY")?.trim();
     if (token) {
-      const { createSentinelSink } = await import("./sentinel.ts");
+      const { createSentinelSink, sentinelApiUrl } = await import("./sentinel.ts");
+      const plain = plainTokenWarning("Sentinel", sentinelApiUrl(ctx.env));
+      if (plain) b.deps.warn(plain);
       sinks.push(createSentinelSink({
         token,
         run: ctx.run,

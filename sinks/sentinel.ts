@@ -8,7 +8,7 @@
 import { CSV_HEADER } from "../formats/csv.ts";
 import { createEncoder } from "../formats/mod.ts";
 import { Delivery, type RemoteDeps, type Transport } from "./delivery.ts";
-import type { Redactor } from "./redact.ts";
+import { type Redactor, redactUrl } from "./redact.ts";
 import {
   classify,
   joinKey,
@@ -64,12 +64,25 @@ export interface SentinelMeta extends JobMeta {
   uploadPrefix: string | null;
   uris: string[];
   finish: FinishRecord | null;
+  /** The `/runs` body, kept while the run is not registered yet (`flush` registers it). */
+  registration?: Record<string, unknown>;
 }
 
 export class SentinelApiError extends Error {
   constructor(what: string, readonly status: number | null, detail: string) {
     super(`Sentinel ${what} failed (${detail})`);
   }
+}
+
+/** The cause of a failed `fetch`, in a few words (Deno's messages nest the URL and layers). */
+export function networkReason(err: unknown): string {
+  let msg = err instanceof Error ? err.message : String(err);
+  // Deno 2.x: "fetch failed", the layers in `cause`.
+  if (err instanceof Error && err.cause !== undefined) msg += ` ${String(err.cause)}`;
+  const m =
+    /(connection refused|connection reset|timed out|no route to host|network is unreachable|failed to lookup address information[^)]*|dns error[^)]*|invalid peer certificate[^)]*|certificate[^)]*)/i
+      .exec(msg);
+  return m ? m[1]!.trim() : "network error";
 }
 
 /** The three API calls. Logs status codes and sizes only. */
@@ -101,10 +114,8 @@ export class SentinelApi {
           signal: ctl.signal,
         });
       } catch (err) {
-        const why = ctl.signal.aborted
-          ? "timed out"
-          : (err instanceof Error ? err.message.split(":")[0]! : "network error");
-        throw new SentinelApiError(what, null, why);
+        const why = ctl.signal.aborted ? "timed out" : networkReason(err);
+        throw new SentinelApiError(what, null, `cannot reach ${redactUrl(this.baseUrl)}: ${why}`);
       }
       const text = await res.text();
       if (res.status < 200 || res.status >= 300) {
@@ -117,8 +128,8 @@ export class SentinelApi {
     }
   }
 
-  async register(body: Record<string, unknown>) {
-    const text = await this.#post("registration", "/runs", body);
+  async register(body: Record<string, unknown>, signal?: AbortSignal) {
+    const text = await this.#post("registration", "/runs", body, signal);
     let json: Record<string, unknown>;
     try {
       json = JSON.parse(text);
@@ -352,6 +363,50 @@ export async function completeRun(
     (kept.lost > 0 ? `; ${kept.lost} samples lost (${kept.reason})` : "");
 }
 
+/** Whether a failed API call may succeed later (network, timeout, 5xx, 408, 429). */
+function transient(err: unknown): boolean {
+  if (!(err instanceof SentinelApiError)) return true;
+  const st = err.status;
+  return st === null || st === 408 || st === 429 || st >= 500;
+}
+
+const errLine = (err: unknown) => (err instanceof Error ? err.message : String(err));
+
+/**
+ * Keeps a run the API never registered: the registration body, every batch and the finish
+ * record go to the spool, so `resource-tracker flush` can register, upload and finish it later.
+ * Returns the line to print.
+ */
+async function keepUnregistered(
+  meta: SentinelMeta,
+  delivery: Delivery,
+  spool: SpoolJob | null,
+  why: string,
+): Promise<string> {
+  const samples = delivery.undelivered().reduce((n, b) => n + b.samples, 0) +
+    delivery.backlog.open;
+  if (spool) await spool.saveMeta({ ...spool.meta, ...meta });
+  const kept = await delivery.keep();
+  let dir = kept.dir;
+  if (spool && !dir) {
+    // No sample was cut (a very short run): the registration and finish are still worth keeping.
+    try {
+      await spool.create();
+      await spool.saveMeta({ ...spool.meta, ...meta });
+      await spool.release(true);
+      dir = spool.dir;
+    } catch { /* reported below */ }
+  }
+  if (!dir) {
+    return `Sentinel: ${why}; the run could not be kept (${
+      kept.reason ?? "no spool directory"
+    }): ${samples} samples lost`;
+  }
+  return `Sentinel: ${why}; the run (${kept.samples} samples) is kept in "${dir}"; ` +
+    "send it with `resource-tracker flush` once the API is reachable" +
+    (kept.lost > 0 ? `; ${kept.lost} samples lost (${kept.reason})` : "");
+}
+
 export function createSentinelSink(o: SentinelOptions): Sink {
   const { deps, redactor } = o;
   redactor.add(o.token);
@@ -389,13 +444,42 @@ export function createSentinelSink(o: SentinelOptions): Sink {
       if (uri) meta.uris.push(uri);
     },
   });
-  let state: "registering" | "ready" | "disabled" = "registering";
+  let state: "registering" | "ready" = "registering";
   let closed = false;
+  let lastError = "registration did not finish in time";
+  const stopRetrying = new AbortController();
+  let backingOff = false;
 
+  // Registration is retried in the background while the API is unreachable; samples pile up
+  // (in memory, then in the spool) and go out once it answers, or stay for `flush`.
   const registered = (async () => {
-    try {
-      const body = await registrationBody(o.run, o.cloudWaitMs ?? 3_000);
-      const r = await api.register(body);
+    const body = await registrationBody(o.run, o.cloudWaitMs ?? 3_000);
+    meta = { ...meta, registration: body };
+    for (let attempt = 1; !stopRetrying.signal.aborted; attempt++) {
+      let r: Awaited<ReturnType<SentinelApi["register"]>>;
+      try {
+        r = await api.register(body, stopRetrying.signal);
+      } catch (err) {
+        lastError = errLine(err);
+        if (stopRetrying.signal.aborted) return;
+        const again = transient(err);
+        if (attempt === 1) {
+          deps.warn(
+            `${lastError}; ${
+              again ? "retrying in the background" : "not retrying"
+            }; samples are kept for Sentinel`,
+          );
+        }
+        if (!again) return;
+        backingOff = true;
+        const exp = Math.min(
+          deps.tuning.retryMaxMs,
+          deps.tuning.retryBaseMs * 2 ** Math.min(attempt - 1, 20),
+        );
+        await sleep(exp, stopRetrying.signal);
+        backingOff = false;
+        continue;
+      }
       meta = { ...meta, runId: r.runId, uploadPrefix: r.uploadPrefix };
       if (spool) await spool.saveMeta({ ...spool.meta, ...meta });
       let canUpload = false;
@@ -409,37 +493,29 @@ export function createSentinelSink(o: SentinelOptions): Sink {
       }
       state = "ready";
       if (canUpload) delivery.resume();
-    } catch (err) {
-      state = "disabled";
-      deps.warn(
-        `${
-          err instanceof Error ? err.message : err
-        }; streaming to Sentinel disabled, samples stay local`,
-      );
-      await delivery.stop();
-      await delivery.discard();
-      await spool?.release(false);
+      return;
     }
   })();
 
   return {
     name: "Sentinel",
     write(sample) {
-      if (!closed && state !== "disabled") delivery.push(encoder.encode(sample));
+      if (!closed) delivery.push(encoder.encode(sample));
     },
     async close(info) {
       if (closed) return;
       closed = true;
       const { exitCode, deadline } = resolveClose(info);
       const finish = finishRecord(exitCode);
-      await Promise.race([registered, sleep(deadline - Date.now())]);
-      if (state === "disabled") return;
-      if (state === "registering") {
+      // A registration being prepared or in flight may still answer within the grace period;
+      // one waiting for its next try is not tried again (its samples go to the spool).
+      if (!backingOff) await Promise.race([registered, sleep(deadline - Date.now() - 500)]);
+      stopRetrying.abort();
+      await Promise.race([registered, sleep(500)]);
+      if (state !== "ready") {
         await delivery.stop();
-        const n = delivery.backlog;
-        await delivery.discard();
-        await spool?.release(false);
-        deps.warn(`Sentinel registration did not finish in time; ${n.open} rows not sent`);
+        const line = await keepUnregistered({ ...meta, finish }, delivery, spool, lastError);
+        deps.warn(line);
         return;
       }
       // Keep a slice of the grace period for /finish.

@@ -13,6 +13,7 @@ export interface ApiCall {
   authorization: string | null;
   contentType: string | null;
   contentEncoding: string | null;
+  userAgent: string | null;
   body: Record<string, unknown> | null;
 }
 
@@ -25,13 +26,18 @@ export interface FakeSentinelOptions {
   expiryKey?: "expiration" | "expires_at";
   /** Region to put in `upload_credentials.region` (none when undefined). */
   region?: string;
+  /** Path the API lives under (e.g. `/api/v1`); requests outside it get 404. */
+  prefix?: string;
 }
 
 export class FakeSentinel {
   readonly calls: ApiCall[] = [];
   /** Faults per route: "runs", "refresh", "finish". */
   readonly faults = { runs: new Faults(), refresh: new Faults(), finish: new Faults() };
-  readonly o: Required<Omit<FakeSentinelOptions, "region">> & { region?: string };
+  readonly o: Required<Omit<FakeSentinelOptions, "region" | "prefix">> & {
+    region?: string;
+    prefix?: string;
+  };
   issued: string[] = [];
   #srv: ReturnType<typeof serve>;
   #n = 0;
@@ -93,6 +99,7 @@ export class FakeSentinel {
       authorization: req.headers.get("authorization"),
       contentType: req.headers.get("content-type"),
       contentEncoding: req.headers.get("content-encoding"),
+      userAgent: req.headers.get("user-agent"),
       body,
     };
     this.calls.push(call);
@@ -101,11 +108,14 @@ export class FakeSentinel {
       return json === undefined ? new Response(null, { status }) : Response.json(json, { status });
     };
     if (call.authorization !== `Bearer ${this.o.token}`) return reply(401, { detail: "bad token" });
-    const route = url.pathname === "/runs"
+    const prefix = this.o.prefix ?? "";
+    if (!url.pathname.startsWith(prefix + "/")) return reply(404);
+    const path = url.pathname.slice(prefix.length);
+    const route = path === "/runs"
       ? "runs"
-      : /^\/runs\/[^/]+\/refresh-credentials$/.test(url.pathname)
+      : /^\/runs\/[^/]+\/refresh-credentials$/.test(path)
       ? "refresh"
-      : /^\/runs\/[^/]+\/finish$/.test(url.pathname)
+      : /^\/runs\/[^/]+\/finish$/.test(path)
       ? "finish"
       : null;
     if (req.method !== "POST" || route === null) return reply(404);

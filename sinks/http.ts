@@ -8,7 +8,7 @@
 import { createEncoder, type Format } from "../formats/mod.ts";
 import { batchedSink, type RemoteDeps, type Transport } from "./delivery.ts";
 import { redactUrl } from "./redact.ts";
-import { classify } from "./s3_client.ts";
+import { classify, excerpt, readPrefix } from "./s3_client.ts";
 import type { Sink } from "./sink.ts";
 import type { JobMeta } from "./spool.ts";
 
@@ -53,10 +53,20 @@ export function httpTransport(meta: HttpMeta, deps: Pick<RemoteDeps, "env" | "fe
         body: body as Uint8Array<ArrayBuffer>,
         signal,
       });
-      await res.body?.cancel();
       const c = classify(res.status);
-      if (c === "ok") return { ok: true };
-      return { ok: false, permanent: c === "permanent", reason: `HTTP ${res.status}` };
+      if (c === "ok") {
+        await res.body?.cancel();
+        return { ok: true };
+      }
+      // The start of the answer helps more than the status alone; it is bounded, one line,
+      // and goes through the redactor with every other warning.
+      const text = excerpt(await readPrefix(res, 1024), 200);
+      const status = `HTTP ${res.status}${res.statusText ? ` ${res.statusText}` : ""}`;
+      return {
+        ok: false,
+        permanent: c === "permanent",
+        reason: text ? `${status}: ${JSON.stringify(text)}` : status,
+      };
     },
   };
 }

@@ -11,6 +11,7 @@ import { createEncoder, type Format } from "../formats/mod.ts";
 import { DEFAULT_TUNING, type RemoteDeps, type Tuning } from "./delivery.ts";
 import { createFileSink, fileKind } from "./file.ts";
 import { plainTokenWarning } from "./plain_http.ts";
+import { bucketProblem } from "./s3_names.ts";
 import { withUserAgent } from "../core/user_agent.ts";
 import { Redactor, redactUrl } from "./redact.ts";
 import type { Sink } from "./sink.ts";
@@ -136,9 +137,10 @@ export const SINKS: readonly SinkKind[] = [
     defaultFormat: () => "csv",
     validate(spec, ctx) {
       // Light check here; the module itself loads only when a sink is created.
-      if (!/^s3:\/\/[a-z0-9][a-z0-9.-]{1,61}[a-z0-9](\/|$)/.test(spec.target)) {
-        throw new Error("expected s3://BUCKET/PREFIX");
-      }
+      const m = /^s3:\/\/([^/]*)(\/|$)/i.exec(spec.target);
+      if (!m || m[1] === "") throw new Error("expected s3://BUCKET/PREFIX");
+      const problem = bucketProblem(m[1]!);
+      if (problem) throw new Error(`bucket name ${JSON.stringify(m[1])} ${problem}`);
       if (!ctx.env("AWS_ACCESS_KEY_ID") || !ctx.env("AWS_SECRET_ACCESS_KEY")) {
         throw new Error("AWS_ACCESS_KEY_ID and AWS_SECRET_ACCESS_KEY must be set");
       }

@@ -9,12 +9,14 @@ import { batchedSink, type RemoteDeps, type Transport } from "./delivery.ts";
 import { redactUrl } from "./redact.ts";
 import {
   classify,
+  describeS3,
   joinKey,
   parseS3Uri,
   probeRegion,
   putObject,
   s3Endpoint,
   type S3Location,
+  wrongRegion,
 } from "./s3_client.ts";
 import type { Sink } from "./sink.ts";
 import { type JobMeta, newJobId } from "./spool.ts";
@@ -46,14 +48,15 @@ export function s3Transport(meta: S3Meta, deps: Pick<RemoteDeps, "env" | "fetch"
     async send(seq, body, signal) {
       region ??= (await probeRegion(deps.fetch, meta.bucket, endpoint)) ?? "us-east-1";
       const key = joinKey(meta.prefix, meta.run, `${String(seq).padStart(6, "0")}.${meta.ext}`);
-      const status = await putObject({
+      const signedFor = region;
+      const r = await putObject({
         fetch: deps.fetch,
         credentials: {
           accessKeyId: env("AWS_ACCESS_KEY_ID") ?? "",
           secretAccessKey: env("AWS_SECRET_ACCESS_KEY") ?? "",
           sessionToken: env("AWS_SESSION_TOKEN") || undefined,
         },
-        region,
+        region: signedFor,
         bucket: meta.bucket,
         key,
         body,
@@ -61,9 +64,18 @@ export function s3Transport(meta: S3Meta, deps: Pick<RemoteDeps, "env" | "fetch"
         endpoint,
         signal,
       });
-      const c = classify(status);
+      const c = classify(r.status);
       if (c === "ok") return { ok: true, uri: `s3://${meta.bucket}/${key}` };
-      return { ok: false, permanent: c === "permanent", reason: `HTTP ${status}` };
+      const moved = wrongRegion(r, signedFor);
+      if (moved) {
+        // S3 named the bucket's region: sign for it from now on and try again.
+        region = moved;
+        return {
+          ok: false,
+          reason: `${describeS3(r)} (bucket is in ${moved}, not ${signedFor}; retrying there)`,
+        };
+      }
+      return { ok: false, permanent: c === "permanent", reason: describeS3(r) };
     },
   };
 }

@@ -11,12 +11,14 @@ import { Delivery, type RemoteDeps, type Transport } from "./delivery.ts";
 import { type Redactor, redactUrl } from "./redact.ts";
 import {
   classify,
+  describeS3,
   joinKey,
   parseS3Uri,
   probeRegion,
   putObject,
   s3Endpoint,
   type S3Location,
+  wrongRegion,
 } from "./s3_client.ts";
 import type { Credentials } from "./sigv4.ts";
 import { resolveClose, type Sink, sleep } from "./sink.ts";
@@ -275,10 +277,11 @@ export class SentinelUploader implements Transport {
     this.#region ??= creds.region ??
       (await probeRegion(this.deps.fetch, this.#loc.bucket, endpoint)) ?? DEFAULT_REGION;
     const key = joinKey(this.#loc.prefix, `${String(seq).padStart(6, "0")}.csv.gz`);
-    const status = await putObject({
+    const signedFor = this.#region;
+    const r = await putObject({
       fetch: this.deps.fetch,
       credentials: creds,
-      region: this.#region,
+      region: signedFor,
       bucket: this.#loc.bucket,
       key,
       body,
@@ -286,14 +289,22 @@ export class SentinelUploader implements Transport {
       endpoint,
       signal,
     });
-    const c2 = classify(status);
+    const c2 = classify(r.status);
     if (c2 === "ok") return { ok: true as const, uri: `s3://${this.#loc.bucket}/${key}` };
-    if (status === 403 || status === 400) {
+    const moved = wrongRegion(r, signedFor);
+    if (moved) {
+      this.#region = moved;
+      return {
+        ok: false as const,
+        reason: `${describeS3(r)} (bucket is in ${moved}, not ${signedFor}; retrying there)`,
+      };
+    }
+    if (r.status === 403 || r.status === 400) {
       // Expired or revoked session credentials (AWS answers 400 ExpiredToken or 403).
       await this.refresh();
-      return { ok: false as const, reason: `HTTP ${status}` };
+      return { ok: false as const, reason: describeS3(r) };
     }
-    return { ok: false as const, permanent: c2 === "permanent", reason: `HTTP ${status}` };
+    return { ok: false as const, permanent: c2 === "permanent", reason: describeS3(r) };
   }
 }
 

@@ -54,7 +54,9 @@ Deno.test("http: 400 is not retried, reported once, kept; later batches still go
       await set.close({ exitCode: 0 });
       deepStrictEqual(sampleIds(rx.text()), [1]);
       strictEqual(
-        ctx.warnings.filter((l) => /HTTP 400; not retrying, batch kept/.test(l)).length,
+        ctx.warnings.filter((l) =>
+          /HTTP 400 Bad Request: "fault 400"; not retrying, batch kept/.test(l)
+        ).length,
         1,
       );
       ok(ctx.warnings.every((l) => !l.includes("q-secret-1")), ctx.warnings.join("\n"));
@@ -302,7 +304,10 @@ Deno.test("s3 sink: static keys, run segment, JSON Lines by fragment, 403 report
       set2.write(makeSample(0));
       await set2.close({ exitCode: 0 });
       strictEqual(
-        bad.warnings.filter((l) => /s3:\/\/my-bucket\/x: HTTP 403; not retrying/.test(l)).length,
+        bad.warnings.filter((l) =>
+          /s3:\/\/my-bucket\/x: HTTP 403 SignatureDoesNotMatch: The request signature we calculated does not match.*; not retrying/
+            .test(l)
+        ).length,
         1,
       );
       ok(bad.warnings.every((l) => !l.includes("wrong-secret-abc")));
@@ -318,7 +323,7 @@ Deno.test("createSinks: bad --sink values are usage errors naming them", async (
     [
       ["--sink", "s3://Bad_Bucket/x"],
       { AWS_ACCESS_KEY_ID: "a", AWS_SECRET_ACCESS_KEY: "b" },
-      /^--sink s3:\/\/Bad_Bucket\/x: expected s3:\/\/BUCKET\/PREFIX/,
+      /^--sink s3:\/\/Bad_Bucket\/x: bucket name "Bad_Bucket" has uppercase letters; bucket names are lowercase$/,
     ],
     [["--sink", "s3://bucket/x"], {}, /AWS_ACCESS_KEY_ID and AWS_SECRET_ACCESS_KEY must be set/],
     [["--sink", "https://u:pw@[bad/x"], {}, /^--sink https:\/\/\[bad\/x: not a valid URL/],

@@ -90,6 +90,7 @@ async function flushJob({ job, batches }: FoundJob, o: FlushOptions): Promise<bo
         const r = await api.register(m.registration);
         m = { ...m, runId: r.runId, uploadPrefix: r.uploadPrefix };
         delete m.registration;
+        delete m.lastError;
         creds = r.credentials;
         await job.saveMeta(m);
       } catch (err) {

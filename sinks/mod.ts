@@ -39,6 +39,8 @@ export interface SinkContext {
   run: RunInfo;
   /** Progress lines of `flush` (default: stderr, unprefixed). */
   info?: (line: string) => void;
+  /** Output of `flush --list` (default: stdout). */
+  print?: (line: string) => void;
 }
 
 export interface ExitInfo {
@@ -275,6 +277,12 @@ function secretsOf(ctx: SinkContext, redactor: Redactor): void {
 export async function createSinks(ctx: SinkContext, hooks: SinkTestHooks = {}): Promise<SinkSet> {
   const redactor = new Redactor();
   secretsOf(ctx, redactor);
+  for (const flag of ["list", "drop", "all-rejected"]) {
+    const v = ctx.config.values.get(flag);
+    if (v === true || (Array.isArray(v) && v.length > 0)) {
+      throw new UsageError(`--${flag} belongs to \`resource-tracker flush\``);
+    }
+  }
   const uris = setting<string[]>(ctx.config, "sink", []);
   const specs = uris.map((u) => parseSinkUri(u, ctx));
   const c = ctx.config;
@@ -349,6 +357,30 @@ export async function runFlushCommand(
   secretsOf(ctx, redactor);
   const b = build(ctx, hooks, redactor);
   const info = ctx.info ?? ((l: string) => writeAllSync(Deno.stderr, l + "\n"));
+  const fs = hooks.spoolFs ?? DENO_FS;
+  const drops = setting<string[]>(ctx.config, "drop", []);
+  const allRejected = setting<boolean>(ctx.config, "all-rejected", false);
+  if (setting<boolean>(ctx.config, "list", false) || drops.length > 0 || allRejected) {
+    const admin = await import("./spool_admin.ts");
+    const print = ctx.print ?? ((l: string) => writeAllSync(Deno.stdout, l + "\n"));
+    const root = b.deps.spoolRoot!;
+    let code = 0;
+    if (drops.length > 0 || allRejected) {
+      const r = await admin.dropFromSpool(root, fs, drops, allRejected);
+      for (const l of r.removed) info(redactor.apply(`removed ${l}`));
+      for (const id of r.unknown) {
+        b.deps.warn(`flush --drop ${id}: no such job or batch in "${root}" (see flush --list)`);
+        code = 1;
+      }
+      if (r.removed.length === 0 && r.unknown.length === 0) info("nothing to remove");
+    }
+    if (setting<boolean>(ctx.config, "list", false)) {
+      const rows = await admin.listSpool(root, fs);
+      if (rows.length === 0) info(`the spool "${root}" is empty`);
+      else for (const l of admin.formatRows(rows)) print(redactor.apply(l));
+    }
+    return code;
+  }
   const { flushSpool } = await import("./flush.ts");
   return await flushSpool({
     root: b.deps.spoolRoot!,
@@ -357,6 +389,6 @@ export async function runFlushCommand(
     info: redactor.wrap(info),
     timeoutMs: setting<number>(ctx.config, "flush-timeout", 10) * 1000,
     tokenEnv: setting<string>(ctx.config, "http-token-env", "TRACKER_HTTP_TOKEN"),
-    fs: hooks.spoolFs ?? DENO_FS,
+    fs,
   });
 }

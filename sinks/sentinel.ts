@@ -7,7 +7,7 @@
  */
 import { CSV_HEADER } from "../formats/csv.ts";
 import { createEncoder } from "../formats/mod.ts";
-import { Delivery, type RemoteDeps, type Transport } from "./delivery.ts";
+import { Delivery, networkReason, type RemoteDeps, type Transport } from "./delivery.ts";
 import { type Redactor, redactUrl } from "./redact.ts";
 import {
   classify,
@@ -74,17 +74,6 @@ export class SentinelApiError extends Error {
   constructor(what: string, readonly status: number | null, detail: string) {
     super(`Sentinel ${what} failed (${detail})`);
   }
-}
-
-/** The cause of a failed `fetch`, in a few words (Deno's messages nest the URL and layers). */
-export function networkReason(err: unknown): string {
-  let msg = err instanceof Error ? err.message : String(err);
-  // Deno 2.x: "fetch failed", the layers in `cause`.
-  if (err instanceof Error && err.cause !== undefined) msg += ` ${String(err.cause)}`;
-  const m =
-    /(connection refused|connection reset|timed out|no route to host|network is unreachable|failed to lookup address information[^)]*|dns error[^)]*|invalid peer certificate[^)]*|certificate[^)]*)/i
-      .exec(msg);
-  return m ? m[1]!.trim() : "network error";
 }
 
 /** The three API calls. Logs status codes and sizes only. */
@@ -396,8 +385,10 @@ async function keepUnregistered(
 ): Promise<string> {
   const samples = delivery.undelivered().reduce((n, b) => n + b.samples, 0) +
     delivery.backlog.open;
+  const lastError = { reason: `run not registered: ${why}`, rejected: false, at: Date.now() };
+  meta = { ...meta, lastError };
   if (spool) await spool.saveMeta({ ...spool.meta, ...meta });
-  const kept = await delivery.keep();
+  const kept = await delivery.keep(lastError.reason);
   let dir = kept.dir;
   if (spool && !dir) {
     // No sample was cut (a very short run): the registration and finish are still worth keeping.

@@ -25,6 +25,9 @@ export interface RunSummary {
     | { avg_usage: number; peak_usage: number; peak_vram_mib: number; peak_utilized: number }
     | null;
   cloud: Record<string, unknown> | null;
+  /** Run metadata (`project_name`, `job_name`, `stage_name`, `task_name`, `team`, `env`, …). */
+  metadata: Record<string, string | null>;
+  tags: Record<string, string>;
 }
 
 export class SummaryBuilder {
@@ -74,6 +77,8 @@ export class SummaryBuilder {
     exitCode: number;
     durationSecs: number;
     cloud: Record<string, unknown> | null;
+    metadata?: Readonly<Record<string, string | null>>;
+    tags?: Readonly<Record<string, string>>;
   }): RunSummary {
     const total = this.#u + this.#s;
     return {
@@ -101,6 +106,8 @@ export class SummaryBuilder {
         }
         : null,
       cloud: o.cloud,
+      metadata: { ...o.metadata },
+      tags: { ...o.tags },
     };
   }
 }

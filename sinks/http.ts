@@ -21,6 +21,25 @@ export interface HttpMeta extends JobMeta {
   tokenEnv: string;
   /** Prefix of the idempotency keys. */
   run: string;
+  /** Run metadata and tags, sent with every batch (`X-Tracker-Run-Metadata`). */
+  runMeta?: RunMeta;
+}
+
+export interface RunMeta {
+  metadata: Record<string, string | null>;
+  tags: Record<string, string>;
+}
+
+/** Header carrying the run metadata: compact JSON, non-ASCII escaped (headers are ASCII). */
+export const METADATA_HEADER = "x-tracker-run-metadata";
+
+/** `{"job_name":"…","project_name":"…","tags":{…}}`: set fields only, as one header value. */
+export function metadataHeader(m: RunMeta): string {
+  const set = Object.fromEntries(Object.entries(m.metadata).filter(([, v]) => v !== null));
+  return JSON.stringify({ ...set, tags: m.tags }).replace(
+    /[\u007f-\uffff]/g,
+    (c) => `\\u${c.charCodeAt(0).toString(16).padStart(4, "0")}`,
+  );
 }
 
 export function validateHttp(uri: string): URL {
@@ -45,6 +64,7 @@ export function httpTransport(meta: HttpMeta, deps: Pick<RemoteDeps, "env" | "fe
         "idempotency-key": `${meta.run}-${seq}`,
         "x-batch-sequence": String(seq),
       };
+      if (meta.runMeta) headers[METADATA_HEADER] = metadataHeader(meta.runMeta);
       const token = deps.env(meta.tokenEnv);
       if (token) headers["authorization"] = `Bearer ${token}`;
       const res = await deps.fetch(meta.url, {
@@ -77,6 +97,7 @@ export function createHttpSink(
   intervalSecs: number,
   tokenEnv: string,
   deps: RemoteDeps,
+  runMeta?: RunMeta,
 ): Sink {
   const url = validateHttp(uri);
   url.hash = "";
@@ -89,6 +110,7 @@ export function createHttpSink(
     format,
     tokenEnv,
     run: crypto.randomUUID(),
+    ...(runMeta ? { runMeta } : {}),
   };
   const transport = httpTransport(meta, deps);
   return batchedSink("http", meta, transport, encoder, deps);

@@ -149,7 +149,7 @@ export const SINKS: readonly SinkKind[] = [
     },
     async create(s, b) {
       const { createS3Sink } = await import("./s3.ts");
-      return createS3Sink(s.target, s.format, b.intervalSecs, b.deps);
+      return createS3Sink(s.target, s.format, b.intervalSecs, b.deps, b.ctx.run);
     },
   },
   {
@@ -170,7 +170,10 @@ export const SINKS: readonly SinkKind[] = [
       b.redactor.add(b.ctx.env(tokenEnv));
       const plain = b.ctx.env(tokenEnv) ? plainTokenWarning(redactUrl(s.target), s.target) : null;
       if (plain) b.deps.warn(plain);
-      return createHttpSink(s.target, s.format, b.intervalSecs, tokenEnv, b.deps);
+      return createHttpSink(s.target, s.format, b.intervalSecs, tokenEnv, b.deps, {
+        metadata: { ...b.ctx.run.metadata },
+        tags: { ...b.ctx.run.tags },
+      });
     },
   },
   {

@@ -51,13 +51,13 @@ Deno.test("s3 errors name the S3 code and message", async () => {
   );
   match(
     denied.warnings[0]!,
-    /^s3:\/\/bucket-a\/p: HTTP 403 AccessDenied: Access Denied; not retrying/,
+    /^s3:\/\/bucket-a\/p: (run manifest: )?HTTP 403 AccessDenied: Access Denied; not retrying/,
   );
 
   const missing = await s3Run((s3) => (s3.buckets = new Set(["other"])), "s3://bucket-b/p");
   match(
     missing.warnings[0]!,
-    /^s3:\/\/bucket-b\/p: HTTP 404 NoSuchBucket: The specified bucket does not exist; not retrying/,
+    /^s3:\/\/bucket-b\/p: (run manifest: )?HTTP 404 NoSuchBucket: The specified bucket does not exist; not retrying/,
   );
 
   const badSig = await s3Run(() => {}, "s3://bucket-c/p", {

@@ -286,9 +286,19 @@ Deno.test("s3 sink: static keys, run segment, JSON Lines by fragment, 403 report
       const set = await createSinks(ctx, HOOKS);
       for (let i = 0; i < 3; i++) set.write(makeSample(i));
       await set.close({ exitCode: 0 });
-      const keys = [...s3.objects.keys()];
+      const keys = [...s3.objects.keys()].filter((k) => k.endsWith(".gz"));
       strictEqual(keys.length, 1);
       match(keys[0]!, /^my-bucket\/a\/b\/\d{8}T\d{6}Z-\d+-[0-9a-f]{8}\/000001\.jsonl\.gz$/);
+      // The run manifest sits next to the batches, with the run's metadata and tags.
+      const manifest = JSON.parse(
+        new TextDecoder().decode(
+          s3.objects.get(keys[0]!.replace(/000001\.jsonl\.gz$/, "run.json")),
+        ),
+      );
+      strictEqual(manifest.format, "jsonl");
+      strictEqual(manifest.metadata.job_name, "sink-test");
+      deepStrictEqual(manifest.tags, { team: "infra", stage: "ci" });
+      deepStrictEqual(manifest.command, ["stress", "--cpu", "4"]);
       strictEqual(
         s3.calls.find((c) => c.method === "PUT")!.signedHeaders,
         "host;x-amz-content-sha256;x-amz-date",
@@ -305,7 +315,7 @@ Deno.test("s3 sink: static keys, run segment, JSON Lines by fragment, 403 report
       await set2.close({ exitCode: 0 });
       strictEqual(
         bad.warnings.filter((l) =>
-          /s3:\/\/my-bucket\/x: HTTP 403 SignatureDoesNotMatch: The request signature we calculated does not match.*; not retrying/
+          /s3:\/\/my-bucket\/x: (run manifest: )?HTTP 403 SignatureDoesNotMatch: The request signature we calculated does not match.*; not retrying/
             .test(l)
         ).length,
         1,

@@ -61,11 +61,14 @@ export class FakeS3 {
     return this.#srv.server.shutdown();
   }
 
-  /** Decoded text of every object under a prefix, by key. */
+  /** Decoded text of every batch object under a prefix, by key. */
   texts(prefix = ""): Map<string, string> {
     const out = new Map<string, string>();
     for (const [k, v] of [...this.objects].sort(([a], [b]) => a.localeCompare(b))) {
-      if (k.startsWith(prefix)) out.set(k, new TextDecoder().decode(gunzipSync(v)));
+      // Batches only (`.gz`); the run manifest is plain JSON.
+      if (k.startsWith(prefix) && k.endsWith(".gz")) {
+        out.set(k, new TextDecoder().decode(gunzipSync(v)));
+      }
     }
     return out;
   }

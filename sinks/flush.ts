@@ -108,6 +108,7 @@ async function flushJob({ job, batches }: FoundJob, o: FlushOptions): Promise<bo
     o.deps.warn(`${job.id}: unknown kind ${JSON.stringify(meta.kind)}; kept`);
     return false;
   }
+  let saving = Promise.resolve();
   const delivery = new Delivery({
     transport,
     header: meta.ext.startsWith("csv") ? CSV_HEADER : "",
@@ -116,13 +117,18 @@ async function flushJob({ job, batches }: FoundJob, o: FlushOptions): Promise<bo
     warn: o.deps.warn,
     paused: sentinel !== null && !sentinel.meta.uploadPrefix,
     onDelivered: (_b, uri) => {
-      if (uri && sentinel) sentinel.meta.uris.push(uri);
+      if (!uri || !sentinel) return;
+      sentinel.meta.uris.push(uri);
+      // Saved as they come: a flush cut short resumes with every uploaded URI for /finish.
+      const uris = [...sentinel.meta.uris];
+      saving = saving.then(() => job.saveMeta({ ...job.meta, uris })).catch(() => {});
     },
   });
   delivery.restore(batches);
   const reserve = sentinel ? Math.min(3_000, o.timeoutMs / 3) : 0;
   if (!sentinel || sentinel.meta.uploadPrefix) await delivery.drain(deadline - reserve);
   await delivery.stop();
+  await saving;
   if (sentinel) {
     const finish = sentinel.meta.finish ?? finishRecord(1);
     const line = await completeRun(sentinel.api, sentinel.meta, delivery, job, finish, deadline);

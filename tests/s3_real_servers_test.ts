@@ -7,6 +7,8 @@
 import { deepStrictEqual, match, ok, strictEqual } from "node:assert/strict";
 import { gunzipSync } from "node:zlib";
 import { CSV_HEADER } from "../formats/csv.ts";
+import { FakeS3 } from "./fakes/s3.ts";
+import { FakeSentinel } from "./fakes/sentinel.ts";
 import { runCli } from "./helpers.ts";
 import { aws, hasAwsCli, type RealS3, startMoto, startS3rver } from "./real_s3/servers.ts";
 
@@ -193,6 +195,68 @@ Deno.test("moto: signatures pass moto's own SigV4 check; bad keys, denied users 
     ok(byRows.includes(bad.rows.join("\n")), "the refused run arrived after flush");
     ok(byRows.includes(denied.rows.join("\n")), "the denied run arrived after flush");
   } finally {
+    await s3.close();
+    await Deno.remove(dir, { recursive: true });
+  }
+});
+
+Deno.test("moto + fake Sentinel API: uploads signed with STS session credentials pass moto's SigV4 check; the run finishes via s3", async () => {
+  const bucket = "rt-sentinel";
+  const s3 = await startMoto(bucket);
+  if (typeof s3 === "string") return skip(s3);
+  const unused = new FakeS3();
+  const api = new FakeSentinel(unused, {
+    bucket,
+    region: "us-east-1",
+    issue: () => s3.assumeRole(),
+  });
+  const dir = await Deno.makeTempDir({ prefix: "rt-real-s3-" });
+  try {
+    const local = `${dir}/local.csv`;
+    const r = await runCli([
+      "--quiet",
+      "-i",
+      "0.2",
+      "--upload-interval",
+      "0.3",
+      "--spool-dir",
+      `${dir}/spool`,
+      "--no-summary",
+      "--sink",
+      local,
+      "--",
+      "sh",
+      "-c",
+      "sleep 1.5; exit 4",
+    ], {
+      env: {
+        SENTINEL_API_TOKEN: api.o.token,
+        SENTINEL_API_URL: api.url,
+        AWS_ENDPOINT_URL_S3: s3.url,
+      },
+    });
+    strictEqual(r.code, 4, r.stderr);
+    strictEqual(r.stderr, "", "no warning: every upload was accepted");
+    const fin = api.calls.find((c) => c.path.endsWith("/finish"))!.body!;
+    deepStrictEqual([fin.exit_code, fin.data_source], [4, "s3"]);
+    const uris = fin.data_uris as string[];
+    ok(uris.length >= 2, `uris: ${uris}`);
+    const objects = await readBack(s3, s3.writer, bucket, "uploads", dir);
+    const rows: string[] = [];
+    for (const [i, uri] of uris.entries()) {
+      ok(uri.endsWith(`/${String(i + 1).padStart(6, "0")}.csv.gz`), uri);
+      const key = uri.replace(`s3://${bucket}/uploads/`, "");
+      const text = new TextDecoder().decode(gunzipSync(objects.get(key)!));
+      ok(text.startsWith(CSV_HEADER));
+      rows.push(...text.slice(CSV_HEADER.length).split("\n").filter((l) => l !== ""));
+    }
+    const want = (await Deno.readTextFile(local)).slice(CSV_HEADER.length).split("\n").filter((
+      l,
+    ) => l !== "");
+    deepStrictEqual(rows, want);
+  } finally {
+    await api.close();
+    await unused.close();
     await s3.close();
     await Deno.remove(dir, { recursive: true });
   }

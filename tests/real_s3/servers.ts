@@ -4,6 +4,7 @@
  * policies once its first few set-up actions are done). Installed by .ci/install_test_tools.sh;
  * each start function returns a reason string instead of a server when its tool is missing.
  */
+import { amzDate, sha256Hex, sign } from "../../sinks/sigv4.ts";
 import { closedPort } from "../fakes/faults.ts";
 
 export function toolsDir(): string {
@@ -74,10 +75,12 @@ export async function startS3rver(buckets: string[]): Promise<RealS3 | string> {
 }
 
 export interface Moto extends RealS3 {
-  /** A user allowed s3:* . */
+  /** A user allowed s3:* and to assume `tracker-uploads`. */
   writer: { key: string; secret: string };
   /** A user without any policy: S3 answers AccessDenied. */
   reader: { key: string; secret: string };
+  /** Temporary credentials (with a session token) of the role `tracker-uploads`, via STS. */
+  assumeRole(): Promise<{ access: string; secret: string; token: string }>;
 }
 
 /** `aws` with an endpoint and credentials; throws with its stderr on failure. */
@@ -117,7 +120,7 @@ export async function startMoto(bucket: string): Promise<Moto | string> {
     return "moto_server is not on this machine (see .ci/install_test_tools.sh)";
   }
   if (!await hasAwsCli()) return "the aws CLI is not installed";
-  const SETUP_ACTIONS = 6;
+  const SETUP_ACTIONS = 8;
   const port = closedPort();
   const child = new Deno.Command("moto_server", {
     args: ["-H", "127.0.0.1", "-p", String(port)],
@@ -165,13 +168,67 @@ export async function startMoto(bucket: string): Promise<Moto | string> {
       PolicyName: "s3-all",
       PolicyDocument: JSON.stringify({
         Version: "2012-10-17",
-        Statement: [{ Effect: "Allow", Action: "s3:*", Resource: "*" }],
+        Statement: [{ Effect: "Allow", Action: ["s3:*", "sts:AssumeRole"], Resource: "*" }],
       }),
     });
     const reader = await user("tracker-reader");
-    // The 6th free action; from here on moto checks every signature and policy.
+    const allowS3 = JSON.stringify({
+      Version: "2012-10-17",
+      Statement: [{ Effect: "Allow", Action: "s3:*", Resource: "*" }],
+    });
+    await iam({
+      Action: "CreateRole",
+      RoleName: "tracker-uploads",
+      AssumeRolePolicyDocument: JSON.stringify({
+        Version: "2012-10-17",
+        Statement: [{
+          Effect: "Allow",
+          Principal: { AWS: "arn:aws:iam::123456789012:user/tracker-writer" },
+          Action: "sts:AssumeRole",
+        }],
+      }),
+    });
+    await iam({
+      Action: "PutRolePolicy",
+      RoleName: "tracker-uploads",
+      PolicyName: "s3-all",
+      PolicyDocument: allowS3,
+    });
+    // The last free action; from here on moto checks every signature and policy.
     await free("s3", "PUT", `/${bucket}`);
-    return { url, writer, reader, close };
+    const assumeRole = async () => {
+      // A signed STS call (moto checks it like any other).
+      const body = new URLSearchParams({
+        Action: "AssumeRole",
+        Version: "2011-06-15",
+        RoleArn: "arn:aws:iam::123456789012:role/tracker-uploads",
+        RoleSessionName: `tracker-${crypto.randomUUID().slice(0, 8)}`,
+        DurationSeconds: "3600",
+      }).toString();
+      const signed = sign({
+        method: "POST",
+        host: new URL(url).host,
+        path: "/",
+        payloadHash: sha256Hex(body),
+        amzDate: amzDate(Date.now()),
+        region: "us-east-1",
+        service: "sts",
+        credentials: { accessKeyId: writer.key, secretAccessKey: writer.secret },
+      });
+      const res = await fetch(`${url}/`, {
+        method: "POST",
+        headers: { ...signed.headers, "content-type": "application/x-www-form-urlencoded" },
+        body,
+      });
+      const xml = await res.text();
+      if (!res.ok) throw new Error(`AssumeRole: HTTP ${res.status} ${xml}`);
+      return {
+        access: tag(xml, "AccessKeyId"),
+        secret: tag(xml, "SecretAccessKey"),
+        token: tag(xml, "SessionToken"),
+      };
+    };
+    return { url, writer, reader, assumeRole, close };
   } catch (err) {
     await close();
     throw err;

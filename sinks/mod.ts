@@ -10,9 +10,7 @@ import type { Sample } from "../core/sample.ts";
 import { createEncoder, type Format } from "../formats/mod.ts";
 import { DEFAULT_TUNING, type RemoteDeps, type Tuning } from "./delivery.ts";
 import { createFileSink, fileKind } from "./file.ts";
-import { plainTokenWarning } from "./plain_http.ts";
 import { bucketProblem } from "./s3_names.ts";
-import { withUserAgent } from "../core/user_agent.ts";
 import { Redactor, redactUrl } from "./redact.ts";
 import type { Sink } from "./sink.ts";
 import { defaultSpoolDir, DENO_FS, type SpoolFs } from "./spool.ts";
@@ -168,8 +166,11 @@ export const SINKS: readonly SinkKind[] = [
       const { createHttpSink } = await import("./http.ts");
       const tokenEnv = setting<string>(b.ctx.config, "http-token-env", "TRACKER_HTTP_TOKEN");
       b.redactor.add(b.ctx.env(tokenEnv));
-      const plain = b.ctx.env(tokenEnv) ? plainTokenWarning(redactUrl(s.target), s.target) : null;
-      if (plain) b.deps.warn(plain);
+      if (b.ctx.env(tokenEnv)) {
+        const { plainTokenWarning } = await import("./plain_http.ts");
+        const plain = plainTokenWarning(redactUrl(s.target), s.target);
+        if (plain) b.deps.warn(plain);
+      }
       return createHttpSink(s.target, s.format, b.intervalSecs, tokenEnv, b.deps, {
         metadata: { ...b.ctx.run.metadata },
         tags: { ...b.ctx.run.tags },
@@ -238,6 +239,18 @@ function spoolRoot(ctx: SinkContext): string {
   return setting<string | null>(ctx.config, "spool-dir", null) ?? defaultSpoolDir(ctx.env);
 }
 
+/**
+ * `base` with our User-Agent on every request. The module loads with the first request, so
+ * runs without a remote sink never load it (start-up import graph, tests/startup_test.ts).
+ */
+function identified(base: typeof fetch): typeof fetch {
+  let wrapped: typeof fetch | null = null;
+  return async (input, init) => {
+    wrapped ??= (await import("../core/user_agent.ts")).withUserAgent(base);
+    return await wrapped(input, init);
+  };
+}
+
 function build(ctx: SinkContext, hooks: SinkTestHooks, redactor: Redactor): Built {
   const warn = redactor.wrap(ctx.warn);
   const uploadSecs = setting<number>(ctx.config, "upload-interval", 60);
@@ -253,7 +266,7 @@ function build(ctx: SinkContext, hooks: SinkTestHooks, redactor: Redactor): Buil
     deps: {
       env: ctx.env,
       warn,
-      fetch: withUserAgent(hooks.fetch ?? fetch),
+      fetch: identified(hooks.fetch ?? fetch),
       tuning: { ...DEFAULT_TUNING, intervalMs: uploadSecs * 1000, ...hooks.tuning },
       spoolRoot: spoolRoot(ctx),
       ...(hooks.spoolFs ? { spoolFs: hooks.spoolFs } : {}),
@@ -306,6 +319,7 @@ export async function createSinks(ctx: SinkContext, hooks: SinkTestHooks = {}): 
     const token = ctx.env("SENTINEL_API_TOKEN")?.trim() || ctx.env("SENTINEL_API_KEY")?.trim();
     if (token) {
       const { createSentinelSink, sentinelApiUrl } = await import("./sentinel.ts");
+      const { plainTokenWarning } = await import("./plain_http.ts");
       const plain = plainTokenWarning("Sentinel", sentinelApiUrl(ctx.env));
       if (plain) b.deps.warn(plain);
       sinks.push(createSentinelSink({

@@ -382,6 +382,7 @@ async function keepUnregistered(
   delivery: Delivery,
   spool: SpoolJob | null,
   why: string,
+  retryable: boolean,
 ): Promise<string> {
   const samples = delivery.undelivered().reduce((n, b) => n + b.samples, 0) +
     delivery.backlog.open;
@@ -400,12 +401,14 @@ async function keepUnregistered(
     } catch { /* reported below */ }
   }
   if (!dir) {
-    return `Sentinel: ${why}; the run could not be kept (${
+    return `${why}; the run could not be kept (${
       kept.reason ?? "no spool directory"
     }): ${samples} samples lost`;
   }
-  return `Sentinel: ${why}; the run (${kept.samples} samples) is kept in "${dir}"; ` +
-    "send it with `resource-tracker flush` once the API is reachable" +
+  return `${why}; the run (${kept.samples} samples) is kept in "${dir}"; ` +
+    `send it with \`resource-tracker flush\` once the ${
+      retryable ? "API is reachable" : "problem is fixed"
+    }` +
     (kept.lost > 0 ? `; ${kept.lost} samples lost (${kept.reason})` : "");
 }
 
@@ -448,7 +451,8 @@ export function createSentinelSink(o: SentinelOptions): Sink {
   });
   let state: "registering" | "ready" = "registering";
   let closed = false;
-  let lastError = "registration did not finish in time";
+  let lastError = "Sentinel registration did not finish before exit";
+  let lastRetryable = true;
   const stopRetrying = new AbortController();
   let backingOff = false;
 
@@ -462,9 +466,13 @@ export function createSentinelSink(o: SentinelOptions): Sink {
       try {
         r = await api.register(body, stopRetrying.signal);
       } catch (err) {
+        if (stopRetrying.signal.aborted) {
+          lastError = "Sentinel registration got no answer before exit";
+          return;
+        }
         lastError = errLine(err);
-        if (stopRetrying.signal.aborted) return;
         const again = transient(err);
+        lastRetryable = again;
         if (attempt === 1) {
           deps.warn(
             `${lastError}; ${
@@ -516,7 +524,13 @@ export function createSentinelSink(o: SentinelOptions): Sink {
       await Promise.race([registered, sleep(500)]);
       if (state !== "ready") {
         await delivery.stop();
-        const line = await keepUnregistered({ ...meta, finish }, delivery, spool, lastError);
+        const line = await keepUnregistered(
+          { ...meta, finish },
+          delivery,
+          spool,
+          lastError,
+          lastRetryable,
+        );
         deps.warn(line);
         return;
       }

@@ -5,6 +5,7 @@ import { CSV_HEADER } from "../formats/csv.ts";
 import { createSinks, runFlushCommand, type SinkTestHooks } from "../sinks/mod.ts";
 import { TEST_RUN, testContext } from "./fakes/context.ts";
 import { closedPort } from "./fakes/faults.ts";
+import { blackhole } from "../clouds/testing/fake.ts";
 import { makeSample, range, sampleIds, waitFor } from "./fakes/samples.ts";
 import { FakeS3 } from "./fakes/s3.ts";
 import { FakeSentinel, type FakeSentinelOptions } from "./fakes/sentinel.ts";
@@ -265,6 +266,32 @@ Deno.test("sentinel: unreachable API for the whole run → the run is kept in th
   } finally {
     await w?.api.close();
     await w?.s3.close();
+    await Deno.remove(dir, { recursive: true });
+  }
+});
+
+Deno.test("sentinel: an API that accepts connections and never answers costs at most the flush timeout; the run is kept", async () => {
+  const hole = blackhole();
+  const dir = await Deno.makeTempDir();
+  try {
+    const ctx = testContext(["--spool-dir", dir, "--flush-timeout", "1"], {
+      SENTINEL_API_TOKEN: "tok-blackhole-1234",
+      SENTINEL_API_URL: hole.url,
+    });
+    const set = await createSinks(ctx, HOOKS);
+    set.write(makeSample(0));
+    const t0 = Date.now();
+    await set.close({ exitCode: 2 });
+    const took = Date.now() - t0;
+    ok(took < 1_000 + 1_500, `close took ${took} ms`);
+    ok(hole.hits.length >= 1, "the API was asked");
+    match(
+      ctx.warnings.at(-1)!,
+      /^Sentinel registration got no answer before exit; the run \(1 samples\) is kept in ".+"; send it with `resource-tracker flush` once the API is reachable$/,
+    );
+    ok((await spoolFiles(dir)).some((f) => f.endsWith("job.json")));
+  } finally {
+    await hole.close();
     await Deno.remove(dir, { recursive: true });
   }
 });

@@ -455,6 +455,7 @@ export function createSentinelSink(o: SentinelOptions): Sink {
   let lastRetryable = true;
   const stopRetrying = new AbortController();
   let backingOff = false;
+  let finished = false;
 
   // Registration is retried in the background while the API is unreachable; samples pile up
   // (in memory, then in the spool) and go out once it answers, or stay for `flush`.
@@ -491,7 +492,8 @@ export function createSentinelSink(o: SentinelOptions): Sink {
         continue;
       }
       meta = { ...meta, runId: r.runId, uploadPrefix: r.uploadPrefix };
-      if (spool) await spool.saveMeta({ ...spool.meta, ...meta });
+      // Not fatal: the run id is saved again with the finish record or the batches.
+      if (spool) await spool.saveMeta({ ...spool.meta, ...meta }).catch(() => {});
       let canUpload = false;
       if (r.uploadPrefix) {
         try {
@@ -505,7 +507,7 @@ export function createSentinelSink(o: SentinelOptions): Sink {
       if (canUpload) delivery.resume();
       return;
     }
-  })();
+  })().finally(() => (finished = true));
 
   return {
     name: "Sentinel",
@@ -518,14 +520,17 @@ export function createSentinelSink(o: SentinelOptions): Sink {
       const { exitCode, deadline } = resolveClose(info);
       const finish = finishRecord(exitCode);
       // A registration being prepared or in flight may still answer within the grace period;
-      // one waiting for its next try is not tried again (its samples go to the spool).
-      if (!backingOff) await Promise.race([registered, sleep(deadline - Date.now() - 500)]);
+      // one that failed and waits for its next try is not tried again (the run goes to the
+      // spool), so an API that refuses connections does not hold up the exit.
+      while (!finished && !backingOff && Date.now() < deadline - 500) await sleep(20);
       stopRetrying.abort();
       await Promise.race([registered, sleep(500)]);
       if (state !== "ready") {
         await delivery.stop();
+        // Exit came before the host and cloud facts: register with what is known now.
+        const registration = meta.registration ?? await registrationBody(o.run, 0);
         const line = await keepUnregistered(
-          { ...meta, finish },
+          { ...meta, registration, finish },
           delivery,
           spool,
           lastError,

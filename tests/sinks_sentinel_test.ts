@@ -231,7 +231,10 @@ Deno.test("sentinel: unreachable API for the whole run → the run is kept in th
       set.write(makeSample(i));
       await new Promise((r) => setTimeout(r, 40));
     }
+    const t0 = Date.now();
     await set.close({ exitCode: 7 });
+    // A refused connection is an answer: exit does not sit out the 10 s flush timeout.
+    ok(Date.now() - t0 < 5_000, `close took ${Date.now() - t0} ms`);
     strictEqual(ctx.warnings.length, 2, ctx.warnings.join("\n"));
     match(
       ctx.warnings[0]!,

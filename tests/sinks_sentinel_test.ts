@@ -246,6 +246,13 @@ Deno.test("sentinel: unreachable API for the whole run → the run is kept in th
     );
     ok(ctx.warnings[1]!.includes(dir), ctx.warnings[1]);
     ok((await spoolFiles(dir)).some((f) => f.endsWith("/job.json")));
+    const before = await spoolFiles(dir);
+
+    // `flush` while the API is still down: exit 1, nothing lost.
+    const early = testContext(["--spool-dir", dir], env);
+    strictEqual(await runFlushCommand(early, HOOKS), 1);
+    match(early.warnings.join("\n"), /registration failed \(cannot reach .*\); kept/);
+    deepStrictEqual(await spoolFiles(dir), before);
 
     const s3 = new FakeS3();
     const api = new FakeSentinel(s3, { token }, port);

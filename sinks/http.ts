@@ -53,6 +53,18 @@ export function validateHttp(uri: string): URL {
   return url;
 }
 
+/** Servers refuse large header blocks (often at 8 KiB in all); ours stays well below. */
+export const MAX_METADATA_HEADER = 4096;
+
+function fitsHeader(m: RunMeta, warn: (line: string) => void): boolean {
+  const size = metadataHeader(m).length;
+  if (size <= MAX_METADATA_HEADER) return true;
+  warn(
+    `run metadata and tags take ${size} bytes, over the ${MAX_METADATA_HEADER}-byte header limit; HTTP batches go without ${METADATA_HEADER}`,
+  );
+  return false;
+}
+
 export function httpTransport(meta: HttpMeta, deps: Pick<RemoteDeps, "env" | "fetch">): Transport {
   const contentType = meta.format === "csv" ? "text/csv" : "application/x-ndjson";
   return {
@@ -110,7 +122,7 @@ export function createHttpSink(
     format,
     tokenEnv,
     run: crypto.randomUUID(),
-    ...(runMeta ? { runMeta } : {}),
+    ...(runMeta && fitsHeader(runMeta, deps.warn) ? { runMeta } : {}),
   };
   const transport = httpTransport(meta, deps);
   return batchedSink("http", meta, transport, encoder, deps);

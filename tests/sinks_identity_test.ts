@@ -2,7 +2,7 @@
 import { deepStrictEqual, ok, strictEqual } from "node:assert/strict";
 import { USER_AGENT } from "../core/user_agent.ts";
 import { createSinks, type SinkTestHooks } from "../sinks/mod.ts";
-import { testContext } from "./fakes/context.ts";
+import { TEST_RUN, testContext } from "./fakes/context.ts";
 import { makeSample } from "./fakes/samples.ts";
 
 /** A fetch that records what would be sent and never sends it. */
@@ -86,4 +86,25 @@ Deno.test("sinks: a bearer token over plain http:// to a non-loopback host is wa
   const set2 = await createSinks(local, hooks);
   await set2.close({ exitCode: 0 });
   ok(!local.warnings.some((w) => w.includes("plain http://")), local.warnings.join("\n"));
+});
+
+Deno.test("http sink: run metadata too large for a header is left out with one warning", async () => {
+  const seen: (string | null)[] = [];
+  const hooks: SinkTestHooks = {
+    fetch: (_input, init) => {
+      seen.push(new Headers(init?.headers).get("x-tracker-run-metadata"));
+      return Promise.resolve(new Response(null, { status: 204 }));
+    },
+  };
+  const run = { ...TEST_RUN, tags: { big: "x".repeat(5000) } };
+  const ctx = testContext(
+    ["--sink", "http://127.0.0.1:9/in", "--spool-dir", "", "--flush-timeout", "1"],
+    {},
+    run,
+  );
+  const set = await createSinks(ctx, hooks);
+  set.write(makeSample(0));
+  await set.close({ exitCode: 0 });
+  deepStrictEqual(seen, [null]);
+  strictEqual(ctx.warnings.filter((w) => w.includes("over the 4096-byte header limit")).length, 1);
 });

@@ -3,6 +3,7 @@
  * short error lines that never quote a response body (metadata can carry credentials).
  */
 import type { ProbeContext } from "./types.ts";
+import { BodyTooLargeError, MalformedResponseError, wireRequest } from "./wire.ts";
 
 /** Metadata documents are small; anything larger is not a metadata service. */
 export const MAX_BODY_BYTES = 1 << 20;
@@ -111,6 +112,7 @@ export async function request(
     return { status: res.status, headers: res.headers, text: new TextDecoder().decode(bytes) };
   } catch (err) {
     if (err instanceof ProbeError) throw err;
+    if (err instanceof UnreachableError && !t.timedOut() && !ctx.signal.aborted) throw err;
     if (t.timedOut()) {
       throw new UnreachableError(`timed out after ${ctx.requestTimeoutMs} ms on ${path}`);
     }
@@ -194,25 +196,38 @@ export function dropLastDashPart(zone: string): string {
   return i > 0 ? zone.slice(0, i) : zone;
 }
 
-/** The `fetch` used outside tests: straight to the address, ignoring `HTTP_PROXY` & co. */
-export const directFetch: typeof fetch = async (input, init) => {
+/**
+ * The `fetch` used outside tests: one origin-form HTTP/1.1 request straight to the address
+ * (`wire.ts`), never through `HTTP_PROXY` & co, no redirects followed, body bounded.
+ */
+export const metadataFetch: typeof fetch = async (input, init) => {
   const url = new URL(input instanceof Request ? input.url : String(input));
-  // Metadata services are plain HTTP on the local link; a proxy from the environment would
-  // send the request (and the token headers) elsewhere.
-  if (url.protocol !== "http:") return await fetch(input, init);
-  const hostname = url.hostname.replace(/^\[(.*)\]$/, "$1");
-  const port = url.port === "" ? 80 : Number(url.port);
-  const client = Deno.createHttpClient({ proxy: { transport: "tcp", hostname, port } });
+  const signal = init?.signal ?? undefined;
+  let reply;
   try {
-    const res = await fetch(input, { ...init, client });
-    const body = await readLimited(res, MAX_BODY_BYTES, url.pathname);
-    const nullBody = [101, 103, 204, 205, 304].includes(res.status);
-    return new Response(nullBody ? null : body, {
-      status: res.status,
-      statusText: res.statusText,
-      headers: res.headers,
+    reply = await wireRequest({
+      method: init?.method ?? "GET",
+      url,
+      headers: Object.fromEntries(new Headers(init?.headers).entries()),
+      maxBodyBytes: MAX_BODY_BYTES,
+      ...(signal ? { signal } : {}),
     });
-  } finally {
-    client.close();
+  } catch (err) {
+    if (err instanceof BodyTooLargeError) {
+      throw new ProbeError(`response from ${url.pathname} is over ${MAX_BODY_BYTES} bytes`);
+    }
+    if (err instanceof MalformedResponseError) {
+      throw new UnreachableError(`${err.message} on ${url.pathname}`);
+    }
+    throw err;
   }
+  if (reply.status < 200 || reply.status > 599) {
+    throw new UnreachableError(`unexpected HTTP ${reply.status} on ${url.pathname}`);
+  }
+  const nullBody = [204, 205, 304].includes(reply.status);
+  return new Response(nullBody ? null : reply.body, {
+    status: reply.status,
+    statusText: reply.statusText,
+    headers: reply.headers,
+  });
 };

@@ -1,6 +1,16 @@
-import { clean, dropLastDashPart, lastSegment, parseJson, ProbeError } from "./http.ts";
+import {
+  clean,
+  dropLastDashPart,
+  lastSegment,
+  MAX_BODY_BYTES,
+  metadataFetch,
+  parseJson,
+  ProbeError,
+  UnreachableError,
+} from "./http.ts";
 import { assert, assertEquals } from "./testing/assert.ts";
-import { serve, text } from "./testing/fake.ts";
+import { blackhole, text } from "./testing/fake.ts";
+import { strictServe } from "./testing/strict.ts";
 
 Deno.test("clean: identifier-like values only", () => {
   const table: [unknown, string | null][] = [
@@ -42,25 +52,144 @@ Deno.test("parseJson never quotes the body", () => {
   }
 });
 
-Deno.test("directFetch ignores HTTP_PROXY (checked in a child process)", async () => {
-  const proxy = serve(() => text("VIA-PROXY"));
-  const target = serve(() => text("DIRECT"));
+Deno.test("metadataFetch ignores HTTP_PROXY, HTTPS_PROXY and ALL_PROXY (child process)", async () => {
+  const proxy = strictServe(() => text("VIA-PROXY"));
+  const target = strictServe(() => text("DIRECT"));
   try {
     const mod = new URL("./http.ts", import.meta.url).href;
-    const code = `const { directFetch } = await import(${JSON.stringify(mod)});
-      const r = await directFetch(${JSON.stringify(target.url + "/x")});
-      console.log(await r.text());
-      const p = await fetch(${JSON.stringify(target.url + "/x")});
-      console.log(await p.text());`;
+    const code = `const { metadataFetch } = await import(${JSON.stringify(mod)});
+      const r = await metadataFetch(${JSON.stringify(target.url + "/x")});
+      console.log(await r.text());`;
     const out = await new Deno.Command(Deno.execPath(), {
       args: ["eval", code],
-      env: { HTTP_PROXY: proxy.url, http_proxy: proxy.url, NO_PROXY: "", no_proxy: "" },
+      env: {
+        HTTP_PROXY: proxy.url,
+        http_proxy: proxy.url,
+        HTTPS_PROXY: proxy.url,
+        ALL_PROXY: proxy.url,
+        all_proxy: proxy.url,
+        NO_PROXY: "",
+        no_proxy: "",
+      },
       stdout: "piped",
       stderr: "piped",
     }).output();
-    const lines = new TextDecoder().decode(out.stdout).trim().split("\n");
-    assertEquals(lines, ["DIRECT", "VIA-PROXY"], new TextDecoder().decode(out.stderr));
+    assertEquals(
+      new TextDecoder().decode(out.stdout).trim(),
+      "DIRECT",
+      new TextDecoder().decode(out.stderr),
+    );
+    assertEquals(proxy.requests.length, 0, "the proxy saw a request");
+    assertEquals(target.requests.map((r) => r.line), ["GET /x HTTP/1.1"]);
   } finally {
     await Promise.all([proxy.close(), target.close()]);
+  }
+});
+
+Deno.test("metadataFetch: origin form with Host, headers passed, PUT with Content-Length: 0", async () => {
+  const seen: [string, string | null, string | null][] = [];
+  const srv = strictServe((req, url) => {
+    seen.push([`${req.method} ${url.pathname}${url.search}`, req.headers.get("x-probe"), null]);
+    return text("ok");
+  });
+  try {
+    const r = await metadataFetch(`${srv.url}/a/b?c=1`, { headers: { "X-Probe": "yes" } });
+    assertEquals([r.status, await r.text()], [200, "ok"]);
+    const p = await metadataFetch(`${srv.url}/token`, { method: "PUT" });
+    assertEquals(p.status, 200);
+    await p.body?.cancel();
+    assertEquals(srv.requests.map((q) => q.line), ["GET /a/b?c=1 HTTP/1.1", "PUT /token HTTP/1.1"]);
+    assertEquals(srv.requests[0]!.host, new URL(srv.url).host);
+    assertEquals(seen[0]!.slice(0, 2), ["GET /a/b?c=1", "yes"]);
+  } finally {
+    await srv.close();
+  }
+});
+
+Deno.test("metadataFetch: redirects are returned, not followed", async () => {
+  const srv = strictServe((_req, url) =>
+    url.pathname === "/start"
+      ? new Response(null, { status: 302, headers: { location: "/elsewhere" } })
+      : text("followed")
+  );
+  try {
+    const r = await metadataFetch(`${srv.url}/start`);
+    assertEquals([r.status, r.headers.get("location")], [302, "/elsewhere"]);
+    await r.body?.cancel();
+    assertEquals(srv.hits, ["GET /start"]);
+  } finally {
+    await srv.close();
+  }
+});
+
+Deno.test("metadataFetch: a body over the limit is refused, with or without Content-Length", async () => {
+  for (const chunked of [false, true]) {
+    const srv = strictServe(() => text("x".repeat(MAX_BODY_BYTES + 1)), { chunked });
+    try {
+      let err: unknown;
+      await metadataFetch(`${srv.url}/big`).catch((e) => (err = e));
+      assert(err instanceof ProbeError, `chunked=${chunked}: ${err}`);
+    } finally {
+      await srv.close();
+    }
+  }
+});
+
+Deno.test("metadataFetch: abort closes the socket of a silent server", async () => {
+  const hole = blackhole();
+  try {
+    const t0 = performance.now();
+    let err: unknown;
+    await metadataFetch(`${hole.url}/x`, { signal: AbortSignal.timeout(200) }).catch((e) =>
+      err = e
+    );
+    assert(err !== undefined, "no error");
+    assert(performance.now() - t0 < 5000, "abort did not end the request");
+  } finally {
+    await hole.close();
+  }
+});
+
+Deno.test("metadataFetch: a server that is not HTTP is unreachable, not an answer", async () => {
+  const l = Deno.listen({ hostname: "127.0.0.1", port: 0 });
+  const task = (async () => {
+    const c = await l.accept();
+    await c.write(new TextEncoder().encode("SSH-2.0-OpenSSH_9.6\r\n"));
+    c.close();
+  })();
+  try {
+    let err: unknown;
+    await metadataFetch(`http://127.0.0.1:${(l.addr as Deno.NetAddr).port}/`).catch((e) => err = e);
+    assert(err instanceof UnreachableError, String(err));
+  } finally {
+    await task;
+    l.close();
+  }
+});
+
+Deno.test("the strict test server rejects absolute-form targets and a missing Host with 400", async () => {
+  const srv = strictServe(() => text("served"));
+  const port = Number(new URL(srv.url).port);
+  const ask = async (raw: string) => {
+    const c = await Deno.connect({ hostname: "127.0.0.1", port });
+    await c.write(new TextEncoder().encode(raw));
+    const buf = new Uint8Array(4096);
+    let out = "";
+    for (let n; (n = await c.read(buf)) !== null;) {
+      out += new TextDecoder().decode(buf.subarray(0, n));
+    }
+    c.close();
+    return out.split("\r\n")[0];
+  };
+  try {
+    assertEquals(
+      await ask(`GET http://127.0.0.1:${port}/x HTTP/1.1\r\nHost: 127.0.0.1\r\n\r\n`),
+      "HTTP/1.1 400 Bad Request",
+    );
+    assertEquals(await ask("GET /x HTTP/1.1\r\n\r\n"), "HTTP/1.1 400 Bad Request");
+    assertEquals(await ask("GET /x HTTP/1.1\r\nHost: a\r\n\r\n"), "HTTP/1.1 200 OK");
+    assertEquals(srv.rejected.length, 2);
+  } finally {
+    await srv.close();
   }
 });

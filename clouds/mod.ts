@@ -11,7 +11,7 @@ import { readDmi } from "./dmi.ts";
 import { digitalocean } from "./digitalocean.ts";
 import { gcp } from "./gcp.ts";
 import { hcloud } from "./hetzner.ts";
-import { directFetch, linkedTimeout } from "./http.ts";
+import { linkedTimeout, metadataFetch } from "./http.ts";
 import { linode } from "./linode.ts";
 import { oracle } from "./oracle.ts";
 import { ovh } from "./ovh.ts";
@@ -260,7 +260,7 @@ export async function discoverCloud(opts: DiscoverOptions): Promise<CloudDiscove
 
   const result = await race(
     entries,
-    opts.fetch ?? directFetch,
+    opts.fetch ?? metadataFetch,
     started + deadlineMs,
     requestTimeoutMs,
     providerTimeoutMs,

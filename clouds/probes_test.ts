@@ -31,7 +31,9 @@ import {
   oracleImds,
   pathJson,
 } from "./testing/providers.ts";
+import { strictServe } from "./testing/strict.ts";
 import type { CloudInfo, CloudProbe } from "./types.ts";
+import { USER_AGENT } from "../core/user_agent.ts";
 
 const REQUEST_MS = 400;
 const SECRET = "SECRET-BODY-MARKER";
@@ -88,6 +90,23 @@ for (const c of CASES) {
       if (r.error !== undefined) throw r.error;
       assertEquals(r.info, c.expected);
     });
+  });
+
+  Deno.test(`${id}: identified by a strict origin server (origin form, Host, our User-Agent)`, async () => {
+    for (const chunked of [false, true]) {
+      const srv = strictServe(c.handler, { chunked });
+      await withFake(srv, async (f) => {
+        const r = await run(c.probe, f.url);
+        if (r.error !== undefined) throw r.error;
+        assertEquals(r.info, c.expected, `chunked=${chunked}`);
+        assertEquals(srv.rejected, []);
+        for (const q of srv.requests) {
+          assert(/^(GET|PUT) \/\S* HTTP\/1\.1$/.test(q.line), `request line ${q.line}`);
+          assertEquals(q.host, new URL(f.url).host);
+          assertEquals(q.userAgent, USER_AGENT);
+        }
+      });
+    }
   });
 
   Deno.test(`${id}: 404 everywhere is not this cloud`, async () => {

@@ -290,6 +290,8 @@ export async function track(config: Config, deps: RunDeps): Promise<number> {
       end: childStatus ? "exited" : attachedEnded ? "ended" : "stopped",
       durationSecs: (Date.now() - startedMs) / 1000,
       cloud: discovery?.info ? { ...discovery.info } : null,
+      metadata: config.metadata,
+      tags: config.tags,
     });
     if (config.values.get("no-summary") !== true) writeAllSync(Deno.stderr, formatSummary(report));
     const jsonPath = config.values.get("summary-json") as string | undefined;

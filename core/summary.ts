@@ -42,6 +42,9 @@ export interface RunSummary {
     | { avg_usage: number; peak_usage: number; peak_vram_mib: number; peak_utilized: number }
     | null;
   cloud: Record<string, unknown> | null;
+  /** Run metadata (`project_name`, `job_name`, `stage_name`, `task_name`, `team`, `env`, …). */
+  metadata: Record<string, string | null>;
+  tags: Record<string, string>;
 }
 
 /** CPU-seconds and milliseconds of a run of consecutive samples. */
@@ -122,6 +125,8 @@ export class SummaryBuilder {
     end: RunSummary["end"];
     durationSecs: number;
     cloud: Record<string, unknown> | null;
+    metadata?: Readonly<Record<string, string | null>>;
+    tags?: Readonly<Record<string, string>>;
   }): RunSummary {
     const total = this.#u + this.#s;
     return {
@@ -151,6 +156,8 @@ export class SummaryBuilder {
         }
         : null,
       cloud: o.cloud,
+      metadata: { ...o.metadata },
+      tags: { ...o.tags },
     };
   }
 }

@@ -16,6 +16,17 @@ import type { Sample } from "../core/sample.ts";
 import { resolveClose, type Sink, sleep } from "./sink.ts";
 import { type JobMeta, newJobId, type SpoolFs, SpoolJob } from "./spool.ts";
 
+/** The cause of a failed `fetch`, in a few words (Deno's messages nest the URL and layers). */
+export function networkReason(err: unknown): string {
+  let msg = err instanceof Error ? err.message : String(err);
+  // Deno 2.x: "fetch failed", the layers in `cause`.
+  if (err instanceof Error && err.cause !== undefined) msg += ` ${String(err.cause)}`;
+  const m =
+    /(connection refused|connection reset|timed out|no route to host|network is unreachable|failed to lookup address information[^)]*|dns error[^)]*|invalid peer certificate[^)]*|certificate[^)]*)/i
+      .exec(msg);
+  return m ? m[1]!.trim() : "network error";
+}
+
 export type Outcome =
   | { ok: true; uri?: string }
   | { ok: false; permanent?: boolean; reason: string };
@@ -105,6 +116,9 @@ export class Delivery {
   #cutting: Promise<void> = Promise.resolve();
   #reported = new Set<string>();
   #spoolBroken: string | null = null;
+  /** Why batches are not delivered, for `flush --list`. */
+  #errors = new Map<number, { reason: string; rejected: boolean }>();
+  #lastReason: string | null = null;
   delivered = 0;
 
   constructor(o: DeliveryOptions) {
@@ -208,6 +222,8 @@ export class Delivery {
         ok: false,
         reason: ctl.signal.aborted
           ? "timed out"
+          : err instanceof TypeError
+          ? networkReason(err)
           : (err instanceof Error ? err.message : String(err)),
       };
     } finally {
@@ -228,9 +244,13 @@ export class Delivery {
       this.#pending.shift();
       this.#report(`${this.#o.transport.name}: ${outcome.reason}; not retrying, batch kept`);
       this.#kept.push(batch);
-      await this.#spoolBatch(batch);
+      this.#errors.set(batch.seq, { reason: outcome.reason, rejected: true });
+      if (await this.#spoolBatch(batch)) {
+        await this.#o.spool?.noteErrors([[batch.seq, outcome.reason, true]]).catch(() => {});
+      }
       return;
     }
+    this.#lastReason = outcome.reason;
     this.#failures++;
     if (this.#failures === 1 || this.#failures % 10 === 0) {
       this.#o.warn(
@@ -340,14 +360,29 @@ export class Delivery {
     this.#kept = [];
   }
 
-  /** After stop(): writes whatever is still in memory to the spool and says what is where. */
-  async keep(): Promise<KeepReport> {
+  /**
+   * After stop(): writes whatever is still in memory to the spool and says what is where.
+   * `why` is recorded for batches never tried (e.g. a run not registered yet).
+   */
+  async keep(why?: string): Promise<KeepReport> {
     await this.cut();
     let samples = 0, lost = 0;
     const all = this.undelivered();
     for (const b of all) {
       if (await this.#spoolBatch(b)) samples += b.samples;
       else lost += b.samples;
+    }
+    // Say why each kept batch is there (the last failure, or "not tried" before the deadline).
+    const spool = this.#o.spool;
+    if (spool?.exists) {
+      const notes: [number, string, boolean][] = [];
+      for (const b of all) {
+        if (!b.path) continue;
+        const e = this.#errors.get(b.seq) ??
+          { reason: why ?? this.#lastReason ?? "not sent before the deadline", rejected: false };
+        notes.push([b.seq, e.reason, e.rejected]);
+      }
+      await spool.noteErrors(notes).catch(() => {});
     }
     const anyOnDisk = all.some((b) => b.path !== null);
     await this.#o.spool?.release(anyOnDisk);

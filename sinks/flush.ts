@@ -15,6 +15,7 @@ import {
   type SentinelMeta,
   sentinelToken,
   SentinelUploader,
+  type UploadCredentials,
 } from "./sentinel.ts";
 import { CSV_HEADER } from "../formats/csv.ts";
 import { findJobs, type FoundJob, type SpoolFs } from "./spool.ts";
@@ -75,14 +76,31 @@ async function flushJob({ job, batches }: FoundJob, o: FlushOptions): Promise<bo
       return false;
     }
     o.redactor.add(token);
-    const m = meta as SentinelMeta;
-    if (!m.runId) {
-      o.deps.warn(`${job.id}: the run was never registered; nothing can be sent`);
-      return false;
-    }
+    let m = meta as SentinelMeta;
     const api = new SentinelApi(m.apiUrl, token, o.deps.fetch);
+    let creds: UploadCredentials | null = null;
+    if (!m.runId) {
+      if (!m.registration) {
+        o.deps.warn(`${job.id}: the run was never registered and its registration is lost; kept`);
+        return false;
+      }
+      // Registered now, once: the run id is saved before any batch goes out, so a failure
+      // later resumes this run instead of registering another.
+      try {
+        const r = await api.register(m.registration);
+        m = { ...m, runId: r.runId, uploadPrefix: r.uploadPrefix };
+        delete m.registration;
+        delete m.lastError;
+        creds = r.credentials;
+        await job.saveMeta(m);
+      } catch (err) {
+        o.deps.warn(`${job.id}: ${err instanceof Error ? err.message : err}; kept`);
+        return false;
+      }
+      o.info(`Sentinel run ${m.runId}: registered`);
+    }
     sentinel = { api, meta: { ...m, uris: [...m.uris] } };
-    transport = m.uploadPrefix ? new SentinelUploader(api, m, null, o.deps, o.redactor) : {
+    transport = m.uploadPrefix ? new SentinelUploader(api, m, creds, o.deps, o.redactor) : {
       name: "Sentinel upload",
       send: () => Promise.resolve({ ok: false, reason: "no upload location" }),
     };
@@ -90,6 +108,7 @@ async function flushJob({ job, batches }: FoundJob, o: FlushOptions): Promise<bo
     o.deps.warn(`${job.id}: unknown kind ${JSON.stringify(meta.kind)}; kept`);
     return false;
   }
+  let saving = Promise.resolve();
   const delivery = new Delivery({
     transport,
     header: meta.ext.startsWith("csv") ? CSV_HEADER : "",
@@ -98,13 +117,18 @@ async function flushJob({ job, batches }: FoundJob, o: FlushOptions): Promise<bo
     warn: o.deps.warn,
     paused: sentinel !== null && !sentinel.meta.uploadPrefix,
     onDelivered: (_b, uri) => {
-      if (uri && sentinel) sentinel.meta.uris.push(uri);
+      if (!uri || !sentinel) return;
+      sentinel.meta.uris.push(uri);
+      // Saved as they come: a flush cut short resumes with every uploaded URI for /finish.
+      const uris = [...sentinel.meta.uris];
+      saving = saving.then(() => job.saveMeta({ ...job.meta, uris })).catch(() => {});
     },
   });
   delivery.restore(batches);
   const reserve = sentinel ? Math.min(3_000, o.timeoutMs / 3) : 0;
   if (!sentinel || sentinel.meta.uploadPrefix) await delivery.drain(deadline - reserve);
   await delivery.stop();
+  await saving;
   if (sentinel) {
     const finish = sentinel.meta.finish ?? finishRecord(1);
     const line = await completeRun(sentinel.api, sentinel.meta, delivery, job, finish, deadline);

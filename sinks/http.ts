@@ -8,7 +8,7 @@
 import { createEncoder, type Format } from "../formats/mod.ts";
 import { batchedSink, type RemoteDeps, type Transport } from "./delivery.ts";
 import { redactUrl } from "./redact.ts";
-import { classify } from "./s3_client.ts";
+import { classify, excerpt, readPrefix } from "./s3_client.ts";
 import type { Sink } from "./sink.ts";
 import type { JobMeta } from "./spool.ts";
 
@@ -21,6 +21,25 @@ export interface HttpMeta extends JobMeta {
   tokenEnv: string;
   /** Prefix of the idempotency keys. */
   run: string;
+  /** Run metadata and tags, sent with every batch (`X-Tracker-Run-Metadata`). */
+  runMeta?: RunMeta;
+}
+
+export interface RunMeta {
+  metadata: Record<string, string | null>;
+  tags: Record<string, string>;
+}
+
+/** Header carrying the run metadata: compact JSON, non-ASCII escaped (headers are ASCII). */
+export const METADATA_HEADER = "x-tracker-run-metadata";
+
+/** `{"job_name":"…","project_name":"…","tags":{…}}`: set fields only, as one header value. */
+export function metadataHeader(m: RunMeta): string {
+  const set = Object.fromEntries(Object.entries(m.metadata).filter(([, v]) => v !== null));
+  return JSON.stringify({ ...set, tags: m.tags }).replace(
+    /[\u007f-\uffff]/g,
+    (c) => `\\u${c.charCodeAt(0).toString(16).padStart(4, "0")}`,
+  );
 }
 
 export function validateHttp(uri: string): URL {
@@ -34,6 +53,18 @@ export function validateHttp(uri: string): URL {
   return url;
 }
 
+/** Servers refuse large header blocks (often at 8 KiB in all); ours stays well below. */
+export const MAX_METADATA_HEADER = 4096;
+
+function fitsHeader(m: RunMeta, warn: (line: string) => void): boolean {
+  const size = metadataHeader(m).length;
+  if (size <= MAX_METADATA_HEADER) return true;
+  warn(
+    `run metadata and tags take ${size} bytes, over the ${MAX_METADATA_HEADER}-byte header limit; HTTP batches go without ${METADATA_HEADER}`,
+  );
+  return false;
+}
+
 export function httpTransport(meta: HttpMeta, deps: Pick<RemoteDeps, "env" | "fetch">): Transport {
   const contentType = meta.format === "csv" ? "text/csv" : "application/x-ndjson";
   return {
@@ -45,6 +76,7 @@ export function httpTransport(meta: HttpMeta, deps: Pick<RemoteDeps, "env" | "fe
         "idempotency-key": `${meta.run}-${seq}`,
         "x-batch-sequence": String(seq),
       };
+      if (meta.runMeta) headers[METADATA_HEADER] = metadataHeader(meta.runMeta);
       const token = deps.env(meta.tokenEnv);
       if (token) headers["authorization"] = `Bearer ${token}`;
       const res = await deps.fetch(meta.url, {
@@ -53,10 +85,20 @@ export function httpTransport(meta: HttpMeta, deps: Pick<RemoteDeps, "env" | "fe
         body: body as Uint8Array<ArrayBuffer>,
         signal,
       });
-      await res.body?.cancel();
       const c = classify(res.status);
-      if (c === "ok") return { ok: true };
-      return { ok: false, permanent: c === "permanent", reason: `HTTP ${res.status}` };
+      if (c === "ok") {
+        await res.body?.cancel();
+        return { ok: true };
+      }
+      // The start of the answer helps more than the status alone; it is bounded, one line,
+      // and goes through the redactor with every other warning.
+      const text = excerpt(await readPrefix(res, 1024), 200);
+      const status = `HTTP ${res.status}${res.statusText ? ` ${res.statusText}` : ""}`;
+      return {
+        ok: false,
+        permanent: c === "permanent",
+        reason: text ? `${status}: ${JSON.stringify(text)}` : status,
+      };
     },
   };
 }
@@ -67,6 +109,7 @@ export function createHttpSink(
   intervalSecs: number,
   tokenEnv: string,
   deps: RemoteDeps,
+  runMeta?: RunMeta,
 ): Sink {
   const url = validateHttp(uri);
   url.hash = "";
@@ -79,6 +122,7 @@ export function createHttpSink(
     format,
     tokenEnv,
     run: crypto.randomUUID(),
+    ...(runMeta && fitsHeader(runMeta, deps.warn) ? { runMeta } : {}),
   };
   const transport = httpTransport(meta, deps);
   return batchedSink("http", meta, transport, encoder, deps);

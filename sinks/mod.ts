@@ -10,6 +10,7 @@ import type { Sample } from "../core/sample.ts";
 import { createEncoder, type Format } from "../formats/mod.ts";
 import { DEFAULT_TUNING, type RemoteDeps, type Tuning } from "./delivery.ts";
 import { createFileSink, fileKind } from "./file.ts";
+import { bucketProblem } from "./s3_names.ts";
 import { Redactor, redactUrl } from "./redact.ts";
 import type { Sink } from "./sink.ts";
 import { defaultSpoolDir, DENO_FS, type SpoolFs } from "./spool.ts";
@@ -36,6 +37,8 @@ export interface SinkContext {
   run: RunInfo;
   /** Progress lines of `flush` (default: stderr, unprefixed). */
   info?: (line: string) => void;
+  /** Output of `flush --list` (default: stdout). */
+  print?: (line: string) => void;
 }
 
 export interface ExitInfo {
@@ -134,16 +137,17 @@ export const SINKS: readonly SinkKind[] = [
     defaultFormat: () => "csv",
     validate(spec, ctx) {
       // Light check here; the module itself loads only when a sink is created.
-      if (!/^s3:\/\/[a-z0-9][a-z0-9.-]{1,61}[a-z0-9](\/|$)/.test(spec.target)) {
-        throw new Error("expected s3://BUCKET/PREFIX");
-      }
+      const m = /^s3:\/\/([^/]*)(\/|$)/i.exec(spec.target);
+      if (!m || m[1] === "") throw new Error("expected s3://BUCKET/PREFIX");
+      const problem = bucketProblem(m[1]!);
+      if (problem) throw new Error(`bucket name ${JSON.stringify(m[1])} ${problem}`);
       if (!ctx.env("AWS_ACCESS_KEY_ID") || !ctx.env("AWS_SECRET_ACCESS_KEY")) {
         throw new Error("AWS_ACCESS_KEY_ID and AWS_SECRET_ACCESS_KEY must be set");
       }
     },
     async create(s, b) {
       const { createS3Sink } = await import("./s3.ts");
-      return createS3Sink(s.target, s.format, b.intervalSecs, b.deps);
+      return createS3Sink(s.target, s.format, b.intervalSecs, b.deps, b.ctx.run);
     },
   },
   {
@@ -162,7 +166,15 @@ export const SINKS: readonly SinkKind[] = [
       const { createHttpSink } = await import("./http.ts");
       const tokenEnv = setting<string>(b.ctx.config, "http-token-env", "TRACKER_HTTP_TOKEN");
       b.redactor.add(b.ctx.env(tokenEnv));
-      return createHttpSink(s.target, s.format, b.intervalSecs, tokenEnv, b.deps);
+      if (b.ctx.env(tokenEnv)) {
+        const { plainTokenWarning } = await import("./plain_http.ts");
+        const plain = plainTokenWarning(redactUrl(s.target), s.target);
+        if (plain) b.deps.warn(plain);
+      }
+      return createHttpSink(s.target, s.format, b.intervalSecs, tokenEnv, b.deps, {
+        metadata: { ...b.ctx.run.metadata },
+        tags: { ...b.ctx.run.tags },
+      });
     },
   },
   {
@@ -227,6 +239,18 @@ function spoolRoot(ctx: SinkContext): string {
   return setting<string | null>(ctx.config, "spool-dir", null) ?? defaultSpoolDir(ctx.env);
 }
 
+/**
+ * `base` with our User-Agent on every request. The module loads with the first request, so
+ * runs without a remote sink never load it (start-up import graph, tests/startup_test.ts).
+ */
+function identified(base: typeof fetch): typeof fetch {
+  let wrapped: typeof fetch | null = null;
+  return async (input, init) => {
+    wrapped ??= (await import("../core/user_agent.ts")).withUserAgent(base);
+    return await wrapped(input, init);
+  };
+}
+
 function build(ctx: SinkContext, hooks: SinkTestHooks, redactor: Redactor): Built {
   const warn = redactor.wrap(ctx.warn);
   const uploadSecs = setting<number>(ctx.config, "upload-interval", 60);
@@ -242,7 +266,7 @@ function build(ctx: SinkContext, hooks: SinkTestHooks, redactor: Redactor): Buil
     deps: {
       env: ctx.env,
       warn,
-      fetch: hooks.fetch ?? fetch,
+      fetch: identified(hooks.fetch ?? fetch),
       tuning: { ...DEFAULT_TUNING, intervalMs: uploadSecs * 1000, ...hooks.tuning },
       spoolRoot: spoolRoot(ctx),
       ...(hooks.spoolFs ? { spoolFs: hooks.spoolFs } : {}),
@@ -269,6 +293,12 @@ function secretsOf(ctx: SinkContext, redactor: Redactor): void {
 export async function createSinks(ctx: SinkContext, hooks: SinkTestHooks = {}): Promise<SinkSet> {
   const redactor = new Redactor();
   secretsOf(ctx, redactor);
+  for (const flag of ["list", "drop", "all-rejected"]) {
+    const v = ctx.config.values.get(flag);
+    if (v === true || (Array.isArray(v) && v.length > 0)) {
+      throw new UsageError(`--${flag} belongs to \`resource-tracker flush\``);
+    }
+  }
   const uris = setting<string[]>(ctx.config, "sink", []);
   const specs = uris.map((u) => parseSinkUri(u, ctx));
   const c = ctx.config;
@@ -288,7 +318,10 @@ export async function createSinks(ctx: SinkContext, hooks: SinkTestHooks = {}): 
     for (const spec of specs) sinks.push(await spec.kind.create(spec, b));
     const token = ctx.env("SENTINEL_API_TOKEN")?.trim() || ctx.env("SENTINEL_API_KEY")?.trim();
     if (token) {
-      const { createSentinelSink } = await import("./sentinel.ts");
+      const { createSentinelSink, sentinelApiUrl } = await import("./sentinel.ts");
+      const { plainTokenWarning } = await import("./plain_http.ts");
+      const plain = plainTokenWarning("Sentinel", sentinelApiUrl(ctx.env));
+      if (plain) b.deps.warn(plain);
       sinks.push(createSentinelSink({
         token,
         run: ctx.run,
@@ -341,6 +374,30 @@ export async function runFlushCommand(
   secretsOf(ctx, redactor);
   const b = build(ctx, hooks, redactor);
   const info = ctx.info ?? ((l: string) => writeAllSync(Deno.stderr, l + "\n"));
+  const fs = hooks.spoolFs ?? DENO_FS;
+  const drops = setting<string[]>(ctx.config, "drop", []);
+  const allRejected = setting<boolean>(ctx.config, "all-rejected", false);
+  if (setting<boolean>(ctx.config, "list", false) || drops.length > 0 || allRejected) {
+    const admin = await import("./spool_admin.ts");
+    const print = ctx.print ?? ((l: string) => writeAllSync(Deno.stdout, l + "\n"));
+    const root = b.deps.spoolRoot!;
+    let code = 0;
+    if (drops.length > 0 || allRejected) {
+      const r = await admin.dropFromSpool(root, fs, drops, allRejected);
+      for (const l of r.removed) info(redactor.apply(`removed ${l}`));
+      for (const id of r.unknown) {
+        b.deps.warn(`flush --drop ${id}: no such job or batch in "${root}" (see flush --list)`);
+        code = 1;
+      }
+      if (r.removed.length === 0 && r.unknown.length === 0) info("nothing to remove");
+    }
+    if (setting<boolean>(ctx.config, "list", false)) {
+      const rows = await admin.listSpool(root, fs);
+      if (rows.length === 0) info(`the spool "${root}" is empty`);
+      else for (const l of admin.formatRows(rows)) print(redactor.apply(l));
+    }
+    return code;
+  }
   const { flushSpool } = await import("./flush.ts");
   return await flushSpool({
     root: b.deps.spoolRoot!,
@@ -349,6 +406,6 @@ export async function runFlushCommand(
     info: redactor.wrap(info),
     timeoutMs: setting<number>(ctx.config, "flush-timeout", 10) * 1000,
     tokenEnv: setting<string>(ctx.config, "http-token-env", "TRACKER_HTTP_TOKEN"),
-    fs: hooks.spoolFs ?? DENO_FS,
+    fs,
   });
 }

@@ -107,4 +107,25 @@ export const SINK_OPTIONS: readonly OptionDef[] = [
     help: "Environment variable holding the bearer token for http(s) sinks.",
     check: envName,
   },
+  {
+    name: "list",
+    type: "boolean",
+    help:
+      "With `flush`: list what the spool holds (run, sink, batch, samples, age, last error) and exit.",
+    cliOnly: true,
+  },
+  {
+    name: "drop",
+    type: "strings",
+    metavar: "ID",
+    help:
+      "With `flush`: remove a spooled job (`JOB`) or one batch (`JOB/SEQ`) as `--list` shows it; repeatable.",
+    cliOnly: true,
+  },
+  {
+    name: "all-rejected",
+    type: "boolean",
+    help: "With `flush`: remove every batch the receiver rejected for good (a 4xx answer).",
+    cliOnly: true,
+  },
 ];

@@ -3,6 +3,7 @@
  * (`<bucket>.s3.<region>.amazonaws.com`), path style on an endpoint override
  * (`AWS_ENDPOINT_URL_S3` / `AWS_ENDPOINT_URL`, e.g. MinIO or a loopback fake).
  */
+import { bucketProblem } from "./s3_names.ts";
 import { amzDate, type Credentials, encodeS3Path, sha256Hex, sign } from "./sigv4.ts";
 
 export type Fetch = typeof fetch;
@@ -24,14 +25,13 @@ export interface S3Location {
   prefix: string;
 }
 
-const BUCKET_RE = /^[a-z0-9][a-z0-9.-]{1,61}[a-z0-9]$/;
-
 /** `s3://bucket/some/prefix` → bucket and prefix; throws a plain message when malformed. */
 export function parseS3Uri(uri: string): S3Location {
   const m = /^s3:\/\/([^/]+)\/?(.*)$/.exec(uri);
   if (!m) throw new Error("expected s3://BUCKET/PREFIX");
   const bucket = m[1]!;
-  if (!BUCKET_RE.test(bucket)) throw new Error(`invalid bucket name ${JSON.stringify(bucket)}`);
+  const problem = bucketProblem(bucket);
+  if (problem) throw new Error(`bucket name ${JSON.stringify(bucket)} ${problem}`);
   return { bucket, prefix: m[2]!.replace(/^\/+|\/+$/g, "") };
 }
 
@@ -75,8 +75,93 @@ export interface PutInput {
   nowMs?: number;
 }
 
-/** PUTs one object; resolves the HTTP status (the response body is read and discarded). */
-export async function putObject(i: PutInput): Promise<number> {
+/** What S3 answered to a PUT. */
+export interface PutResult {
+  status: number;
+  /** `<Code>` of the error document (`AccessDenied`, `NoSuchBucket`, …), when there is one. */
+  code: string | null;
+  /** `<Message>`, one line, bounded. */
+  message: string | null;
+  /** The bucket's region when S3 says the request went to the wrong one. */
+  region: string | null;
+}
+
+/** Reads at most `limit` bytes of a body as text and cancels the rest. */
+export async function readPrefix(res: Response, limit: number): Promise<string> {
+  if (!res.body) return "";
+  const reader = res.body.getReader();
+  const parts: Uint8Array[] = [];
+  let size = 0;
+  try {
+    while (size < limit) {
+      const { done, value } = await reader.read();
+      if (done) break;
+      parts.push(value);
+      size += value.length;
+    }
+  } catch {
+    /* a broken body leaves what was read */
+  } finally {
+    await reader.cancel().catch(() => {});
+  }
+  const all = new Uint8Array(size);
+  let at = 0;
+  for (const p of parts) {
+    all.set(p, at);
+    at += p.length;
+  }
+  return new TextDecoder().decode(all.subarray(0, limit));
+}
+
+/** One line of printable text, at most `max` characters. */
+export function excerpt(text: string, max = 160): string {
+  // deno-lint-ignore no-control-regex
+  const flat = text.replace(/[\x00-\x1f\x7f]+/g, " ").replace(/\s+/g, " ").trim();
+  return flat.length > max ? `${flat.slice(0, max - 3)}...` : flat;
+}
+
+function xmlField(xml: string, tag: string): string | null {
+  const m = new RegExp(`<${tag}>([^<]*)</${tag}>`).exec(xml);
+  return m
+    ? excerpt(
+      m[1]!.replace(/&quot;/g, '"').replace(/&apos;/g, "'").replace(/&lt;/g, "<")
+        .replace(/&gt;/g, ">").replace(/&amp;/g, "&"),
+    ) || null
+    : null;
+}
+
+/** The S3 error document of a failed answer (only `Code`, `Message` and `Region` are kept). */
+export async function s3Result(res: Response): Promise<PutResult> {
+  const xml = res.ok ? "" : await readPrefix(res, 16 * 1024);
+  if (res.ok) await res.body?.cancel();
+  const header = res.headers.get("x-amz-bucket-region");
+  const region = header ?? xmlField(xml, "Region");
+  return {
+    status: res.status,
+    code: xmlField(xml, "Code"),
+    message: xmlField(xml, "Message"),
+    region: region && /^[a-z0-9-]+$/.test(region) ? region : null,
+  };
+}
+
+/** `HTTP 403 AccessDenied: Access Denied`, the reason printed for a failed PUT. */
+export function describeS3(r: PutResult): string {
+  const code = r.code ? ` ${r.code}` : "";
+  const msg = r.message ? `: ${r.message}` : "";
+  return `HTTP ${r.status}${code}${msg}`;
+}
+
+/** A region redirect: S3 names the bucket's region and it differs from the one signed for. */
+export function wrongRegion(r: PutResult, signedFor: string): string | null {
+  if (r.region === null || r.region === signedFor) return null;
+  const redirect = r.status === 301 || r.status === 307 ||
+    r.code === "PermanentRedirect" || r.code === "AuthorizationHeaderMalformed" ||
+    r.code === "IllegalLocationConstraintException";
+  return redirect ? r.region : null;
+}
+
+/** PUTs one object; resolves what S3 answered (the error document's code and message). */
+export async function putObject(i: PutInput): Promise<PutResult> {
   const addr = objectAddress(i.bucket, i.key, i.region, i.endpoint);
   const signed = sign({
     method: "PUT",
@@ -92,9 +177,9 @@ export async function putObject(i: PutInput): Promise<number> {
     headers: { ...signed.headers, "content-type": i.contentType },
     body: i.body as Uint8Array<ArrayBuffer>,
     signal: i.signal,
+    redirect: "manual",
   });
-  await res.body?.cancel();
-  return res.status;
+  return await s3Result(res);
 }
 
 /** What to do after an S3 or HTTP status. */

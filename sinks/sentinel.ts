@@ -7,16 +7,18 @@
  */
 import { CSV_HEADER } from "../formats/csv.ts";
 import { createEncoder } from "../formats/mod.ts";
-import { Delivery, type RemoteDeps, type Transport } from "./delivery.ts";
-import type { Redactor } from "./redact.ts";
+import { Delivery, networkReason, type RemoteDeps, type Transport } from "./delivery.ts";
+import { type Redactor, redactUrl } from "./redact.ts";
 import {
   classify,
+  describeS3,
   joinKey,
   parseS3Uri,
   probeRegion,
   putObject,
   s3Endpoint,
   type S3Location,
+  wrongRegion,
 } from "./s3_client.ts";
 import type { Credentials } from "./sigv4.ts";
 import { resolveClose, type Sink, sleep } from "./sink.ts";
@@ -64,6 +66,8 @@ export interface SentinelMeta extends JobMeta {
   uploadPrefix: string | null;
   uris: string[];
   finish: FinishRecord | null;
+  /** The `/runs` body, kept while the run is not registered yet (`flush` registers it). */
+  registration?: Record<string, unknown>;
 }
 
 export class SentinelApiError extends Error {
@@ -101,10 +105,8 @@ export class SentinelApi {
           signal: ctl.signal,
         });
       } catch (err) {
-        const why = ctl.signal.aborted
-          ? "timed out"
-          : (err instanceof Error ? err.message.split(":")[0]! : "network error");
-        throw new SentinelApiError(what, null, why);
+        const why = ctl.signal.aborted ? "timed out" : networkReason(err);
+        throw new SentinelApiError(what, null, `cannot reach ${redactUrl(this.baseUrl)}: ${why}`);
       }
       const text = await res.text();
       if (res.status < 200 || res.status >= 300) {
@@ -117,8 +119,8 @@ export class SentinelApi {
     }
   }
 
-  async register(body: Record<string, unknown>) {
-    const text = await this.#post("registration", "/runs", body);
+  async register(body: Record<string, unknown>, signal?: AbortSignal) {
+    const text = await this.#post("registration", "/runs", body, signal);
     let json: Record<string, unknown>;
     try {
       json = JSON.parse(text);
@@ -264,10 +266,11 @@ export class SentinelUploader implements Transport {
     this.#region ??= creds.region ??
       (await probeRegion(this.deps.fetch, this.#loc.bucket, endpoint)) ?? DEFAULT_REGION;
     const key = joinKey(this.#loc.prefix, `${String(seq).padStart(6, "0")}.csv.gz`);
-    const status = await putObject({
+    const signedFor = this.#region;
+    const r = await putObject({
       fetch: this.deps.fetch,
       credentials: creds,
-      region: this.#region,
+      region: signedFor,
       bucket: this.#loc.bucket,
       key,
       body,
@@ -275,14 +278,22 @@ export class SentinelUploader implements Transport {
       endpoint,
       signal,
     });
-    const c2 = classify(status);
+    const c2 = classify(r.status);
     if (c2 === "ok") return { ok: true as const, uri: `s3://${this.#loc.bucket}/${key}` };
-    if (status === 403 || status === 400) {
+    const moved = wrongRegion(r, signedFor);
+    if (moved) {
+      this.#region = moved;
+      return {
+        ok: false as const,
+        reason: `${describeS3(r)} (bucket is in ${moved}, not ${signedFor}; retrying there)`,
+      };
+    }
+    if (r.status === 403 || r.status === 400) {
       // Expired or revoked session credentials (AWS answers 400 ExpiredToken or 403).
       await this.refresh();
-      return { ok: false as const, reason: `HTTP ${status}` };
+      return { ok: false as const, reason: describeS3(r) };
     }
-    return { ok: false as const, permanent: c2 === "permanent", reason: `HTTP ${status}` };
+    return { ok: false as const, permanent: c2 === "permanent", reason: describeS3(r) };
   }
 }
 
@@ -352,6 +363,55 @@ export async function completeRun(
     (kept.lost > 0 ? `; ${kept.lost} samples lost (${kept.reason})` : "");
 }
 
+/** Whether a failed API call may succeed later (network, timeout, 5xx, 408, 429). */
+function transient(err: unknown): boolean {
+  if (!(err instanceof SentinelApiError)) return true;
+  const st = err.status;
+  return st === null || st === 408 || st === 429 || st >= 500;
+}
+
+const errLine = (err: unknown) => (err instanceof Error ? err.message : String(err));
+
+/**
+ * Keeps a run the API never registered: the registration body, every batch and the finish
+ * record go to the spool, so `resource-tracker flush` can register, upload and finish it later.
+ * Returns the line to print.
+ */
+async function keepUnregistered(
+  meta: SentinelMeta,
+  delivery: Delivery,
+  spool: SpoolJob | null,
+  why: string,
+  retryable: boolean,
+): Promise<string> {
+  const samples = delivery.undelivered().reduce((n, b) => n + b.samples, 0) +
+    delivery.backlog.open;
+  const lastError = { reason: `run not registered: ${why}`, rejected: false, at: Date.now() };
+  meta = { ...meta, lastError };
+  if (spool) await spool.saveMeta({ ...spool.meta, ...meta });
+  const kept = await delivery.keep(lastError.reason);
+  let dir = kept.dir;
+  if (spool && !dir) {
+    // No sample was cut (a very short run): the registration and finish are still worth keeping.
+    try {
+      await spool.create();
+      await spool.saveMeta({ ...spool.meta, ...meta });
+      await spool.release(true);
+      dir = spool.dir;
+    } catch { /* reported below */ }
+  }
+  if (!dir) {
+    return `${why}; the run could not be kept (${
+      kept.reason ?? "no spool directory"
+    }): ${samples} samples lost`;
+  }
+  return `${why}; the run (${kept.samples} samples) is kept in "${dir}"; ` +
+    `send it with \`resource-tracker flush\` once the ${
+      retryable ? "API is reachable" : "problem is fixed"
+    }` +
+    (kept.lost > 0 ? `; ${kept.lost} samples lost (${kept.reason})` : "");
+}
+
 export function createSentinelSink(o: SentinelOptions): Sink {
   const { deps, redactor } = o;
   redactor.add(o.token);
@@ -389,15 +449,51 @@ export function createSentinelSink(o: SentinelOptions): Sink {
       if (uri) meta.uris.push(uri);
     },
   });
-  let state: "registering" | "ready" | "disabled" = "registering";
+  let state: "registering" | "ready" = "registering";
   let closed = false;
+  let lastError = "Sentinel registration did not finish before exit";
+  let lastRetryable = true;
+  const stopRetrying = new AbortController();
+  let backingOff = false;
+  let finished = false;
 
+  // Registration is retried in the background while the API is unreachable; samples pile up
+  // (in memory, then in the spool) and go out once it answers, or stay for `flush`.
   const registered = (async () => {
-    try {
-      const body = await registrationBody(o.run, o.cloudWaitMs ?? 3_000);
-      const r = await api.register(body);
+    const body = await registrationBody(o.run, o.cloudWaitMs ?? 3_000);
+    meta = { ...meta, registration: body };
+    for (let attempt = 1; !stopRetrying.signal.aborted; attempt++) {
+      let r: Awaited<ReturnType<SentinelApi["register"]>>;
+      try {
+        r = await api.register(body, stopRetrying.signal);
+      } catch (err) {
+        if (stopRetrying.signal.aborted) {
+          lastError = "Sentinel registration got no answer before exit";
+          return;
+        }
+        lastError = errLine(err);
+        const again = transient(err);
+        lastRetryable = again;
+        if (attempt === 1) {
+          deps.warn(
+            `${lastError}; ${
+              again ? "retrying in the background" : "not retrying"
+            }; samples are kept for Sentinel`,
+          );
+        }
+        if (!again) return;
+        backingOff = true;
+        const exp = Math.min(
+          deps.tuning.retryMaxMs,
+          deps.tuning.retryBaseMs * 2 ** Math.min(attempt - 1, 20),
+        );
+        await sleep(exp, stopRetrying.signal);
+        backingOff = false;
+        continue;
+      }
       meta = { ...meta, runId: r.runId, uploadPrefix: r.uploadPrefix };
-      if (spool) await spool.saveMeta({ ...spool.meta, ...meta });
+      // Not fatal: the run id is saved again with the finish record or the batches.
+      if (spool) await spool.saveMeta({ ...spool.meta, ...meta }).catch(() => {});
       let canUpload = false;
       if (r.uploadPrefix) {
         try {
@@ -409,37 +505,38 @@ export function createSentinelSink(o: SentinelOptions): Sink {
       }
       state = "ready";
       if (canUpload) delivery.resume();
-    } catch (err) {
-      state = "disabled";
-      deps.warn(
-        `${
-          err instanceof Error ? err.message : err
-        }; streaming to Sentinel disabled, samples stay local`,
-      );
-      await delivery.stop();
-      await delivery.discard();
-      await spool?.release(false);
+      return;
     }
-  })();
+  })().finally(() => (finished = true));
 
   return {
     name: "Sentinel",
     write(sample) {
-      if (!closed && state !== "disabled") delivery.push(encoder.encode(sample));
+      if (!closed) delivery.push(encoder.encode(sample));
     },
     async close(info) {
       if (closed) return;
       closed = true;
       const { exitCode, deadline } = resolveClose(info);
       const finish = finishRecord(exitCode);
-      await Promise.race([registered, sleep(deadline - Date.now())]);
-      if (state === "disabled") return;
-      if (state === "registering") {
+      // A registration being prepared or in flight may still answer within the grace period;
+      // one that failed and waits for its next try is not tried again (the run goes to the
+      // spool), so an API that refuses connections does not hold up the exit.
+      while (!finished && !backingOff && Date.now() < deadline - 500) await sleep(20);
+      stopRetrying.abort();
+      await Promise.race([registered, sleep(500)]);
+      if (state !== "ready") {
         await delivery.stop();
-        const n = delivery.backlog;
-        await delivery.discard();
-        await spool?.release(false);
-        deps.warn(`Sentinel registration did not finish in time; ${n.open} rows not sent`);
+        // Exit came before the host and cloud facts: register with what is known now.
+        const registration = meta.registration ?? await registrationBody(o.run, 0);
+        const line = await keepUnregistered(
+          { ...meta, registration, finish },
+          delivery,
+          spool,
+          lastError,
+          lastRetryable,
+        );
+        deps.warn(line);
         return;
       }
       // Keep a slice of the grace period for /finish.

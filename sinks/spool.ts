@@ -79,7 +79,19 @@ export interface JobMeta {
   ext: string;
   /** Sample counts by sequence number, for reports. */
   counts?: Record<string, number>;
+  /** Why each kept batch is not delivered yet (`flush --list`). */
+  errors?: Record<string, BatchError>;
+  /** Why the job as a whole is kept (e.g. its run is not registered yet). */
+  lastError?: BatchError;
   [key: string]: unknown;
+}
+
+export interface BatchError {
+  reason: string;
+  /** Refused for good by the receiver (4xx): `flush --drop --all-rejected` removes it. */
+  rejected: boolean;
+  /** Unix ms. */
+  at: number;
 }
 
 /** One sink's spool directory, created lazily on the first write. */
@@ -153,7 +165,18 @@ export class SpoolJob {
     await this.fs.remove(path).catch(() => {});
     const counts = { ...this.#meta.counts };
     delete counts[seq];
-    this.#meta = { ...this.#meta, counts };
+    const errors = { ...this.#meta.errors };
+    delete errors[seq];
+    this.#meta = { ...this.#meta, counts, errors };
+  }
+
+  /** Records why batches are kept (seq → reason); saved with the job's metadata, once. */
+  async noteErrors(notes: readonly [number, string, boolean][]): Promise<void> {
+    if (notes.length === 0) return;
+    const errors = { ...this.#meta.errors };
+    const at = Date.now();
+    for (const [seq, reason, rejected] of notes) errors[seq] = { reason, rejected, at };
+    await this.saveMeta({ ...this.#meta, errors });
   }
 
   /** Whether anything of this job is on disk. */

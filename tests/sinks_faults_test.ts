@@ -54,7 +54,9 @@ Deno.test("http: 400 is not retried, reported once, kept; later batches still go
       await set.close({ exitCode: 0 });
       deepStrictEqual(sampleIds(rx.text()), [1]);
       strictEqual(
-        ctx.warnings.filter((l) => /HTTP 400; not retrying, batch kept/.test(l)).length,
+        ctx.warnings.filter((l) =>
+          /HTTP 400 Bad Request: "fault 400"; not retrying, batch kept/.test(l)
+        ).length,
         1,
       );
       ok(ctx.warnings.every((l) => !l.includes("q-secret-1")), ctx.warnings.join("\n"));
@@ -284,9 +286,19 @@ Deno.test("s3 sink: static keys, run segment, JSON Lines by fragment, 403 report
       const set = await createSinks(ctx, HOOKS);
       for (let i = 0; i < 3; i++) set.write(makeSample(i));
       await set.close({ exitCode: 0 });
-      const keys = [...s3.objects.keys()];
+      const keys = [...s3.objects.keys()].filter((k) => k.endsWith(".gz"));
       strictEqual(keys.length, 1);
       match(keys[0]!, /^my-bucket\/a\/b\/\d{8}T\d{6}Z-\d+-[0-9a-f]{8}\/000001\.jsonl\.gz$/);
+      // The run manifest sits next to the batches, with the run's metadata and tags.
+      const manifest = JSON.parse(
+        new TextDecoder().decode(
+          s3.objects.get(keys[0]!.replace(/000001\.jsonl\.gz$/, "run.json")),
+        ),
+      );
+      strictEqual(manifest.format, "jsonl");
+      strictEqual(manifest.metadata.job_name, "sink-test");
+      deepStrictEqual(manifest.tags, { team: "infra", stage: "ci" });
+      deepStrictEqual(manifest.command, ["stress", "--cpu", "4"]);
       strictEqual(
         s3.calls.find((c) => c.method === "PUT")!.signedHeaders,
         "host;x-amz-content-sha256;x-amz-date",
@@ -302,7 +314,10 @@ Deno.test("s3 sink: static keys, run segment, JSON Lines by fragment, 403 report
       set2.write(makeSample(0));
       await set2.close({ exitCode: 0 });
       strictEqual(
-        bad.warnings.filter((l) => /s3:\/\/my-bucket\/x: HTTP 403; not retrying/.test(l)).length,
+        bad.warnings.filter((l) =>
+          /s3:\/\/my-bucket\/x: (run manifest: )?HTTP 403 SignatureDoesNotMatch: The request signature we calculated does not match.*; not retrying/
+            .test(l)
+        ).length,
         1,
       );
       ok(bad.warnings.every((l) => !l.includes("wrong-secret-abc")));
@@ -318,7 +333,7 @@ Deno.test("createSinks: bad --sink values are usage errors naming them", async (
     [
       ["--sink", "s3://Bad_Bucket/x"],
       { AWS_ACCESS_KEY_ID: "a", AWS_SECRET_ACCESS_KEY: "b" },
-      /^--sink s3:\/\/Bad_Bucket\/x: expected s3:\/\/BUCKET\/PREFIX/,
+      /^--sink s3:\/\/Bad_Bucket\/x: bucket name "Bad_Bucket" has uppercase letters; bucket names are lowercase$/,
     ],
     [["--sink", "s3://bucket/x"], {}, /AWS_ACCESS_KEY_ID and AWS_SECRET_ACCESS_KEY must be set/],
     [["--sink", "https://u:pw@[bad/x"], {}, /^--sink https:\/\/\[bad\/x: not a valid URL/],

@@ -5,6 +5,7 @@ import { CSV_HEADER } from "../formats/csv.ts";
 import { createSinks, runFlushCommand, type SinkTestHooks } from "../sinks/mod.ts";
 import { TEST_RUN, testContext } from "./fakes/context.ts";
 import { closedPort } from "./fakes/faults.ts";
+import { blackhole } from "../clouds/testing/fake.ts";
 import { makeSample, range, sampleIds, waitFor } from "./fakes/samples.ts";
 import { FakeS3 } from "./fakes/s3.ts";
 import { FakeSentinel, type FakeSentinelOptions } from "./fakes/sentinel.ts";
@@ -217,20 +218,122 @@ Deno.test("sentinel: SENTINEL_API_KEY alias works; registration waits for cloud,
   }
 });
 
-Deno.test("sentinel: unreachable API at start → one warning, run goes on locally", async () => {
+Deno.test("sentinel: unreachable API for the whole run → the run is kept in the spool; flush registers, uploads and finishes it once", async () => {
+  const port = closedPort();
+  const dir = await Deno.makeTempDir();
+  const token = "tok-unreachable-1234";
+  let w: { s3: FakeS3; api: FakeSentinel } | null = null;
+  try {
+    const env = { SENTINEL_API_TOKEN: token, SENTINEL_API_URL: `http://127.0.0.1:${port}` };
+    const ctx = testContext(["--spool-dir", dir, "--upload-interval", "0.1"], env);
+    const set = await createSinks(ctx, HOOKS);
+    for (let i = 0; i < 5; i++) {
+      set.write(makeSample(i));
+      await new Promise((r) => setTimeout(r, 40));
+    }
+    const t0 = Date.now();
+    await set.close({ exitCode: 7 });
+    // A refused connection is an answer: exit does not sit out the 10 s flush timeout.
+    ok(Date.now() - t0 < 5_000, `close took ${Date.now() - t0} ms`);
+    strictEqual(ctx.warnings.length, 2, ctx.warnings.join("\n"));
+    match(
+      ctx.warnings[0]!,
+      /^Sentinel registration failed \(cannot reach http:\/\/127\.0\.0\.1:\d+\/: connection refused\); retrying in the background; samples are kept for Sentinel$/i,
+    );
+    match(
+      ctx.warnings[1]!,
+      /the run \(5 samples\) is kept in ".+"; send it with `resource-tracker flush`/,
+    );
+    ok(ctx.warnings[1]!.includes(dir), ctx.warnings[1]);
+    ok((await spoolFiles(dir)).some((f) => f.endsWith("/job.json")));
+    const before = await spoolFiles(dir);
+
+    // `flush` while the API is still down: exit 1, nothing lost.
+    const early = testContext(["--spool-dir", dir], env);
+    strictEqual(await runFlushCommand(early, HOOKS), 1);
+    match(early.warnings.join("\n"), /registration failed \(cannot reach .*\); kept/);
+    deepStrictEqual(await spoolFiles(dir), before);
+
+    const s3 = new FakeS3();
+    const api = new FakeSentinel(s3, { token }, port);
+    w = { s3, api };
+    const fctx = testContext(["--spool-dir", dir], { ...env, AWS_ENDPOINT_URL_S3: s3.url });
+    strictEqual(await runFlushCommand(fctx, HOOKS), 0, fctx.warnings.join("\n"));
+    deepStrictEqual(api.calls.map((c) => c.path.replace(/run-[^/]+/, "ID")), [
+      "/runs",
+      "/runs/ID/finish",
+    ]);
+    const reg = api.calls[0]!.body!;
+    strictEqual(reg["job_name"], "sink-test");
+    const fin = api.calls[1]!.body!;
+    strictEqual(fin["exit_code"], 7);
+    strictEqual(fin["run_status"], "failed");
+    strictEqual(fin["data_source"], "s3");
+    deepStrictEqual([...s3.texts().values()].flatMap(sampleIds), range(5));
+    deepStrictEqual(await spoolFiles(dir), []);
+    strictEqual(await runFlushCommand(fctx, HOOKS), 0);
+    strictEqual(api.calls.length, 2, "a second flush sends nothing");
+  } finally {
+    await w?.api.close();
+    await w?.s3.close();
+    await Deno.remove(dir, { recursive: true });
+  }
+});
+
+Deno.test("sentinel: an API that accepts connections and never answers costs at most the flush timeout; the run is kept", async () => {
+  const hole = blackhole();
   const dir = await Deno.makeTempDir();
   try {
-    const ctx = testContext(["--spool-dir", dir], {
-      SENTINEL_API_TOKEN: "tok-unreachable-1234",
-      SENTINEL_API_URL: `http://127.0.0.1:${closedPort()}`,
+    const ctx = testContext(["--spool-dir", dir, "--flush-timeout", "1"], {
+      SENTINEL_API_TOKEN: "tok-blackhole-1234",
+      SENTINEL_API_URL: hole.url,
     });
     const set = await createSinks(ctx, HOOKS);
     set.write(makeSample(0));
+    const t0 = Date.now();
+    await set.close({ exitCode: 2 });
+    const took = Date.now() - t0;
+    ok(took < 1_000 + 1_500, `close took ${took} ms`);
+    ok(hole.hits.length >= 1, "the API was asked");
+    match(
+      ctx.warnings.at(-1)!,
+      /^Sentinel registration got no answer before exit; the run \(1 samples\) is kept in ".+"; send it with `resource-tracker flush` once the API is reachable$/,
+    );
+    ok((await spoolFiles(dir)).some((f) => f.endsWith("job.json")));
+  } finally {
+    await hole.close();
+    await Deno.remove(dir, { recursive: true });
+  }
+});
+
+Deno.test("sentinel: API down at start and back during the run → registered late, nothing kept", async () => {
+  const port = closedPort();
+  const s3 = new FakeS3();
+  let api: FakeSentinel | null = null;
+  const dir = await Deno.makeTempDir();
+  try {
+    const token = "sentinel-test-token-123";
+    const ctx = testContext(["--spool-dir", dir, "--upload-interval", "0.1"], {
+      SENTINEL_API_TOKEN: token,
+      SENTINEL_API_URL: `http://127.0.0.1:${port}`,
+      AWS_ENDPOINT_URL_S3: s3.url,
+    });
+    const set = await createSinks(ctx, HOOKS);
+    for (let i = 0; i < 3; i++) set.write(makeSample(i));
+    await waitFor(() => ctx.warnings.length > 0, 5_000);
+    api = new FakeSentinel(s3, { token }, port);
+    await waitFor(() => api!.calls.length > 0, 5_000);
+    for (let i = 3; i < 6; i++) set.write(makeSample(i));
     await set.close({ exitCode: 0 });
-    strictEqual(ctx.warnings.length, 1);
-    match(ctx.warnings[0]!, /^Sentinel registration failed \(.*\); streaming to Sentinel disabled/);
+    strictEqual(ctx.warnings.length, 1, ctx.warnings.join("\n"));
+    strictEqual(api.calls_(/^\/runs$/).length, 1);
+    const fin = api.calls_(/finish$/)[0]!.body!;
+    strictEqual(fin["exit_code"], 0);
+    deepStrictEqual([...s3.texts().values()].flatMap(sampleIds), range(6));
     deepStrictEqual(await spoolFiles(dir), []);
   } finally {
+    await api?.close();
+    await s3.close();
     await Deno.remove(dir, { recursive: true });
   }
 });
@@ -241,10 +344,10 @@ Deno.test("sentinel: rejected token (401) is one line without the response body"
     const ctx = w.ctx([], { SENTINEL_API_TOKEN: "wrong-token-98765" });
     const set = await createSinks(ctx, HOOKS);
     await set.close({ exitCode: 0 });
-    strictEqual(ctx.warnings.length, 1);
-    match(ctx.warnings[0]!, /HTTP 401, \d+ bytes/);
-    ok(!ctx.warnings[0]!.includes("bad token"));
-    ok(!ctx.warnings[0]!.includes("wrong-token-98765"));
+    strictEqual(ctx.warnings.length, 2, ctx.warnings.join("\n"));
+    match(ctx.warnings[0]!, /HTTP 401, \d+ bytes\); not retrying/);
+    match(ctx.warnings[1]!, /kept in .*resource-tracker flush/);
+    for (const l of ctx.warnings) ok(!l.includes("bad token") && !l.includes("wrong-token-98765"));
   } finally {
     await w.dispose();
   }

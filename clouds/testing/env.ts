@@ -2,7 +2,7 @@
  * Test guards: every provider's base URL points at loopback, and the fetch used refuses any
  * other host, so no test can reach a real metadata service.
  */
-import { directFetch } from "../http.ts";
+import { metadataFetch } from "../http.ts";
 import { CLOUD_ENDPOINTS } from "../mod.ts";
 
 const LOOPBACK = new Set(["127.0.0.1", "localhost", "[::1]"]);
@@ -40,7 +40,7 @@ export const loopbackFetch: typeof fetch = (input, init) => {
   if (!LOOPBACK.has(host)) {
     return Promise.reject(new Error(`Test tried to reach non-loopback host ${host}`));
   }
-  return directFetch(input, init);
+  return metadataFetch(input, init);
 };
 
 /** A fetch that fails the test if it is ever called. */

@@ -11,6 +11,9 @@ export interface Received {
   text: string;
   contentType: string | null;
   authorization: string | null;
+  /** `X-Tracker-Run-Metadata`, parsed. */
+  runMetadata: Record<string, unknown> | null;
+  userAgent: string | null;
 }
 
 export class HttpReceiver {
@@ -60,6 +63,8 @@ export class HttpReceiver {
         text: new TextDecoder().decode(gunzipSync(body)),
         contentType: req.headers.get("content-type"),
         authorization: req.headers.get("authorization"),
+        runMetadata: JSON.parse(req.headers.get("x-tracker-run-metadata") ?? "null"),
+        userAgent: req.headers.get("user-agent"),
       });
     }
     // A slow success: stored, but the answer may come after the client gave up.

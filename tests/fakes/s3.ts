@@ -12,6 +12,13 @@ export interface FakeKey {
   token?: string;
   /** Answer 403 (ExpiredToken) for this key. */
   expired?: boolean;
+  /** Answer 403 (AccessDenied) for this key: valid, but no right to write. */
+  denied?: boolean;
+}
+
+/** An S3 error document as AWS writes it. */
+function errorXml(code: string, message: string, extra = ""): string {
+  return `<?xml version="1.0" encoding="UTF-8"?>\n<Error><Code>${code}</Code><Message>${message}</Message>${extra}<RequestId>4442587FB7D0A2F9</RequestId></Error>`;
 }
 
 export interface S3Call {
@@ -29,6 +36,10 @@ export class FakeS3 {
   readonly calls: S3Call[] = [];
   readonly faults = new Faults();
   bucketRegion = "eu-west-3";
+  /** Buckets that exist (any bucket when null): others get 404 NoSuchBucket. */
+  buckets: Set<string> | null = null;
+  /** Refuse requests signed for another region than `bucketRegion`, as AWS does. */
+  checkRegion = false;
   #srv: ReturnType<typeof serve>;
 
   constructor(port = 0) {
@@ -50,11 +61,14 @@ export class FakeS3 {
     return this.#srv.server.shutdown();
   }
 
-  /** Decoded text of every object under a prefix, by key. */
+  /** Decoded text of every batch object under a prefix, by key. */
   texts(prefix = ""): Map<string, string> {
     const out = new Map<string, string>();
     for (const [k, v] of [...this.objects].sort(([a], [b]) => a.localeCompare(b))) {
-      if (k.startsWith(prefix)) out.set(k, new TextDecoder().decode(gunzipSync(v)));
+      // Batches only (`.gz`); the run manifest is plain JSON.
+      if (k.startsWith(prefix) && k.endsWith(".gz")) {
+        out.set(k, new TextDecoder().decode(gunzipSync(v)));
+      }
     }
     return out;
   }
@@ -86,17 +100,42 @@ export class FakeS3 {
     const m =
       /^AWS4-HMAC-SHA256 Credential=([^/]+)\/(\d{8})\/([^/]+)\/s3\/aws4_request, SignedHeaders=([^,]+), Signature=([0-9a-f]{64})$/
         .exec(auth);
-    if (!m) return answer(403, "<Error><Code>AccessDenied</Code></Error>");
+    if (!m) return answer(403, errorXml("AccessDenied", "Access Denied"));
     const [, access, , region, signedHeaders, signature] = m;
     call.region = region!;
     call.signedHeaders = signedHeaders!;
     const key = this.keys.get(access!);
-    if (!key) return answer(403, "<Error><Code>InvalidAccessKeyId</Code></Error>");
+    const bucket = decodeURIComponent(url.pathname.slice(1).split("/")[0] ?? "");
+    if (this.buckets !== null && !this.buckets.has(bucket)) {
+      return answer(404, errorXml("NoSuchBucket", "The specified bucket does not exist"));
+    }
+    if (this.checkRegion && region !== this.bucketRegion) {
+      call.status = 400;
+      return new Response(
+        errorXml(
+          "AuthorizationHeaderMalformed",
+          `The authorization header is malformed; the region '${region}' is wrong; expecting '${this.bucketRegion}'`,
+          `<Region>${this.bucketRegion}</Region>`,
+        ),
+        { status: 400, headers: { "x-amz-bucket-region": this.bucketRegion } },
+      );
+    }
+    if (!key) {
+      return answer(
+        403,
+        errorXml(
+          "InvalidAccessKeyId",
+          "The AWS Access Key Id you provided does not exist in our records.",
+        ),
+      );
+    }
     const token = req.headers.get("x-amz-security-token") ?? undefined;
-    if (key.token !== token) return answer(403, "<Error><Code>InvalidToken</Code></Error>");
+    if (key.token !== token) {
+      return answer(403, errorXml("InvalidToken", "The provided token is malformed."));
+    }
     const payloadHash = req.headers.get("x-amz-content-sha256") ?? "";
     if (payloadHash !== sha256Hex(body)) {
-      return answer(400, "<Error><Code>BadDigest</Code></Error>");
+      return answer(400, errorXml("BadDigest", "The Content-SHA256 you specified did not match."));
     }
     const expected = sign({
       method: "PUT",
@@ -111,9 +150,19 @@ export class FakeS3 {
       ? "host;x-amz-content-sha256;x-amz-date;x-amz-security-token"
       : "host;x-amz-content-sha256;x-amz-date";
     if (signedHeaders !== want || expected.signature !== signature) {
-      return answer(403, "<Error><Code>SignatureDoesNotMatch</Code></Error>");
+      return answer(
+        403,
+        errorXml(
+          "SignatureDoesNotMatch",
+          "The request signature we calculated does not match the signature you provided. Check your key and signing method.",
+          "<StringToSign>AWS4-HMAC-SHA256 secret-free</StringToSign>",
+        ),
+      );
     }
-    if (key.expired) return answer(403, "<Error><Code>ExpiredToken</Code></Error>");
+    if (key.expired) {
+      return answer(403, errorXml("ExpiredToken", "The provided token has expired."));
+    }
+    if (key.denied) return answer(403, errorXml("AccessDenied", "Access Denied"));
     // Path style: /<bucket>/<key>; stored as "<bucket>/<key>".
     this.objects.set(decodeURIComponent(url.pathname.slice(1)), body);
     return answer(200);

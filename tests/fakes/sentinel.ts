@@ -13,6 +13,7 @@ export interface ApiCall {
   authorization: string | null;
   contentType: string | null;
   contentEncoding: string | null;
+  userAgent: string | null;
   body: Record<string, unknown> | null;
 }
 
@@ -25,13 +26,21 @@ export interface FakeSentinelOptions {
   expiryKey?: "expiration" | "expires_at";
   /** Region to put in `upload_credentials.region` (none when undefined). */
   region?: string;
+  /** Path the API lives under (e.g. `/api/v1`); requests outside it get 404. */
+  prefix?: string;
+  /** Hands out real temporary credentials (e.g. from moto's STS) instead of fake ones. */
+  issue?: () => Promise<{ access: string; secret: string; token: string }>;
 }
 
 export class FakeSentinel {
   readonly calls: ApiCall[] = [];
   /** Faults per route: "runs", "refresh", "finish". */
   readonly faults = { runs: new Faults(), refresh: new Faults(), finish: new Faults() };
-  readonly o: Required<Omit<FakeSentinelOptions, "region">> & { region?: string };
+  readonly o: Required<Omit<FakeSentinelOptions, "region" | "prefix" | "issue">> & {
+    region?: string;
+    prefix?: string;
+    issue?: FakeSentinelOptions["issue"];
+  };
   issued: string[] = [];
   #srv: ReturnType<typeof serve>;
   #n = 0;
@@ -62,12 +71,13 @@ export class FakeSentinel {
     return this.calls.filter((c) => path.test(c.path));
   }
 
-  #creds() {
+  async #creds() {
     const n = ++this.#n;
-    const access = `ASIAFAKE${String(n).padStart(8, "0")}`;
-    const secret = `fake-secret-${n}-${crypto.randomUUID()}`;
-    const token = `fake-session-${n}-${crypto.randomUUID()}`;
-    this.s3.keys.set(access, { secret, token });
+    let access = `ASIAFAKE${String(n).padStart(8, "0")}`;
+    let secret = `fake-secret-${n}-${crypto.randomUUID()}`;
+    let token = `fake-session-${n}-${crypto.randomUUID()}`;
+    if (this.o.issue) ({ access, secret, token } = await this.o.issue());
+    else this.s3.keys.set(access, { secret, token });
     this.issued.push(access);
     const c: Record<string, string> = {
       access_key: access,
@@ -93,6 +103,7 @@ export class FakeSentinel {
       authorization: req.headers.get("authorization"),
       contentType: req.headers.get("content-type"),
       contentEncoding: req.headers.get("content-encoding"),
+      userAgent: req.headers.get("user-agent"),
       body,
     };
     this.calls.push(call);
@@ -101,11 +112,14 @@ export class FakeSentinel {
       return json === undefined ? new Response(null, { status }) : Response.json(json, { status });
     };
     if (call.authorization !== `Bearer ${this.o.token}`) return reply(401, { detail: "bad token" });
-    const route = url.pathname === "/runs"
+    const prefix = this.o.prefix ?? "";
+    if (!url.pathname.startsWith(prefix + "/")) return reply(404);
+    const path = url.pathname.slice(prefix.length);
+    const route = path === "/runs"
       ? "runs"
-      : /^\/runs\/[^/]+\/refresh-credentials$/.test(url.pathname)
+      : /^\/runs\/[^/]+\/refresh-credentials$/.test(path)
       ? "refresh"
-      : /^\/runs\/[^/]+\/finish$/.test(url.pathname)
+      : /^\/runs\/[^/]+\/finish$/.test(path)
       ? "finish"
       : null;
     if (req.method !== "POST" || route === null) return reply(404);
@@ -119,10 +133,10 @@ export class FakeSentinel {
       return reply(200, {
         run_id: id,
         upload_uri_prefix: `s3://${this.o.bucket}/uploads/${id}`,
-        upload_credentials: this.#creds(),
+        upload_credentials: await this.#creds(),
       });
     }
-    if (route === "refresh") return reply(200, { upload_credentials: this.#creds() });
+    if (route === "refresh") return reply(200, { upload_credentials: await this.#creds() });
     return reply(200, { run: { run_status: body?.["run_status"] }, processing: { status: "ok" } });
   }
 }

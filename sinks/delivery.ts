@@ -86,6 +86,8 @@ export interface KeepReport {
 
 const enc = new TextEncoder();
 
+class PermanentError extends Error {}
+
 export class Delivery {
   readonly #o: DeliveryOptions;
   #open: string[] = [];
@@ -201,15 +203,29 @@ export class Delivery {
     this.#inflight = ctl;
     const timer = setTimeout(() => ctl.abort(), this.#o.tuning.requestTimeoutMs);
     try {
-      const body = batch.body ?? await this.#o.spool!.read(batch.path!);
+      let body = batch.body;
+      if (body === null) {
+        try {
+          body = await this.#o.spool!.read(batch.path!);
+        } catch (err) {
+          // A spooled file we must not or cannot read (a symlink, another user's) stays.
+          throw new PermanentError(
+            `cannot read spooled batch ${batch.seq} (${err instanceof Error ? err.message : err})`,
+          );
+        }
+      }
       outcome = await this.#o.transport.send(batch.seq, body, ctl.signal);
     } catch (err) {
-      outcome = {
-        ok: false,
-        reason: ctl.signal.aborted
-          ? "timed out"
-          : (err instanceof Error ? err.message : String(err)),
-      };
+      if (err instanceof PermanentError) {
+        outcome = { ok: false, permanent: true, reason: err.message };
+      } else {
+        outcome = {
+          ok: false,
+          reason: ctl.signal.aborted
+            ? "timed out"
+            : (err instanceof Error ? err.message : String(err)),
+        };
+      }
     } finally {
       clearTimeout(timer);
       this.#inflight = null;
@@ -260,6 +276,7 @@ export class Delivery {
       b.body = null;
       return true;
     } catch (err) {
+      // Deno's own messages end in ": path"; ours (spool.ts) say everything before any colon.
       const why = err instanceof Error ? err.message.split(":")[0]! : String(err);
       this.#spoolBroken = why;
       this.#report(

@@ -151,11 +151,16 @@ export const SINKS: readonly SinkKind[] = [
     help: "http(s)://URL: POSTs gzip JSON Lines batches",
     matches: (u) => /^https?:\/\//i.test(u),
     defaultFormat: () => "json",
-    validate(spec) {
+    validate(spec, ctx) {
+      let url: URL;
       try {
-        new URL(spec.target);
+        url = new URL(spec.target);
       } catch {
         throw new Error("not a valid URL");
+      }
+      const tokenEnv = setting<string>(ctx.config, "http-token-env", "TRACKER_HTTP_TOKEN");
+      if ((url.username || url.password) && ctx.env(tokenEnv)) {
+        throw new Error(`the URL has user info and ${tokenEnv} is set: use one of them`);
       }
     },
     async create(s, b) {
@@ -349,6 +354,7 @@ export async function runFlushCommand(
     info: redactor.wrap(info),
     timeoutMs: setting<number>(ctx.config, "flush-timeout", 10) * 1000,
     tokenEnv: setting<string>(ctx.config, "http-token-env", "TRACKER_HTTP_TOKEN"),
+    sinkUris: setting<string[]>(ctx.config, "sink", []),
     fs: hooks.spoolFs ?? DENO_FS,
   });
 }

@@ -102,6 +102,7 @@ function where(location: string | null, base: string): string {
   try {
     abs = new URL(location, base).toString();
   } catch { /* printed as given, redacted */ }
+  // deno-lint-ignore no-control-regex -- control characters are what is removed
   return `${redactUrl(abs).replace(/[\x00-\x1f\x7f]/g, "?")}, not followed`;
 }
 

@@ -11,6 +11,7 @@ import { createSinks, type SinkSet } from "../sinks/mod.ts";
 import { openPrivateFile } from "../sinks/safe_open.ts";
 import type { Config } from "./config.ts";
 import { releaseEarlySignals } from "./early_signals.ts";
+import { guardFlush } from "./flush_guard.ts";
 import { childrenBlockIo } from "./libc.ts";
 import { oneLine, UsageError } from "./errors.ts";
 import { writeAllSync } from "./log.ts";
@@ -24,8 +25,19 @@ export interface RunDeps {
   warn: (line: string) => void;
 }
 
-/** Without a command these end the run gracefully (flush, exit 0); SIGHUP too (hang-up). */
-const STOP_SIGNALS: readonly Deno.Signal[] = ["SIGINT", "SIGTERM", "SIGHUP"];
+/**
+ * Without a command these end the run gracefully (flush, exit 0): SIGHUP too (hang-up), and the
+ * signals whose default action would kill the tracker unflushed (SIGQUIT, SIGUSR1/2, SIGALRM).
+ */
+const STOP_SIGNALS: readonly Deno.Signal[] = [
+  "SIGINT",
+  "SIGTERM",
+  "SIGHUP",
+  "SIGQUIT",
+  "SIGUSR1",
+  "SIGUSR2",
+  "SIGALRM",
+];
 
 /** The GPU collector unless disabled (its modules load on first use, off the start-up path). */
 export async function gpuFor(
@@ -210,6 +222,7 @@ export async function track(config: Config, deps: RunDeps): Promise<number> {
   }
 
   const summary = new SummaryBuilder();
+  let guard: ReturnType<typeof guardFlush>;
   let warming: Promise<void> | undefined;
   const startedMs = Date.now();
   try {
@@ -243,12 +256,14 @@ export async function track(config: Config, deps: RunDeps): Promise<number> {
       maxSamples: wrap ? null : config.samples,
     });
   } finally {
+    // Installed before the run's own handlers go, so no moment is left without one.
+    guard = guardFlush();
     cleanups.forEach((c) => c());
   }
   stop.abort(); // ends a warm-up still running (e.g. after --samples)
   await warming;
   const exitCode = childStatus ? exitCodeOf(childStatus) : 0;
-  await sinks.close({ exitCode });
+  await sinks.close({ exitCode, signal: guard.signal });
   adopter?.reap();
   await gpu?.close();
 
@@ -277,6 +292,7 @@ export async function track(config: Config, deps: RunDeps): Promise<number> {
       }
     }
   }
+  guard.release(); // main exits right after
   return exitCode;
 }
 

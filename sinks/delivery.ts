@@ -312,19 +312,22 @@ export class Delivery {
    * Cuts what is open and delivers until nothing is pending or the deadline passes; the
    * request in flight at the deadline is aborted. Returns whether everything was delivered.
    */
-  async drain(deadline: number): Promise<boolean> {
+  async drain(deadline: number, signal?: AbortSignal): Promise<boolean> {
     await this.cut();
     this.#retryAt = 0;
     this.#paused = false;
     this.#kick();
-    // A request still in flight at the deadline is cut short.
-    const timer = setTimeout(() => this.#inflight?.abort(), Math.max(0, deadline - Date.now()));
-    while (this.#pending.length > 0 && Date.now() < deadline) {
+    // A request still in flight at the deadline (or when `signal` aborts) is cut short.
+    const cutShort = () => this.#inflight?.abort();
+    const timer = setTimeout(cutShort, Math.max(0, deadline - Date.now()));
+    signal?.addEventListener("abort", cutShort, { once: true });
+    while (this.#pending.length > 0 && Date.now() < deadline && !signal?.aborted) {
       // Poll in short steps: the loop itself does the sending.
       await sleep(Math.min(20, Math.max(1, deadline - Date.now())));
       if (!this.#inflight && this.#retryAt > deadline) break; // next try would be too late
     }
     clearTimeout(timer);
+    signal?.removeEventListener("abort", cutShort);
     return this.#pending.length === 0 && this.#kept.length === 0;
   }
 
@@ -440,7 +443,7 @@ export function remoteSink(
       if (closed) return;
       closed = true;
       const { deadline } = resolveClose(info);
-      await delivery.drain(deadline);
+      await delivery.drain(deadline, info?.signal);
       await delivery.stop();
       const line = keepLine(name, await delivery.keep());
       if (line) warn(line);

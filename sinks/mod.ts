@@ -40,6 +40,8 @@ export interface SinkContext {
 
 export interface ExitInfo {
   exitCode: number;
+  /** Aborted when a signal arrives during the flush: stop waiting, keep the rest. */
+  signal?: AbortSignal;
 }
 
 export interface SinkSet {
@@ -328,7 +330,7 @@ export function fanOut(sinks: Sink[], flushTimeoutMs: number, warn: (l: string) 
       const deadline = Date.now() + flushTimeoutMs;
       await Promise.all(
         sinks.map((s) =>
-          s.close({ exitCode: exit.exitCode, deadline }).catch((err) =>
+          s.close({ ...exit, deadline }).catch((err) =>
             warn(`${s.name}: ${err instanceof Error ? err.message : err}`)
           )
         ),

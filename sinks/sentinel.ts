@@ -444,7 +444,7 @@ export function createSentinelSink(o: SentinelOptions): Sink {
       }
       // Keep a slice of the grace period for /finish.
       const reserve = Math.min(3_000, Math.max(0, (deadline - Date.now()) / 3));
-      if (uploader) await delivery.drain(deadline - reserve);
+      if (uploader) await delivery.drain(deadline - reserve, info?.signal);
       else await delivery.cut();
       await delivery.stop();
       const line = await completeRun(api, meta, delivery, spool, finish, deadline);

@@ -14,7 +14,8 @@ export class Recorder {
 
   /** `answer` decides each response (default 204). */
   constructor(
-    answer: (req: Request, n: number) => Response = () => new Response(null, { status: 204 }),
+    answer: (req: Request, n: number) => Response | Promise<Response> = () =>
+      new Response(null, { status: 204 }),
   ) {
     this.#srv = serve(async (req) => {
       const body = new Uint8Array(await req.arrayBuffer());
@@ -24,7 +25,7 @@ export class Recorder {
         authorization: req.headers.get("authorization"),
         body,
       });
-      return answer(req, this.requests.length);
+      return await answer(req, this.requests.length);
     });
   }
 

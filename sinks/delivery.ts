@@ -9,6 +9,9 @@
  *   reported once and the batch is kept for `flush`.
  * - Bodies waiting in memory are bounded: past the limit the newest go to the spool. If the
  *   spool cannot be written (full disk), they stay in memory up to a hard limit.
+ * - Durable once delivery fails: a batch that failed once, and every batch cut while the
+ *   target keeps failing, is written to the spool (fsynced) before the next try, so a crash
+ *   or SIGKILL during an outage loses at most the open batch (one upload interval).
  * - `write()` only appends a string: it never waits for I/O.
  */
 import { compress, gunzip } from "./compress.ts";
@@ -158,7 +161,9 @@ export class Delivery {
     // Chained so batches enter the queue in sequence order whatever gzip's timing.
     this.#cutting = this.#cutting.then(async () => {
       const body = new Uint8Array(await compress(enc.encode(text), "gzip"));
-      this.#pending.push({ seq, samples: rows.length, body, path: null, size: body.length });
+      const batch: Batch = { seq, samples: rows.length, body, path: null, size: body.length };
+      this.#pending.push(batch);
+      if (this.#failures > 0) await this.#spoolBatch(batch); // queued behind a failing one
       await this.#relieveMemory();
       this.#kick();
     });
@@ -259,6 +264,8 @@ export class Delivery {
     );
     const rnd = this.#o.random ?? Math.random;
     this.#retryAt = Date.now() + exp / 2 + rnd() * (exp / 2); // "equal jitter"
+    // On disk before the next try: nothing that failed once lives only in memory.
+    for (const b of this.#pending) if (b.body && !await this.#spoolBatch(b)) break;
     await this.#relieveMemory();
   }
 

@@ -7,6 +7,7 @@ import { gunzipSync } from "node:zlib";
 import { closedPort } from "./fakes/faults.ts";
 import { HttpReceiver } from "./fakes/http_receiver.ts";
 import { Recorder } from "./fakes/recorder.ts";
+import { spoolRun } from "./fakes/spool_run.ts";
 import { asUser, otherUser, skip } from "./fakes/users.ts";
 import { jsonLines, runCli } from "./helpers.ts";
 
@@ -19,32 +20,6 @@ async function withTmp(f: (dir: string) => Promise<void>) {
   } finally {
     await Deno.remove(dir, { recursive: true });
   }
-}
-
-/** A tracker run whose HTTP endpoint is down: 3 samples end in the spool. */
-async function spoolThree(spool: string, sink: string, extra: string[] = [], env = {}) {
-  const run = await runCli([
-    "--spool-dir",
-    spool,
-    "--flush-timeout",
-    "1",
-    "-i",
-    "0.2",
-    "--samples",
-    "3",
-    "-o",
-    "/dev/null",
-    "--upload-interval",
-    "0.2",
-    "--sink",
-    sink,
-    ...extra,
-  ], { env });
-  strictEqual(run.code, 0, run.stderr);
-  match(run.stderr, /3 samples in \d+ batches not delivered; kept in/);
-  const jobs = await Array.fromAsync(Deno.readDir(spool));
-  strictEqual(jobs.length, 1);
-  return `${spool}/${jobs[0]!.name}`;
 }
 
 const plantedJob = (url: string) =>
@@ -150,7 +125,7 @@ Deno.test("CLI flush: batches that are symlinks or another user's files are left
     const rx = new Recorder();
     try {
       const spool = `${dir}/spool`;
-      const job = await spoolThree(spool, `${rx.url.replace(/:\d+$/, `:${closedPort()}`)}/in`);
+      const job = await spoolRun(spool, `http://127.0.0.1:${closedPort()}/in`);
       // job.json is ours now: point it at the recorder and try to name a secret variable.
       const meta = JSON.parse(await Deno.readTextFile(`${job}/job.json`));
       await Deno.writeTextFile(
@@ -188,10 +163,10 @@ Deno.test("CLI flush: the bearer token comes from the caller's --http-token-env,
   await withTmp(async (dir) => {
     const port = closedPort();
     const spool = `${dir}/spool`;
-    const job = await spoolThree(spool, `http://127.0.0.1:${port}/in`, [
-      "--http-token-env",
-      "FIRST_TOKEN",
-    ], { FIRST_TOKEN: "tok-first-123" });
+    const job = await spoolRun(spool, `http://127.0.0.1:${port}/in`, {
+      extra: ["--http-token-env", "FIRST_TOKEN"],
+      env: { FIRST_TOKEN: "tok-first-123" },
+    });
     const text = await Deno.readTextFile(`${job}/job.json`);
     ok(!text.includes("FIRST_TOKEN") && !text.includes("tokenEnv"), text);
     const rx = new HttpReceiver(port);
@@ -214,7 +189,7 @@ Deno.test("CLI flush: a URL with a query secret is not kept in clear; flush need
     const port = closedPort();
     const spool = `${dir}/spool`;
     const url = `http://127.0.0.1:${port}/in?key=q-secret-9931`;
-    const job = await spoolThree(spool, url);
+    const job = await spoolRun(spool, url);
     for (const name of await Array.fromAsync(Deno.readDir(job))) {
       if (name.isFile && !/\.gz$/.test(name.name)) {
         ok(!(await Deno.readTextFile(`${job}/${name.name}`)).includes("q-secret-9931"), name.name);

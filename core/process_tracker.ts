@@ -46,12 +46,23 @@ export class ProcessTracker implements ProcessSource {
   /** What the emitted samples added up to, in ticks. */
   readonly reported: TreeTotals = { u: 0, s: 0, read: 0, write: 0 };
 
+  /** The root's start time when its identity is checked (attach mode: PIDs get reused). */
+  readonly #rootStart: number | undefined;
+
   /**
    * @param extraRoots more roots to follow, e.g. orphans the tracker adopted as subreaper
+   * @param rootStart the root's start time: a process with the same PID but another start time
+   *   is a new one, not ours, and its tree is not read
    */
-  constructor(proc: string, pid: number, extraRoots: () => readonly number[] = () => []) {
+  constructor(
+    proc: string,
+    pid: number,
+    extraRoots: () => readonly number[] = () => [],
+    rootStart?: number,
+  ) {
     this.#proc = proc;
     this.pid = pid;
+    this.#rootStart = rootStart;
     registerRoot(proc);
     this.#extraRoots = extraRoots;
   }
@@ -82,6 +93,10 @@ export class ProcessTracker implements ProcessSource {
   readTimed(): void {
     this.#scanTicks = readUptimeTicks(this.#proc, TICKS_PER_SEC);
     const scan = scanTree(this.#proc, [this.pid, ...this.#extraRoots()], this.#lastScan);
+    const root = scan.stats.get(this.pid);
+    if (this.#rootStart !== undefined && root && root.starttime !== this.#rootStart) {
+      scan.stats.clear(); // the PID was reused: our process is gone
+    }
     this.#lastScan = scan;
     this.#scan = scan.stats;
   }

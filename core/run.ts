@@ -115,9 +115,11 @@ function reaped(): { u: number; s: number; read: number; write: number } {
   return { u: self?.cutime ?? 0, s: self?.cstime ?? 0, read: io?.read ?? 0, write: io?.write ?? 0 };
 }
 
-function pidExists(proc: string, pid: number): boolean {
+/** Whether `pid` runs (and, given its start time, is still the same process: PIDs get reused). */
+function pidExists(proc: string, pid: number, start?: number): boolean {
   const st = readPidStat(proc, pid);
-  return st !== undefined && st.state !== "Z" && st.state !== "X";
+  return st !== undefined && st.state !== "Z" && st.state !== "X" &&
+    (start === undefined || st.starttime === start);
 }
 
 export async function track(config: Config, deps: RunDeps): Promise<number> {
@@ -127,6 +129,9 @@ export async function track(config: Config, deps: RunDeps): Promise<number> {
   if (attachPid !== null && !pidExists(config.roots.proc, attachPid)) {
     throw new UsageError(`--pid ${attachPid}: no such process`);
   }
+  const attachStart = attachPid === null
+    ? undefined
+    : readPidStat(config.roots.proc, attachPid)?.starttime;
   const tracked = wrap || attachPid !== null;
   const wantsCloud = tracked || !!(deps.env("SENTINEL_API_TOKEN") || deps.env("SENTINEL_API_KEY"));
   // What is not needed to start the command waits until it runs.
@@ -173,7 +178,7 @@ export async function track(config: Config, deps: RunDeps): Promise<number> {
     // The child's PID is in our PID namespace: its tree is read from our own /proc.
     tracker = new ProcessTracker("/proc", child.pid, () => a.adopted());
   } else if (attachPid !== null) {
-    tracker = new ProcessTracker(config.roots.proc, attachPid);
+    tracker = new ProcessTracker(config.roots.proc, attachPid, undefined, attachStart);
   }
   started();
   const gpu = await gpuReady;
@@ -216,7 +221,7 @@ export async function track(config: Config, deps: RunDeps): Promise<number> {
   if (attachPid !== null) {
     // Notice the end of an attached process within 250 ms, not one interval.
     const t = setInterval(() => {
-      if (!pidExists(config.roots.proc, attachPid)) finish();
+      if (!pidExists(config.roots.proc, attachPid, attachStart)) finish();
     }, Math.min(250, config.interval * 1000));
     cleanups.push(() => clearInterval(t));
   }

@@ -92,6 +92,7 @@ export async function putObject(i: PutInput): Promise<number> {
     headers: { ...signed.headers, "content-type": i.contentType },
     body: i.body as Uint8Array<ArrayBuffer>,
     signal: i.signal,
+    redirect: "manual", // a 3xx is an answer (kept, reported), never followed
   });
   await res.body?.cancel();
   return res.status;

@@ -20,6 +20,7 @@ import {
 } from "./s3_client.ts";
 import type { Credentials } from "./sigv4.ts";
 import { resolveClose, type Sink, sleep } from "./sink.ts";
+import { boundedText } from "./bounded_body.ts";
 import { type JobMeta, newJobId, SpoolJob } from "./spool.ts";
 
 export const DEFAULT_API_URL = "https://api.sentinel.sparecores.net";
@@ -106,7 +107,12 @@ export class SentinelApi {
           : (err instanceof Error ? err.message.split(":")[0]! : "network error");
         throw new SentinelApiError(what, null, why);
       }
-      const text = await res.text();
+      let text: string;
+      try {
+        text = await boundedText(res);
+      } catch (err) {
+        throw new SentinelApiError(what, res.status, err instanceof Error ? err.message : "");
+      }
       if (res.status < 200 || res.status >= 300) {
         throw new SentinelApiError(what, res.status, `HTTP ${res.status}, ${text.length} bytes`);
       }

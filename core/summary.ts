@@ -119,7 +119,7 @@ const mib = (n: number) => formatBytes(n * 1048576);
 
 /** The human-readable summary printed to stderr. */
 export function formatSummary(r: RunSummary): string {
-  const what = r.command ? `"${r.command.join(" ")}"` : `PID ${r.tracked_pid}`;
+  const what = r.command ? `"${printable(r.command.join(" "))}"` : `PID ${r.tracked_pid}`;
   const lines = [
     `resource-tracker: ${what} exited with ${r.exit_code} after ${
       r.duration_secs.toFixed(1)
@@ -147,4 +147,16 @@ export function formatSummary(r: RunSummary): string {
     lines.push(`  Cloud    ${parts.join(" ")}`);
   }
   return lines.join("\n") + "\n";
+}
+
+/**
+ * The command as the terminal should show it: control characters (newlines, escape sequences
+ * that could rewrite the screen) as `\n`, `\x1b` … instead of raw.
+ */
+export function printable(text: string): string {
+  // deno-lint-ignore no-control-regex -- control characters are what is escaped
+  return text.replace(/[\x00-\x1f\x7f-\x9f]/g, (c) => {
+    const named: Record<string, string> = { "\n": "\\n", "\r": "\\r", "\t": "\\t" };
+    return named[c] ?? `\\x${c.charCodeAt(0).toString(16).padStart(2, "0")}`;
+  });
 }

@@ -196,6 +196,26 @@ export const SINKS: readonly SinkKind[] = [
   },
 ];
 
+/**
+ * What makes two file names the same file: device and inode when it exists (`./x.csv` and
+ * `x.csv`, hard links), else the normalized absolute path. Null for devices (/dev/null twice is
+ * fine).
+ */
+function fileIdentity(path: string): string | null {
+  try {
+    const st = Deno.statSync(path);
+    return st.isCharDevice ? null : `${st.dev}:${st.ino}`;
+  } catch { /* not there yet */ }
+  const abs = path.startsWith("/") ? path : `${Deno.cwd()}/${path}`;
+  const out: string[] = [];
+  for (const part of abs.split("/")) {
+    if (part === "" || part === ".") continue;
+    if (part === "..") out.pop();
+    else out.push(part);
+  }
+  return "/" + out.join("/");
+}
+
 /** A resolved option value, or the fallback when the option is not registered. */
 function setting<T>(config: Config, name: string, fallback: T): T {
   const v = config.values.get(name);
@@ -286,8 +306,11 @@ export async function createSinks(ctx: SinkContext, hooks: SinkTestHooks = {}): 
     specs.unshift({ uri: out, target: out, format: c.format, kind });
   }
   const files = specs.filter((s) => s.kind.name === "file").map((s) => filePath(s.target));
-  const dup = files.find((f, i) => files.indexOf(f) !== i);
-  if (dup !== undefined) throw new UsageError(`--sink ${dup}: the same file is named twice`);
+  const keys = files.map(fileIdentity);
+  const dupAt = keys.findIndex((k, i) => k !== null && keys.indexOf(k) !== i);
+  if (dupAt >= 0) {
+    throw new UsageError(`--sink ${files[dupAt]}: the same file is named twice`);
+  }
 
   const b = build(ctx, hooks, redactor);
   const sinks: Sink[] = [];

@@ -5,6 +5,8 @@
  */
 import { amzDate, type Credentials, encodeS3Path, sha256Hex, sign } from "./sigv4.ts";
 
+import { redactUrl } from "./redact.ts";
+
 export type Fetch = typeof fetch;
 
 /** `AWS_ENDPOINT_URL_S3`, else `AWS_ENDPOINT_URL`, else null (real AWS). */
@@ -14,7 +16,8 @@ export function s3Endpoint(env: (name: string) => string | undefined): URL | nul
   try {
     return new URL(raw);
   } catch {
-    throw new Error(`invalid S3 endpoint URL ${JSON.stringify(raw)}`);
+    // Never quoted whole: an endpoint may carry user:password (redactUrl drops it).
+    throw new Error(`invalid S3 endpoint URL ${JSON.stringify(redactUrl(raw))}`);
   }
 }
 

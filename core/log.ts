@@ -16,3 +16,17 @@ export function warn(line: string): void {
 export function error(line: string): void {
   writeAllSync(Deno.stderr, `error: ${escapeControls(line)}\n`);
 }
+
+/**
+ * Writes `text` to stderr, giving up after `ms`: at exit, a stderr pipe that no one reads must
+ * not keep the tracker from exiting (the write goes on in the background until then).
+ */
+export async function writeWithin(text: string, ms: number): Promise<void> {
+  let buf = encoder.encode(text);
+  const write = (async () => {
+    while (buf.length > 0) buf = buf.subarray(await Deno.stderr.write(buf));
+  })().catch(() => {});
+  let timer: ReturnType<typeof setTimeout> | undefined;
+  await Promise.race([write, new Promise<void>((r) => (timer = setTimeout(r, ms)))]);
+  clearTimeout(timer);
+}

@@ -14,7 +14,7 @@ import { releaseEarlySignals } from "./early_signals.ts";
 import { guardFlush } from "./flush_guard.ts";
 import { childrenBlockIo } from "./libc.ts";
 import { oneLine, UsageError } from "./errors.ts";
-import { writeAllSync } from "./log.ts";
+import { writeAllSync, writeWithin } from "./log.ts";
 import { runLoop } from "./loop.ts";
 import type { ProcessTracker } from "./process_tracker.ts";
 import { Adopter, exitCodeOf, forwardSignals, spawnCommand } from "./supervisor.ts";
@@ -281,7 +281,7 @@ export async function track(config: Config, deps: RunDeps): Promise<number> {
       durationSecs: (Date.now() - startedMs) / 1000,
       cloud: discovery?.info ? { ...discovery.info } : null,
     });
-    if (config.values.get("no-summary") !== true) writeAllSync(Deno.stderr, formatSummary(report));
+    if (config.values.get("no-summary") !== true) await writeWithin(formatSummary(report), 2_000);
     const jsonPath = config.values.get("summary-json") as string | undefined;
     if (jsonPath) {
       // The command's exit code stays what it was even if the summary cannot be written.

@@ -2,6 +2,7 @@
  * The end-of-run summary: totals and peaks over the emitted samples. CPU totals are exact in
  * wrapper mode because the last sample closes the run with kernel accounting.
  */
+import { escapeControls } from "./errors.ts";
 import type { Sample } from "./sample.ts";
 
 export interface RunSummary {
@@ -119,7 +120,8 @@ const mib = (n: number) => formatBytes(n * 1048576);
 
 /** The human-readable summary printed to stderr. */
 export function formatSummary(r: RunSummary): string {
-  const what = r.command ? `"${printable(r.command.join(" "))}"` : `PID ${r.tracked_pid}`;
+  // The command's control characters (newlines, screen escapes) are shown escaped, not raw.
+  const what = r.command ? `"${escapeControls(r.command.join(" "))}"` : `PID ${r.tracked_pid}`;
   const lines = [
     `resource-tracker: ${what} exited with ${r.exit_code} after ${
       r.duration_secs.toFixed(1)
@@ -147,16 +149,4 @@ export function formatSummary(r: RunSummary): string {
     lines.push(`  Cloud    ${parts.join(" ")}`);
   }
   return lines.join("\n") + "\n";
-}
-
-/**
- * The command as the terminal should show it: control characters (newlines, escape sequences
- * that could rewrite the screen) as `\n`, `\x1b` … instead of raw.
- */
-export function printable(text: string): string {
-  // deno-lint-ignore no-control-regex -- control characters are what is escaped
-  return text.replace(/[\x00-\x1f\x7f-\x9f]/g, (c) => {
-    const named: Record<string, string> = { "\n": "\\n", "\r": "\\r", "\t": "\\t" };
-    return named[c] ?? `\\x${c.charCodeAt(0).toString(16).padStart(2, "0")}`;
-  });
 }

@@ -351,13 +351,21 @@ export function fanOut(sinks: Sink[], flushTimeoutMs: number, warn: (l: string) 
     },
     async close(exit) {
       const deadline = Date.now() + flushTimeoutMs;
-      await Promise.all(
-        sinks.map((s) =>
-          s.close({ ...exit, deadline }).catch((err) =>
-            warn(`${s.name}: ${err instanceof Error ? err.message : err}`)
-          )
+      // A sink stuck on a write no one reads (a full stderr pipe) must not hold up the exit:
+      // past the deadline (and a second of grace) it is left behind.
+      let timer: ReturnType<typeof setTimeout> | undefined;
+      const late = new Promise<void>((r) => (timer = setTimeout(r, flushTimeoutMs + 1_000)));
+      await Promise.race([
+        late,
+        Promise.all(
+          sinks.map((s) =>
+            s.close({ ...exit, deadline }).catch((err) =>
+              warn(`${s.name}: ${err instanceof Error ? err.message : err}`)
+            )
+          ),
         ),
-      );
+      ]);
+      clearTimeout(timer);
     },
   };
 }

@@ -14,13 +14,19 @@ export function createStreamSink(
   warn: (line: string) => void = () => {},
   stream: Writable = which === "stdout" ? Deno.stdout : Deno.stderr,
 ): Sink {
+  // This sink's own trouble on the real stderr ("output is stuck") is reported on the same
+  // stream, queued, never with a blocking write: stderr may be the pipe no one reads, and a
+  // synchronous write there would freeze the tracker, signals and exit included.
+  const say = which === "stderr" && stream === Deno.stderr
+    ? (l: string) => void stream.write(new TextEncoder().encode(`warn: ${l}\n`)).catch(() => {})
+    : warn;
   return new LineSink({
     name: which,
     encoder,
     compression: "none",
     warn: (l) => {
       // A closed pipe is the reader's choice, not worth a warning.
-      if (!/broken pipe|EPIPE/i.test(l)) warn(l);
+      if (!/broken pipe|EPIPE/i.test(l)) say(l);
     },
     output: {
       size: 0,

@@ -133,3 +133,41 @@ Deno.test("nvidia-smi runner: 10 MB of output is cut at the limit, the child kil
   strictEqual(r.ok, false);
   if (!r.ok) match(r.reason, /output over 4194304 bytes/);
 });
+
+Deno.test("CLI: a stderr pipe no one reads does not hold the exit past the flush timeout", async () => {
+  // Samples go to stderr (the default output); the pipe fills (64 KiB) and stays full.
+  const child = new Deno.Command(Deno.execPath(), {
+    args: [
+      "run",
+      "--allow-all",
+      "--quiet",
+      MAIN,
+      "-i",
+      "0.1",
+      "--flush-timeout",
+      "1",
+      "--",
+      "sleep",
+      "8",
+    ],
+    env: cleanEnv(),
+    clearEnv: true,
+    stdin: "null",
+    stdout: "null",
+    stderr: "piped",
+  }).spawn();
+  const t0 = Date.now();
+  let timer: ReturnType<typeof setTimeout> | undefined;
+  const status = await Promise.race([
+    child.status,
+    new Promise<null>((r) => (timer = setTimeout(() => r(null), 30_000))),
+  ]);
+  clearTimeout(timer);
+  const secs = (Date.now() - t0) / 1000;
+  if (status === null) child.kill("SIGKILL");
+  await child.stderr.cancel();
+  if (status === null) await child.status;
+  ok(status !== null, `still running after ${secs} s`);
+  ok(secs < 25, `${secs} s: 8 s of command, 1 s flush timeout, 1 s grace, 2 s for the summary`);
+  strictEqual(status.code, 0);
+});

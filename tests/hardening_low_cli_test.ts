@@ -109,7 +109,7 @@ Deno.test("CLI: a hostile procfs: huge numbers print as digits in CSV, negative 
 Deno.test("CLI: the summary shows the command's control characters escaped, not raw", async () => {
   const r = await runCli(["-i", "0.1", "-o", "/dev/null", "--", "true", "a\nb\x1b[2Jc"]);
   strictEqual(r.code, 0, r.stderr);
-  ok(r.stderr.includes('"true a\\nb\\x1b[2Jc" exited with 0'), r.stderr);
+  ok(r.stderr.includes('"true a\\nb\\u001b[2Jc" exited with 0'), r.stderr);
   ok(!r.stderr.includes("\x1b"), "no raw escape");
 });
 

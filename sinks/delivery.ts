@@ -391,7 +391,7 @@ export class Delivery {
 /** One line about what `keep()` did, or null when everything was delivered. */
 export function keepLine(name: string, r: KeepReport): string | null {
   const parts: string[] = [];
-  if (r.samples > 0) {
+  if (r.samples > 0 || r.batches > 0) { // a batch of unknown size (flush) is still left
     parts.push(
       `${r.samples} samples in ${r.batches} batches not delivered; kept in "${r.dir}" (send them with \`resource-tracker flush\`)`,
     );

@@ -5,7 +5,7 @@
  */
 import { match, ok, strictEqual } from "node:assert/strict";
 import { runCommand } from "../collectors/gpu/nvidia_smi.ts";
-import { serve } from "./fakes/faults.ts";
+import { closedPort, serve } from "./fakes/faults.ts";
 import { skip } from "./fakes/users.ts";
 import { cleanEnv, FIXTURES, jsonLines, MAIN, runCli, spawnCli } from "./helpers.ts";
 
@@ -135,7 +135,9 @@ Deno.test("nvidia-smi runner: 10 MB of output is cut at the limit, the child kil
 });
 
 Deno.test("CLI: a stderr pipe no one reads does not hold the exit past the flush timeout", async () => {
-  // Samples go to stderr (the default output); the pipe fills (64 KiB) and stays full.
+  // Samples go to stderr (the default output); the pipe fills (64 KiB) and stays full. A down
+  // HTTP sink adds warnings (retries, "kept in the spool") that must not block either.
+  const spool = await Deno.makeTempDir({ prefix: "rt-stuck-" });
   const child = new Deno.Command(Deno.execPath(), {
     args: [
       "run",
@@ -146,6 +148,12 @@ Deno.test("CLI: a stderr pipe no one reads does not hold the exit past the flush
       "0.1",
       "--flush-timeout",
       "1",
+      "--spool-dir",
+      spool,
+      "--upload-interval",
+      "0.5",
+      "--sink",
+      `http://127.0.0.1:${closedPort()}/in`,
       "--",
       "sleep",
       "8",
@@ -170,4 +178,6 @@ Deno.test("CLI: a stderr pipe no one reads does not hold the exit past the flush
   ok(status !== null, `still running after ${secs} s`);
   ok(secs < 25, `${secs} s: 8 s of command, 1 s flush timeout, 1 s grace, 2 s for the summary`);
   strictEqual(status.code, 0);
+  ok((await Array.fromAsync(Deno.readDir(spool))).length === 1, "the HTTP batches were kept");
+  await Deno.remove(spool, { recursive: true });
 });

@@ -391,3 +391,8 @@ export async function scanSpool(root: string, fs: SpoolFs = DENO_FS): Promise<Sp
   }
   return { jobs, left };
 }
+
+/** The jobs of `scanSpool` that can be used (trusted, parsed, and locked for this process). */
+export async function findJobs(root: string, fs: SpoolFs = DENO_FS): Promise<FoundJob[]> {
+  return (await scanSpool(root, fs)).jobs;
+}

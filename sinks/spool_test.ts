@@ -1,7 +1,5 @@
 import { deepStrictEqual, rejects, strictEqual } from "node:assert/strict";
-import { defaultSpoolDir, scanSpool, SpoolJob } from "./spool.ts";
-
-const findJobs = async (root: string) => (await scanSpool(root)).jobs;
+import { defaultSpoolDir, findJobs, scanSpool, SpoolJob } from "./spool.ts";
 
 Deno.test("spool: default directory follows XDG_STATE_HOME, else ~/.local/state", () => {
   strictEqual(

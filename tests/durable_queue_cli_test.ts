@@ -65,3 +65,53 @@ Deno.test("CLI: HTTP down, tracker SIGKILLed, endpoint back: `flush` delivers ev
     await Deno.remove(dir, { recursive: true });
   }
 });
+
+Deno.test("CLI: Sentinel's S3 down, tracker SIGKILLed: `flush` uploads the spooled batches and finishes the run", async () => {
+  const { FakeS3 } = await import("./fakes/s3.ts");
+  const { FakeSentinel } = await import("./fakes/sentinel.ts");
+  const s3 = new FakeS3();
+  const api = new FakeSentinel(s3, { region: "eu-central-1" });
+  const dir = await Deno.makeTempDir({ prefix: "rt-durable-s-" });
+  const env = {
+    SENTINEL_API_TOKEN: api.o.token!,
+    SENTINEL_API_URL: api.url,
+    AWS_ENDPOINT_URL_S3: s3.url,
+  };
+  try {
+    s3.faults.always = { status: 503 }; // uploads fail; the API itself answers
+    const common = ["--spool-dir", `${dir}/spool`];
+    const { child, output } = spawnCli([
+      ...common,
+      "-i",
+      "0.2",
+      "--upload-interval",
+      "0.4",
+      "--format",
+      "csv",
+      "-o",
+      `${dir}/local.csv`,
+    ], { env });
+    for (let i = 0; i < 150; i++) {
+      if (await spooledBatches(`${dir}/spool`).catch(() => 0) >= 4) break;
+      await new Promise((r) => setTimeout(r, 100));
+    }
+    child.kill("SIGKILL");
+    strictEqual((await output).signal, "SIGKILL");
+    const batches = await spooledBatches(`${dir}/spool`);
+    ok(batches >= 4, `${batches} batches spooled`);
+
+    s3.faults.always = null;
+    const flush = await runCli(["flush", ...common], { env });
+    strictEqual(flush.code, 0, flush.stderr);
+    const rows = [...s3.texts().values()].join("").split("\n")
+      .filter((l) => l !== "" && !l.startsWith("timestamp"));
+    ok(rows.length >= batches, `${rows.length} rows uploaded from ${batches} batches`);
+    const finish = api.calls.find((c) => c.path.endsWith("/finish"));
+    ok(finish, "the run was finished");
+    strictEqual((finish.body!.data_uris as string[]).length, s3.objects.size);
+  } finally {
+    await api.close();
+    await s3.close();
+    await Deno.remove(dir, { recursive: true });
+  }
+});

@@ -52,9 +52,16 @@ export function createFileSink(o: FileSinkOptions): Sink {
   let id = identity(file);
   let size = 0;
   const maxFiles = o.maxFiles ?? 5;
-  /** True when the path no longer names the file we write (deleted, renamed, replaced). */
+  let checkedAt = 0;
+  /**
+   * True when the path no longer names the file we write (deleted, renamed, replaced). One
+   * lstat at most every second: at -i 0.1 the check stays off the per-sample cost.
+   */
   const moved = () => {
     if (id === null) return false; // a device: nothing to follow
+    const now = performance.now();
+    if (now - checkedAt < 1_000) return false;
+    checkedAt = now;
     try {
       const now = Deno.lstatSync(o.path);
       return now.ino !== id.ino || now.dev !== id.dev;

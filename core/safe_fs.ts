@@ -35,14 +35,19 @@ function load(): Libc | null {
   return libc;
 }
 
+let procFd: boolean | undefined;
+
 /** Whether the O_NOFOLLOW path is usable (libc via FFI, and /proc mounted). */
 export function available(): boolean {
   if (load() === null) return false;
-  try {
-    return Deno.statSync("/proc/self/fd").isDirectory;
-  } catch {
-    return false;
+  if (procFd === undefined) {
+    try {
+      procFd = Deno.statSync("/proc/self/fd").isDirectory;
+    } catch {
+      procFd = false;
+    }
   }
+  return procFd;
 }
 
 const ARM = Deno.build.arch === "aarch64";

@@ -1,7 +1,7 @@
 /**
- * Opens a file we write to: created 0600 (O_EXCL when new), never through a symbolic link
- * (O_NOFOLLOW), never blocking on a named pipe (O_NONBLOCK), and checked on the opened
- * descriptor before anything is truncated: a regular file owned by the caller (its mode is
+ * Opens a file we write to: a new one is created 0600 with O_CREAT|O_EXCL; an existing one is
+ * opened never through a symbolic link (O_NOFOLLOW), never blocking on a named pipe
+ * (O_NONBLOCK), and checked on the opened descriptor before anything is truncated: a regular file owned by the caller (its mode is
  * tightened to 0600) or a character device such as /dev/null. See core/safe_fs.ts for why the
  * descriptor is reached through /proc/self/fd.
  */

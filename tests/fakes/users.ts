@@ -29,6 +29,9 @@ export async function otherUser(): Promise<OtherUser | string> {
   }
   const uid = await idOf("-u"), gid = await idOf("-g");
   if (uid === null || gid === null) return "no uid for the second user";
+  const setpriv = await new Deno.Command("setpriv", { args: ["--version"], stdout: "null" })
+    .output().catch(() => null);
+  if (!setpriv?.success) return "no setpriv (util-linux) to act as the second user";
   return { name: NAME, uid, gid };
 }
 

@@ -438,7 +438,7 @@ export function createSentinelSink(o: SentinelOptions): Sink {
       closed = true;
       const { exitCode, deadline } = resolveClose(info);
       const finish = finishRecord(exitCode);
-      await Promise.race([registered, sleep(deadline - Date.now())]);
+      await Promise.race([registered, sleep(deadline - Date.now(), info?.signal)]);
       if (state === "disabled") return;
       if (state === "registering") {
         await delivery.stop();

@@ -3,6 +3,7 @@
  * or CSV to sinks. This file only dispatches; the work lives in core/, collectors/ and sinks/.
  */
 import denoJson from "./deno.json" with { type: "json" };
+import { readSmallTextFile } from "./core/bounded_read.ts";
 import { type Config, loadConfigLazily } from "./core/config.ts";
 import { captureEarlySignals, releaseEarlySignals } from "./core/early_signals.ts";
 import { oneLine, RuntimeError, UsageError } from "./core/errors.ts";
@@ -79,7 +80,7 @@ export async function main(args: readonly string[]): Promise<number> {
       args,
       env: (name) => Deno.env.get(name),
       subcommands: SUBCOMMANDS.map((s) => s.name),
-      readFile: (path) => Deno.readTextFileSync(path),
+      readFile: (path) => readSmallTextFile(path),
       warn,
     });
   } catch (err) {

@@ -22,7 +22,8 @@ export function parseDiskstats(text: string): Map<string, DiskCounters> {
     const f = line.trim().split(/\s+/);
     if (f.length < 10) continue;
     const read = Number(f[5]), written = Number(f[9]);
-    if (!Number.isFinite(read) || !Number.isFinite(written)) continue;
+    // Counters never go below zero: a negative one is a garbled line, not data.
+    if (!Number.isFinite(read) || !Number.isFinite(written) || read < 0 || written < 0) continue;
     out.set(f[2]!, { sectors_read: read, sectors_written: written });
   }
   return out;

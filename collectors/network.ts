@@ -22,7 +22,8 @@ export function parseNetDev(text: string): NetCounters[] {
     const fields = line.slice(colon + 1).trim().split(/\s+/);
     if (fields.length < 9) continue;
     const rx = Number(fields[0]), tx = Number(fields[8]);
-    if (!Number.isFinite(rx) || !Number.isFinite(tx)) continue;
+    // Counters never go below zero: a negative one is a garbled line, not data.
+    if (!Number.isFinite(rx) || !Number.isFinite(tx) || rx < 0 || tx < 0) continue;
     out.push({ interface: name, rx_bytes: rx, tx_bytes: tx });
   }
   return out.sort((a, b) => (a.interface < b.interface ? -1 : a.interface > b.interface ? 1 : 0));

@@ -40,6 +40,8 @@ export function parsePidStat(text: string): PidStat | undefined {
   const n = (i: number) => Number(f[i]);
   const values = [pid, n(1), n(11), n(12), n(13), n(14), n(17), n(19)];
   if (!values.every(Number.isFinite)) return undefined;
+  // CPU times, threads and start time are never negative (cutime/cstime are clamped below).
+  if (n(11) < 0 || n(12) < 0 || n(17) < 0 || n(19) < 0) return undefined;
   return {
     pid,
     ppid: n(1),

@@ -29,6 +29,13 @@ const RETRY_FAILED_MS = 30_000;
 const pseudoRoots = new Map<string, "proc" | "sys" | null>();
 let buf = new Uint8Array(64 * 1024);
 const decoder = new TextDecoder();
+/**
+ * The most one file may hold: the largest real ones (mountinfo, maps of a huge process) are a
+ * few MiB; a larger one (a hostile or broken --procfs) is "no data", never gigabytes of RSS.
+ */
+export const MAX_READ_BYTES = 32 << 20;
+
+class TooLarge extends Error {}
 
 /**
  * A read of a per-process procfs file or a sysfs attribute that returns fewer bytes than this
@@ -92,6 +99,10 @@ function readFresh(path: string): string | undefined {
 }
 
 function grow(): void {
+  if (buf.length >= MAX_READ_BYTES) {
+    buf = new Uint8Array(64 * 1024); // do not keep the big buffer around
+    throw new TooLarge();
+  }
   const bigger = new Uint8Array(buf.length * 2);
   bigger.set(buf);
   buf = bigger;
@@ -187,8 +198,9 @@ export function readText(path: string, reopen = false): string | undefined {
   }
   try {
     // Outside a real procfs/sysfs a FIFO or device could block the open: regular files only.
-    if (!Deno.statSync(path).isFile) return undefined;
-    return Deno.readTextFileSync(path);
+    const st = Deno.statSync(path);
+    if (!st.isFile || st.size > MAX_READ_BYTES) return undefined;
+    return readFresh(path); // bounded even if the file grows meanwhile
   } catch {
     return undefined;
   }

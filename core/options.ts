@@ -29,10 +29,16 @@ export interface OptionDef {
   readonly cliOnly?: boolean;
 }
 
+/** Longest interval or timeout: one day, well inside a timer's 2^31-1 ms (about 24.8 days). */
+export const MAX_SECONDS = 86_400;
+
 function interval(v: unknown): number {
   const n = typeof v === "number" ? v : Number(String(v).trim());
   if (String(v).trim() === "" || !Number.isFinite(n) || n < 0.1) {
     throw new Error(`expected seconds >= 0.1, got ${JSON.stringify(v)}`);
+  }
+  if (n > MAX_SECONDS) {
+    throw new Error(`expected seconds <= ${MAX_SECONDS}, got ${JSON.stringify(v)}`);
   }
   return n;
 }

@@ -45,6 +45,11 @@ export interface TrackerOptions {
    * attached: the tree's reapers are then outside the tracker.
    */
   outside?: () => TreeTotals | undefined;
+  /**
+   * The root's start time when its identity is checked (attach mode: PIDs get reused): a
+   * process with the same PID but another start time is a new one, not ours, and is not read.
+   */
+  rootStart?: number;
 }
 
 export class ProcessTracker implements ProcessSource {
@@ -77,6 +82,10 @@ export class ProcessTracker implements ProcessSource {
       this.#outside = this.#o.outside?.() ?? this.#outside;
       const scan = scanTree(this.#proc, roots, this.#lastScan, this.#lastScan?.stats);
       if (scan.missed === 0 || attempt === SCAN_RETRIES) {
+        const root = scan.stats.get(this.pid);
+        if (this.#o.rootStart !== undefined && root && root.starttime !== this.#o.rootStart) {
+          scan.stats.clear(); // the PID was reused: our process is gone
+        }
         this.#lastScan = scan;
         this.#scan = scan.stats;
         return;

@@ -11,9 +11,10 @@ import { createSinks, type SinkSet } from "../sinks/mod.ts";
 import { openPrivateFile } from "../sinks/safe_open.ts";
 import type { Config } from "./config.ts";
 import { releaseEarlySignals } from "./early_signals.ts";
+import { guardFlush } from "./flush_guard.ts";
 import { childrenUsage } from "./libc.ts";
 import { oneLine, UsageError } from "./errors.ts";
-import { writeAllSync } from "./log.ts";
+import { writeAllSync, writeWithin } from "./log.ts";
 import { runLoop } from "./loop.ts";
 import type { ProcessTracker } from "./process_tracker.ts";
 import { Adopter, exitCodeOf, forwardSignals, spawnCommand } from "./supervisor.ts";
@@ -24,8 +25,19 @@ export interface RunDeps {
   warn: (line: string) => void;
 }
 
-/** Without a command these end the run gracefully (flush, exit 0); SIGHUP too (hang-up). */
-const STOP_SIGNALS: readonly Deno.Signal[] = ["SIGINT", "SIGTERM", "SIGHUP"];
+/**
+ * Without a command these end the run gracefully (flush, exit 0): SIGHUP too (hang-up), and the
+ * signals whose default action would kill the tracker unflushed (SIGQUIT, SIGUSR1/2, SIGALRM).
+ */
+const STOP_SIGNALS: readonly Deno.Signal[] = [
+  "SIGINT",
+  "SIGTERM",
+  "SIGHUP",
+  "SIGQUIT",
+  "SIGUSR1",
+  "SIGUSR2",
+  "SIGALRM",
+];
 
 /** The GPU collector unless disabled (its modules load on first use, off the start-up path). */
 export async function gpuFor(
@@ -99,9 +111,11 @@ function startCloud(
 /** USER_HZ, as TICKS_PER_SEC of sampler.ts (not imported: the sampler loads after the spawn). */
 const TPS = 100;
 
-function pidExists(proc: string, pid: number): boolean {
+/** Whether `pid` runs (and, given its start time, is still the same process: PIDs get reused). */
+function pidExists(proc: string, pid: number, start?: number): boolean {
   const st = readPidStat(proc, pid);
-  return st !== undefined && st.state !== "Z" && st.state !== "X";
+  return st !== undefined && st.state !== "Z" && st.state !== "X" &&
+    (start === undefined || st.starttime === start);
 }
 
 /**
@@ -125,6 +139,9 @@ export async function track(config: Config, deps: RunDeps): Promise<number> {
   if (attachPid !== null && !pidExists(config.roots.proc, attachPid)) {
     throw new UsageError(`--pid ${attachPid}: no such process`);
   }
+  const attachStart = attachPid === null
+    ? undefined
+    : readPidStat(config.roots.proc, attachPid)?.starttime;
   const tracked = wrap || attachPid !== null;
   const wantsCloud = tracked || !!(deps.env("SENTINEL_API_TOKEN") || deps.env("SENTINEL_API_KEY"));
   // What is not needed to start the command waits until it runs.
@@ -186,7 +203,9 @@ export async function track(config: Config, deps: RunDeps): Promise<number> {
       ...(outside ? { outside } : {}),
     });
   } else if (attachPid !== null) {
-    tracker = new ProcessTracker(config.roots.proc, attachPid);
+    tracker = new ProcessTracker(config.roots.proc, attachPid, {
+      ...(attachStart !== undefined ? { rootStart: attachStart } : {}),
+    });
   }
   started();
   const gpu = await gpuReady;
@@ -230,7 +249,7 @@ export async function track(config: Config, deps: RunDeps): Promise<number> {
   if (attachPid !== null) {
     // Notice the end of an attached process within 250 ms, not one interval.
     const t = setInterval(() => {
-      if (!pidExists(config.roots.proc, attachPid)) {
+      if (!pidExists(config.roots.proc, attachPid, attachStart)) {
         attachedEnded = true;
         finish();
       }
@@ -240,6 +259,7 @@ export async function track(config: Config, deps: RunDeps): Promise<number> {
 
   const summary = new SummaryBuilder(config.interval);
   let unreadableWarned = false;
+  let guard: ReturnType<typeof guardFlush>;
   let warming: Promise<void> | undefined;
   const startedMs = Date.now();
   try {
@@ -271,12 +291,14 @@ export async function track(config: Config, deps: RunDeps): Promise<number> {
       maxSamples: wrap ? null : config.samples,
     });
   } finally {
+    // Installed before the run's own handlers go, so no moment is left without one.
+    guard = guardFlush();
     cleanups.forEach((c) => c());
   }
   stop.abort(); // ends a warm-up still running (e.g. after --samples)
   await warming;
   const exitCode = childStatus ? exitCodeOf(childStatus) : 0;
-  await sinks.close({ exitCode });
+  await sinks.close({ exitCode, signal: guard.signal });
   adopter?.reap();
   await gpu?.close();
 
@@ -293,7 +315,7 @@ export async function track(config: Config, deps: RunDeps): Promise<number> {
       metadata: config.metadata,
       tags: config.tags,
     });
-    if (config.values.get("no-summary") !== true) writeAllSync(Deno.stderr, formatSummary(report));
+    if (config.values.get("no-summary") !== true) await writeWithin(formatSummary(report), 2_000);
     const jsonPath = config.values.get("summary-json") as string | undefined;
     if (jsonPath) {
       // The command's exit code stays what it was even if the summary cannot be written.
@@ -309,6 +331,7 @@ export async function track(config: Config, deps: RunDeps): Promise<number> {
       }
     }
   }
+  guard.release(); // main exits right after
   return exitCode;
 }
 

@@ -8,6 +8,7 @@
  * (the partial last interval) is joined to the window before it. Tick granularity over a few
  * tens of milliseconds is not a peak.
  */
+import { escapeControls } from "./errors.ts";
 import type { Sample } from "./sample.ts";
 
 export interface RunSummary {
@@ -176,7 +177,8 @@ const mib = (n: number) => formatBytes(n * 1048576);
 
 /** The human-readable summary printed to stderr. */
 export function formatSummary(r: RunSummary): string {
-  const what = r.command ? `"${r.command.join(" ")}"` : `PID ${r.tracked_pid}`;
+  // The command's control characters (newlines, screen escapes) are shown escaped, not raw.
+  const what = r.command ? `"${escapeControls(r.command.join(" "))}"` : `PID ${r.tracked_pid}`;
   const secs = `${r.duration_secs.toFixed(1)} s`;
   const head = r.end === "exited"
     ? `${what} exited with ${r.exit_code} after ${secs} (${r.samples} samples)`

@@ -45,8 +45,15 @@ const MIB = 1_048_576;
 
 /** Fixed-point text; non-finite values print as 0 so a row never carries NaN. */
 function fixed(value: number, digits: number): string {
-  return (Number.isFinite(value) ? value : 0).toFixed(digits);
+  const v = Number.isFinite(value) ? value : 0;
+  // toFixed switches to exponent notation from 1e21; print such values in full instead.
+  return Math.abs(v) < 1e21
+    ? v.toFixed(digits)
+    : `${bigInt(v)}${digits > 0 ? "." : ""}${"0".repeat(digits)}`;
 }
+
+/** All the digits of a large integer-valued number (no `1e+21`). */
+const bigInt = (v: number) => BigInt(Math.trunc(v)).toString();
 
 /** Bytes for the interval from a per-second rate: truncated toward zero, never negative. */
 function bytes(ratePerSec: number, secs: number): number {
@@ -55,7 +62,9 @@ function bytes(ratePerSec: number, secs: number): number {
 }
 
 const opt = (v: number | null, f: (n: number) => string) => (v === null ? "" : f(v));
-const int = (n: number) => String(Math.trunc(n));
+/** An integer column: always digits (never `9.765625e+25`, never `NaN`). */
+const int = (n: number) =>
+  !Number.isFinite(n) ? "0" : Math.abs(n) < 1e21 ? String(Math.trunc(n)) : bigInt(n);
 
 /**
  * One CSV row (with `\n`). `intervalSecs` is the configured interval, used only for the first

@@ -9,6 +9,9 @@
  *   reported once and the batch is kept for `flush`.
  * - Bodies waiting in memory are bounded: past the limit the newest go to the spool. If the
  *   spool cannot be written (full disk), they stay in memory up to a hard limit.
+ * - Durable once delivery fails: a batch that failed once, and every batch cut while the
+ *   target keeps failing, is written to the spool (fsynced) before the next try, so a crash
+ *   or SIGKILL during an outage loses at most the open batch (one upload interval).
  * - `write()` only appends a string: it never waits for I/O.
  */
 import { compress, gunzip } from "./compress.ts";
@@ -97,6 +100,8 @@ export interface KeepReport {
 
 const enc = new TextEncoder();
 
+class PermanentError extends Error {}
+
 export class Delivery {
   readonly #o: DeliveryOptions;
   #open: string[] = [];
@@ -170,7 +175,9 @@ export class Delivery {
     // Chained so batches enter the queue in sequence order whatever gzip's timing.
     this.#cutting = this.#cutting.then(async () => {
       const body = new Uint8Array(await compress(enc.encode(text), "gzip"));
-      this.#pending.push({ seq, samples: rows.length, body, path: null, size: body.length });
+      const batch: Batch = { seq, samples: rows.length, body, path: null, size: body.length };
+      this.#pending.push(batch);
+      if (this.#failures > 0) await this.#spoolBatch(batch); // queued behind a failing one
       await this.#relieveMemory();
       this.#kick();
     });
@@ -215,17 +222,31 @@ export class Delivery {
     this.#inflight = ctl;
     const timer = setTimeout(() => ctl.abort(), this.#o.tuning.requestTimeoutMs);
     try {
-      const body = batch.body ?? await this.#o.spool!.read(batch.path!);
+      let body = batch.body;
+      if (body === null) {
+        try {
+          body = await this.#o.spool!.read(batch.path!);
+        } catch (err) {
+          // A spooled file we must not or cannot read (a symlink, another user's) stays.
+          throw new PermanentError(
+            `cannot read spooled batch ${batch.seq} (${err instanceof Error ? err.message : err})`,
+          );
+        }
+      }
       outcome = await this.#o.transport.send(batch.seq, body, ctl.signal);
     } catch (err) {
-      outcome = {
-        ok: false,
-        reason: ctl.signal.aborted
-          ? "timed out"
-          : err instanceof TypeError
-          ? networkReason(err)
-          : (err instanceof Error ? err.message : String(err)),
-      };
+      if (err instanceof PermanentError) {
+        outcome = { ok: false, permanent: true, reason: err.message };
+      } else {
+        outcome = {
+          ok: false,
+          reason: ctl.signal.aborted
+            ? "timed out"
+            : err instanceof TypeError
+            ? networkReason(err)
+            : (err instanceof Error ? err.message : String(err)),
+        };
+      }
     } finally {
       clearTimeout(timer);
       this.#inflight = null;
@@ -263,6 +284,8 @@ export class Delivery {
     );
     const rnd = this.#o.random ?? Math.random;
     this.#retryAt = Date.now() + exp / 2 + rnd() * (exp / 2); // "equal jitter"
+    // On disk before the next try: nothing that failed once lives only in memory.
+    for (const b of this.#pending) if (b.body && !await this.#spoolBatch(b)) break;
     await this.#relieveMemory();
   }
 
@@ -280,6 +303,7 @@ export class Delivery {
       b.body = null;
       return true;
     } catch (err) {
+      // Deno's own messages end in ": path"; ours (spool.ts) say everything before any colon.
       const why = err instanceof Error ? err.message.split(":")[0]! : String(err);
       this.#spoolBroken = why;
       this.#report(
@@ -315,19 +339,22 @@ export class Delivery {
    * Cuts what is open and delivers until nothing is pending or the deadline passes; the
    * request in flight at the deadline is aborted. Returns whether everything was delivered.
    */
-  async drain(deadline: number): Promise<boolean> {
+  async drain(deadline: number, signal?: AbortSignal): Promise<boolean> {
     await this.cut();
     this.#retryAt = 0;
     this.#paused = false;
     this.#kick();
-    // A request still in flight at the deadline is cut short.
-    const timer = setTimeout(() => this.#inflight?.abort(), Math.max(0, deadline - Date.now()));
-    while (this.#pending.length > 0 && Date.now() < deadline) {
+    // A request still in flight at the deadline (or when `signal` aborts) is cut short.
+    const cutShort = () => this.#inflight?.abort();
+    const timer = setTimeout(cutShort, Math.max(0, deadline - Date.now()));
+    signal?.addEventListener("abort", cutShort, { once: true });
+    while (this.#pending.length > 0 && Date.now() < deadline && !signal?.aborted) {
       // Poll in short steps: the loop itself does the sending.
       await sleep(Math.min(20, Math.max(1, deadline - Date.now())));
       if (!this.#inflight && this.#retryAt > deadline) break; // next try would be too late
     }
     clearTimeout(timer);
+    signal?.removeEventListener("abort", cutShort);
     return this.#pending.length === 0 && this.#kept.length === 0;
   }
 
@@ -399,7 +426,7 @@ export class Delivery {
 /** One line about what `keep()` did, or null when everything was delivered. */
 export function keepLine(name: string, r: KeepReport): string | null {
   const parts: string[] = [];
-  if (r.samples > 0) {
+  if (r.samples > 0 || r.batches > 0) { // a batch of unknown size (flush) is still left
     parts.push(
       `${r.samples} samples in ${r.batches} batches not delivered; kept in "${r.dir}" (send them with \`resource-tracker flush\`)`,
     );
@@ -458,7 +485,7 @@ export function remoteSink(
       if (closed) return;
       closed = true;
       const { deadline } = resolveClose(info);
-      await delivery.drain(deadline);
+      await delivery.drain(deadline, info?.signal);
       await delivery.stop();
       const line = keepLine(name, await delivery.keep());
       if (line) warn(line);

@@ -49,8 +49,32 @@ export interface FileSinkOptions {
 
 export function createFileSink(o: FileSinkOptions): Sink {
   let file = openPrivateFile(o.path);
+  let id = identity(file);
   let size = 0;
   const maxFiles = o.maxFiles ?? 5;
+  let checkedAt = 0;
+  /**
+   * True when the path no longer names the file we write (deleted, renamed, replaced). One
+   * lstat at most every second: at -i 0.1 the check stays off the per-sample cost.
+   */
+  const moved = () => {
+    if (id === null) return false; // a device: nothing to follow
+    const now = performance.now();
+    if (now - checkedAt < 1_000) return false;
+    checkedAt = now;
+    try {
+      const now = Deno.lstatSync(o.path);
+      return now.ino !== id.ino || now.dev !== id.dev;
+    } catch {
+      return true;
+    }
+  };
+  const reopen = () => {
+    file.close();
+    file = openPrivateFile(o.path);
+    id = identity(file);
+    size = 0;
+  };
   const rotate = async () => {
     file.close();
     await Deno.remove(rotatedName(o.path, maxFiles)).catch(() => {});
@@ -59,6 +83,7 @@ export function createFileSink(o: FileSinkOptions): Sink {
     }
     if (maxFiles > 0) await Deno.rename(o.path, rotatedName(o.path, 1));
     file = openPrivateFile(o.path);
+    id = identity(file);
     size = 0;
   };
   return new LineSink({
@@ -88,6 +113,12 @@ export function createFileSink(o: FileSinkOptions): Sink {
         size += chunk.length;
       },
       async maybeRotate(next) {
+        if (moved()) {
+          // logrotate without copytruncate, or an accidental rm: write a new file there.
+          o.warn(`file:${o.path}: the file was removed or replaced; writing a new one`);
+          reopen();
+          return true;
+        }
         if (!o.maxSize || size + next <= o.maxSize) return false;
         await rotate();
         return true;
@@ -99,4 +130,10 @@ export function createFileSink(o: FileSinkOptions): Sink {
       },
     },
   });
+}
+
+/** Device and inode of a regular file we write; null for devices such as /dev/null. */
+function identity(file: Deno.FsFile): { dev: number; ino: number | null } | null {
+  const st = file.statSync();
+  return st.isFile ? { dev: st.dev, ino: st.ino } : null;
 }

@@ -1,24 +1,28 @@
 /**
  * `resource-tracker flush`: delivers what earlier runs left in the spool, job by job, in
  * sequence order with the same keys and numbers they were cut with (so a batch that did reach
- * its target before is overwritten, not duplicated). Credentials come from the environment
- * now; Sentinel runs get fresh upload credentials and are then finished.
+ * its target before is overwritten, not duplicated). Credentials come from the caller's
+ * environment and options now, never from the spool (see spool.ts for what is trusted);
+ * Sentinel runs get fresh upload credentials and are then finished. Each job is locked while
+ * it is sent, so two `flush` runs never send one batch twice. Whatever is left is named, and
+ * the exit code is 1.
  */
 import { Delivery, keepLine, type RemoteDeps, type Transport } from "./delivery.ts";
-import { type HttpMeta, httpTransport } from "./http.ts";
+import { type HttpMeta, httpTransport, urlHash } from "./http.ts";
 import type { Redactor } from "./redact.ts";
 import { type S3Meta, s3Transport } from "./s3.ts";
 import {
   completeRun,
   finishRecord,
   SentinelApi,
+  sentinelApiUrl,
   type SentinelMeta,
   sentinelToken,
   SentinelUploader,
   type UploadCredentials,
 } from "./sentinel.ts";
 import { CSV_HEADER } from "../formats/csv.ts";
-import { findJobs, type FoundJob, type SpoolFs } from "./spool.ts";
+import { type FoundJob, scanSpool, type SpoolFs, type SpoolScan } from "./spool.ts";
 
 export interface FlushOptions {
   root: string;
@@ -27,31 +31,89 @@ export interface FlushOptions {
   info: (line: string) => void;
   timeoutMs: number;
   tokenEnv: string;
+  /** The caller's `--sink` values: the only source of URLs the spool keeps redacted. */
+  sinkUris: readonly string[];
   fs: SpoolFs;
 }
 
 export async function flushSpool(o: FlushOptions): Promise<number> {
-  let jobs: FoundJob[];
+  let scan: SpoolScan;
   try {
-    jobs = await findJobs(o.root, o.fs);
+    scan = await scanSpool(o.root, o.fs);
   } catch (err) {
-    o.deps.warn(`cannot read spool "${o.root}": ${err instanceof Error ? err.message : err}`);
+    o.deps.warn(`cannot use spool "${o.root}": ${err instanceof Error ? err.message : err}`);
     return 1;
   }
-  if (jobs.length === 0) {
+  for (const l of scan.left) {
+    o.deps.warn(`${l.id}: ${l.problem}; ${l.batches} batches left in "${l.dir}"`);
+  }
+  if (scan.jobs.length === 0 && scan.left.length === 0) {
     o.info(`nothing to flush in "${o.root}"`);
     return 0;
   }
-  let left = 0;
-  for (const found of jobs) {
+  let left = scan.left.length;
+  for (const found of scan.jobs) {
     try {
       if (!await flushJob(found, o)) left++;
     } catch (err) {
       left++;
       o.deps.warn(`${found.job.id}: ${err instanceof Error ? err.message : err}`);
+    } finally {
+      await found.job.release(true); // no-op when delivered (the job is gone)
     }
   }
+  if (left > 0) o.deps.warn(`${left} spool jobs left in "${o.root}"`);
   return left === 0 ? 0 : 1;
+}
+
+/** The full URL of an HTTP job: as stored, or the caller's `--sink` that hashes the same. */
+async function httpUrl(meta: HttpMeta, sinkUris: readonly string[]): Promise<string | null> {
+  if (typeof meta.urlHash !== "string") return meta.url;
+  for (const uri of sinkUris) {
+    let url: URL;
+    try {
+      url = new URL(uri.replace(/#format=\w+$/i, ""));
+    } catch {
+      continue;
+    }
+    url.hash = "";
+    if (await urlHash(meta.run, url.toString()) === meta.urlHash) return url.toString();
+  }
+  return null;
+}
+
+/**
+ * Checks a batch before it is sent: a gzip body (bounded when inflated) holding what its job
+ * says (CSV with our header, or JSON objects, one per line). Garbage is left, never uploaded.
+ */
+function validating(inner: Transport, csv: boolean): Transport {
+  return {
+    name: inner.name,
+    async send(seq, body, signal) {
+      const { gunzipSync } = await import("node:zlib");
+      let text: string;
+      try {
+        text = new TextDecoder("utf-8", { fatal: true }).decode(
+          gunzipSync(body, { maxOutputLength: 256 << 20 }),
+        );
+      } catch {
+        return { ok: false, permanent: true, reason: `batch ${seq} is not a valid gzip body` };
+      }
+      const lines = text.split("\n").filter((l) => l !== "");
+      const ok = csv ? text.startsWith(CSV_HEADER) : lines.every((l) => {
+        try {
+          const v = JSON.parse(l);
+          return v !== null && typeof v === "object" && !Array.isArray(v);
+        } catch {
+          return false;
+        }
+      });
+      if (!ok || lines.length === 0) {
+        return { ok: false, permanent: true, reason: `batch ${seq} does not hold samples` };
+      }
+      return await inner.send(seq, body, signal);
+    },
+  };
 }
 
 /** Returns true when the job is fully delivered (and removed). */
@@ -68,7 +130,15 @@ async function flushJob({ job, batches }: FoundJob, o: FlushOptions): Promise<bo
     }
     transport = s3Transport(meta as S3Meta, o.deps);
   } else if (meta.kind === "http") {
-    transport = httpTransport(meta as HttpMeta, o.deps);
+    const m = meta as HttpMeta;
+    const url = await httpUrl(m, o.sinkUris);
+    if (url === null) {
+      o.deps.warn(
+        `${job.id}: the URL (${m.url}) held credentials, which the spool does not keep; run \`flush --sink URL\` with the same URL; kept`,
+      );
+      return false;
+    }
+    transport = httpTransport(m, { url, tokenEnv: o.tokenEnv }, o.deps);
   } else if (meta.kind === "sentinel") {
     const token = sentinelToken(o.deps.env);
     if (!token) {
@@ -77,7 +147,15 @@ async function flushJob({ job, batches }: FoundJob, o: FlushOptions): Promise<bo
     }
     o.redactor.add(token);
     let m = meta as SentinelMeta;
-    const api = new SentinelApi(m.apiUrl, token, o.deps.fetch);
+    const apiUrl = sentinelApiUrl(o.deps.env);
+    if (m.apiUrl !== apiUrl) {
+      // The token goes only where the caller's configuration says, whatever job.json says.
+      o.deps.warn(
+        `${job.id}: the run belongs to API ${m.apiUrl}, not ${apiUrl}; set SENTINEL_API_URL to send it; kept`,
+      );
+      return false;
+    }
+    const api = new SentinelApi(apiUrl, token, o.deps.fetch);
     let creds: UploadCredentials | null = null;
     if (!m.runId) {
       if (!m.registration) {
@@ -110,7 +188,7 @@ async function flushJob({ job, batches }: FoundJob, o: FlushOptions): Promise<bo
   }
   let saving = Promise.resolve();
   const delivery = new Delivery({
-    transport,
+    transport: validating(transport, meta.ext.startsWith("csv")),
     header: meta.ext.startsWith("csv") ? CSV_HEADER : "",
     tuning: o.deps.tuning,
     spool: job,

@@ -43,6 +43,8 @@ export interface SinkContext {
 
 export interface ExitInfo {
   exitCode: number;
+  /** Aborted when a signal arrives during the flush: stop waiting, keep the rest. */
+  signal?: AbortSignal;
 }
 
 export interface SinkSet {
@@ -155,11 +157,16 @@ export const SINKS: readonly SinkKind[] = [
     help: "http(s)://URL: POSTs gzip JSON Lines batches",
     matches: (u) => /^https?:\/\//i.test(u),
     defaultFormat: () => "json",
-    validate(spec) {
+    validate(spec, ctx) {
+      let url: URL;
       try {
-        new URL(spec.target);
+        url = new URL(spec.target);
       } catch {
         throw new Error("not a valid URL");
+      }
+      const tokenEnv = setting<string>(ctx.config, "http-token-env", "TRACKER_HTTP_TOKEN");
+      if ((url.username || url.password) && ctx.env(tokenEnv)) {
+        throw new Error(`the URL has user info and ${tokenEnv} is set: use one of them`);
       }
     },
     async create(s, b) {
@@ -200,6 +207,26 @@ export const SINKS: readonly SinkKind[] = [
     },
   },
 ];
+
+/**
+ * What makes two file names the same file: device and inode when it exists (`./x.csv` and
+ * `x.csv`, hard links), else the normalized absolute path. Null for devices (/dev/null twice is
+ * fine).
+ */
+function fileIdentity(path: string): string | null {
+  try {
+    const st = Deno.statSync(path);
+    return st.isCharDevice ? null : `${st.dev}:${st.ino}`;
+  } catch { /* not there yet */ }
+  const abs = path.startsWith("/") ? path : `${Deno.cwd()}/${path}`;
+  const out: string[] = [];
+  for (const part of abs.split("/")) {
+    if (part === "" || part === ".") continue;
+    if (part === "..") out.pop();
+    else out.push(part);
+  }
+  return "/" + out.join("/");
+}
 
 /** A resolved option value, or the fallback when the option is not registered. */
 function setting<T>(config: Config, name: string, fallback: T): T {
@@ -309,8 +336,11 @@ export async function createSinks(ctx: SinkContext, hooks: SinkTestHooks = {}): 
     specs.unshift({ uri: out, target: out, format: c.format, kind });
   }
   const files = specs.filter((s) => s.kind.name === "file").map((s) => filePath(s.target));
-  const dup = files.find((f, i) => files.indexOf(f) !== i);
-  if (dup !== undefined) throw new UsageError(`--sink ${dup}: the same file is named twice`);
+  const keys = files.map(fileIdentity);
+  const dupAt = keys.findIndex((k, i) => k !== null && keys.indexOf(k) !== i);
+  if (dupAt >= 0) {
+    throw new UsageError(`--sink ${files[dupAt]}: the same file is named twice`);
+  }
 
   const b = build(ctx, hooks, redactor);
   const sinks: Sink[] = [];
@@ -354,13 +384,21 @@ export function fanOut(sinks: Sink[], flushTimeoutMs: number, warn: (l: string) 
     },
     async close(exit) {
       const deadline = Date.now() + flushTimeoutMs;
-      await Promise.all(
-        sinks.map((s) =>
-          s.close({ exitCode: exit.exitCode, deadline }).catch((err) =>
-            warn(`${s.name}: ${err instanceof Error ? err.message : err}`)
-          )
+      // A sink stuck on a write no one reads (a full stderr pipe) must not hold up the exit:
+      // past the deadline (and a second of grace) it is left behind.
+      let timer: ReturnType<typeof setTimeout> | undefined;
+      const late = new Promise<void>((r) => (timer = setTimeout(r, flushTimeoutMs + 1_000)));
+      await Promise.race([
+        late,
+        Promise.all(
+          sinks.map((s) =>
+            s.close({ ...exit, deadline }).catch((err) =>
+              warn(`${s.name}: ${err instanceof Error ? err.message : err}`)
+            )
+          ),
         ),
-      );
+      ]);
+      clearTimeout(timer);
     },
   };
 }
@@ -406,6 +444,7 @@ export async function runFlushCommand(
     info: redactor.wrap(info),
     timeoutMs: setting<number>(ctx.config, "flush-timeout", 10) * 1000,
     tokenEnv: setting<string>(ctx.config, "http-token-env", "TRACKER_HTTP_TOKEN"),
+    sinkUris: setting<string[]>(ctx.config, "sink", []),
     fs,
   });
 }

@@ -1,11 +1,17 @@
 /** The sink options, spread into OPTIONS (core/options.ts). */
 import type { OptionDef } from "../core/options.ts";
 
+/** Longest interval or timeout: one day, well inside a timer's 2^31-1 ms (about 24.8 days). */
+const MAX_SECONDS = 86_400;
+
 function seconds(min: number) {
   return (v: unknown): number => {
     const n = typeof v === "number" ? v : Number(String(v).trim());
     if (String(v).trim() === "" || !Number.isFinite(n) || n < min) {
       throw new Error(`expected seconds >= ${min}, got ${JSON.stringify(v)}`);
+    }
+    if (n > MAX_SECONDS) {
+      throw new Error(`expected seconds <= ${MAX_SECONDS}, got ${JSON.stringify(v)}`);
     }
     return n;
   };

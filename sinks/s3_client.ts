@@ -6,6 +6,8 @@
 import { bucketProblem } from "./s3_names.ts";
 import { amzDate, type Credentials, encodeS3Path, sha256Hex, sign } from "./sigv4.ts";
 
+import { redactUrl } from "./redact.ts";
+
 export type Fetch = typeof fetch;
 
 /** `AWS_ENDPOINT_URL_S3`, else `AWS_ENDPOINT_URL`, else null (real AWS). */
@@ -15,7 +17,8 @@ export function s3Endpoint(env: (name: string) => string | undefined): URL | nul
   try {
     return new URL(raw);
   } catch {
-    throw new Error(`invalid S3 endpoint URL ${JSON.stringify(raw)}`);
+    // Never quoted whole: an endpoint may carry user:password (redactUrl drops it).
+    throw new Error(`invalid S3 endpoint URL ${JSON.stringify(redactUrl(raw))}`);
   }
 }
 
@@ -177,7 +180,7 @@ export async function putObject(i: PutInput): Promise<PutResult> {
     headers: { ...signed.headers, "content-type": i.contentType },
     body: i.body as Uint8Array<ArrayBuffer>,
     signal: i.signal,
-    redirect: "manual",
+    redirect: "manual", // a 3xx is an answer (kept, reported), never followed
   });
   return await s3Result(res);
 }

@@ -1,9 +1,21 @@
 /**
- * Opens a file we write to: created 0600, and never through a symbolic link (an attacker's link
- * in a shared directory must not make us overwrite another file). The check is lstat before the
- * open plus fstat after it, so a link swapped in between is caught too.
+ * Opens a file we write to: a new one is created 0600 with O_CREAT|O_EXCL; an existing one is
+ * opened never through a symbolic link (O_NOFOLLOW), never blocking on a named pipe
+ * (O_NONBLOCK), and checked on the opened descriptor before anything is truncated: a regular file owned by the caller (its mode is
+ * tightened to 0600) or a character device such as /dev/null. See core/safe_fs.ts for why the
+ * descriptor is reached through /proc/self/fd.
  */
 import { RuntimeError } from "../core/errors.ts";
+import {
+  available,
+  ERRNO,
+  errnoText,
+  fdPath,
+  kindOf,
+  O,
+  rawClose,
+  rawOpen,
+} from "../core/safe_fs.ts";
 
 export interface OpenOptions {
   /** Append instead of truncating an existing file. */
@@ -11,29 +23,82 @@ export interface OpenOptions {
 }
 
 export function openPrivateFile(path: string, o: OpenOptions = {}): Deno.FsFile {
+  // A new file needs nothing more than O_CREAT|O_EXCL (no symlink is followed, nothing planted
+  // is opened); only an existing one pays for libc (the first FFI load costs ~10 ms).
+  try {
+    return Deno.openSync(path, { write: true, createNew: true, mode: 0o600 });
+  } catch (err) {
+    if (!(err instanceof Deno.errors.AlreadyExists)) throw cannotOpen(path, err);
+  }
+  return available() ? openNoFollow(path, o) : openChecked(path, o);
+}
+
+const refuse = (path: string, why: string) =>
+  new RuntimeError(`cannot open output file "${path}": ${why}`);
+
+function openNoFollow(path: string, o: OpenOptions): Deno.FsFile {
+  const base = O.WRONLY | O.NOFOLLOW | O.NONBLOCK | O.NOCTTY;
+  let fd = -ERRNO.ENOENT;
+  // New file: O_EXCL, so nothing planted is ever opened. Existing: opened as it is, checked.
+  for (let i = 0; i < 3 && (fd === -ERRNO.ENOENT || fd === -ERRNO.EEXIST); i++) {
+    fd = rawOpen(path, base | O.CREAT | O.EXCL, 0o600);
+    if (fd === -ERRNO.EEXIST) fd = rawOpen(path, base);
+  }
+  if (fd < 0) {
+    throw refuse(path, fd === -ERRNO.ENOENT ? "no such directory" : errnoText(-fd));
+  }
+  try {
+    const info = Deno.statSync(fdPath(fd));
+    if (info.isFile) {
+      const uid = Deno.uid();
+      if (uid !== null && info.uid !== uid) {
+        throw refuse(path, `it is owned by uid ${info.uid}, not by you (uid ${uid}); refusing`);
+      }
+      if (((info.mode ?? 0) & 0o7077) !== 0) Deno.chmodSync(fdPath(fd), 0o600);
+    } else if (!info.isCharDevice) {
+      throw refuse(path, `it is a ${kindOf(info)}, not a regular file`);
+    }
+    // The same open file, now as a Deno.FsFile (blocking writes, like any output).
+    const file = Deno.openSync(fdPath(fd), { write: true, append: o.append === true });
+    if (info.isFile && o.append !== true) {
+      try {
+        file.truncateSync(0);
+      } catch (err) {
+        file.close();
+        throw err;
+      }
+    }
+    return file;
+  } catch (err) {
+    if (err instanceof RuntimeError) throw err;
+    throw cannotOpen(path, err);
+  } finally {
+    rawClose(fd);
+  }
+}
+
+/** Without libc: lstat before the open plus fstat after it, so a swapped link is caught. */
+function openChecked(path: string, o: OpenOptions): Deno.FsFile {
   let before: Deno.FileInfo | undefined;
   try {
     before = Deno.lstatSync(path);
   } catch (err) {
     if (!(err instanceof Deno.errors.NotFound)) throw cannotOpen(path, err);
   }
-  if (before?.isSymlink) {
-    throw new RuntimeError(
-      `cannot open output file "${path}": it is a symbolic link; refusing to follow it`,
-    );
+  if (before?.isSymlink) throw refuse(path, errnoText(ERRNO.ELOOP));
+  if (before && !before.isFile && !before.isCharDevice) {
+    throw refuse(path, `it is a ${kindOf(before)}, not a regular file`);
   }
-  if (before?.isDirectory) {
-    throw new RuntimeError(`cannot open output file "${path}": it is a directory`);
+  const uid = Deno.uid();
+  if (before?.isFile && uid !== null && before.uid !== uid) {
+    throw refuse(path, `it is owned by uid ${before.uid}, not by you (uid ${uid}); refusing`);
   }
-  // Devices and named pipes (/dev/null, a FIFO a collector reads) are opened as they are.
-  const special = before !== undefined && !before.isFile;
   let file: Deno.FsFile;
   try {
     file = Deno.openSync(path, {
       write: true,
       create: true,
       append: o.append === true,
-      truncate: o.append !== true && !special,
       mode: 0o600,
     });
   } catch (err) {
@@ -43,8 +108,9 @@ export function openPrivateFile(path: string, o: OpenOptions = {}): Deno.FsFile 
   const now = Deno.lstatSync(path);
   if (now.isSymlink || now.ino !== opened.ino || now.dev !== opened.dev) {
     file.close();
-    throw new RuntimeError(`cannot open output file "${path}": it changed while opening; refusing`);
+    throw refuse(path, "it changed while opening; refusing");
   }
+  if (opened.isFile && o.append !== true) file.truncateSync(0);
   return file;
 }
 
@@ -56,5 +122,5 @@ function cannotOpen(path: string, err: unknown): RuntimeError {
     : err instanceof Error
     ? err.message.split(":")[0]!
     : String(err);
-  return new RuntimeError(`cannot open output file "${path}": ${why}`);
+  return refuse(path, why);
 }

@@ -22,6 +22,7 @@ import {
 } from "./s3_client.ts";
 import type { Credentials } from "./sigv4.ts";
 import { resolveClose, type Sink, sleep } from "./sink.ts";
+import { boundedText } from "./bounded_body.ts";
 import { type JobMeta, newJobId, SpoolJob } from "./spool.ts";
 
 export const DEFAULT_API_URL = "https://api.sentinel.sparecores.net";
@@ -108,7 +109,12 @@ export class SentinelApi {
         const why = ctl.signal.aborted ? "timed out" : networkReason(err);
         throw new SentinelApiError(what, null, `cannot reach ${redactUrl(this.baseUrl)}: ${why}`);
       }
-      const text = await res.text();
+      let text: string;
+      try {
+        text = await boundedText(res);
+      } catch (err) {
+        throw new SentinelApiError(what, res.status, err instanceof Error ? err.message : "");
+      }
       if (res.status < 200 || res.status >= 300) {
         throw new SentinelApiError(what, res.status, `HTTP ${res.status}, ${text.length} bytes`);
       }
@@ -522,9 +528,12 @@ export function createSentinelSink(o: SentinelOptions): Sink {
       // A registration being prepared or in flight may still answer within the grace period;
       // one that failed and waits for its next try is not tried again (the run goes to the
       // spool), so an API that refuses connections does not hold up the exit.
-      while (!finished && !backingOff && Date.now() < deadline - 500) await sleep(20);
+      // A signal during the exit flush shortens the wait (the run then goes to the spool).
+      while (
+        !finished && !backingOff && !info?.signal?.aborted && Date.now() < deadline - 500
+      ) await sleep(20, info?.signal);
       stopRetrying.abort();
-      await Promise.race([registered, sleep(500)]);
+      await Promise.race([registered, sleep(500, info?.signal)]);
       if (state !== "ready") {
         await delivery.stop();
         // Exit came before the host and cloud facts: register with what is known now.
@@ -541,7 +550,7 @@ export function createSentinelSink(o: SentinelOptions): Sink {
       }
       // Keep a slice of the grace period for /finish.
       const reserve = Math.min(3_000, Math.max(0, (deadline - Date.now()) / 3));
-      if (uploader) await delivery.drain(deadline - reserve);
+      if (uploader) await delivery.drain(deadline - reserve, info?.signal);
       else await delivery.cut();
       await delivery.stop();
       const line = await completeRun(api, meta, delivery, spool, finish, deadline);

@@ -6,6 +6,8 @@ export interface CloseInfo {
   exitCode: number;
   /** `Date.now()` by which close must return; what is not delivered by then is kept. */
   deadline: number;
+  /** Aborted when the wait must end early (a signal during the exit flush); keep the rest. */
+  signal?: AbortSignal;
 }
 
 export interface Sink {

@@ -1,34 +1,64 @@
 /**
  * The spool: batches that could not be delivered yet, kept on disk so nothing is lost when
- * memory gets tight or the tracker exits. Layout:
+ * memory gets tight, the endpoint is down, or the tracker dies. Layout:
  *
  *   <root>/<job id>/job.json        where the batches go (never a secret: tokens come from the
- *                                   environment again at `flush` time)
+ *                                   caller's environment and options at `flush` time)
  *   <root>/<job id>/000042.csv.gz   one ready-to-send body per batch, named by its sequence
- *   <root>/<job id>/owner           pid of the tracker still writing this job
+ *   <root>/<job id>/owner           pid and start time of the tracker that wrote this job
+ *   <root>/<job id>/lock            flock(2)ed by whoever works on the job (tracker or flush)
  *
- * Directories are 0700 and files 0600; files are written to a fresh name (O_EXCL, so a planted
- * symlink is never followed) and renamed into place, so a reader never sees half a batch.
+ * Trust: the root and every job directory must be owned by the caller and writable by no one
+ * else, and every file is read without following symlinks, owned by the caller, regular and
+ * bounded (core/safe_fs.ts). Nothing in a spool another user could write is ever used.
+ * Directories are 0700 and files 0600; files are written to a fresh name (O_EXCL), fsynced and
+ * renamed into place, so a reader never sees half a batch.
  */
+import { readOwnedFile, tryLock, unlock, untrustedDir } from "../core/safe_fs.ts";
+
 /** POSIX path join (not node:path: loading any node: module costs 15–20 ms of start-up). */
 const join = (...parts: string[]) => parts.join("/").replace(/\/{2,}/g, "/");
 
+/** Largest batch file read back (bodies are cut at 4 MiB of raw text, compressed). */
+export const MAX_BATCH_FILE_BYTES = 64 << 20;
+/** Largest job.json / owner file read back. */
+export const MAX_META_BYTES = 1 << 20;
+/** Disk one job may use; past it new batches stay in memory (bounded there too). */
+export const MAX_JOB_BYTES = 1 << 30;
+
 /** The file operations the spool uses; tests inject failures (ENOSPC) here. */
 export interface SpoolFs {
+  /** Creates the directory (0700) if absent; throws unless it is then one the caller can trust. */
   mkdir(path: string): Promise<void>;
-  /** Creates a new file (fails if the path exists, even as a symlink), mode 0600. */
+  /** Creates a new file (fails if the path exists, even as a symlink), mode 0600, fsynced. */
   writeNew(path: string, data: Uint8Array): Promise<void>;
   rename(from: string, to: string): Promise<void>;
-  readFile(path: string): Promise<Uint8Array>;
+  /** A regular file owned by the caller, not through a symlink, at most `maxBytes`. */
+  readFile(path: string, maxBytes?: number): Promise<Uint8Array>;
   remove(path: string): Promise<void>;
   readDir(path: string): Promise<string[]>;
-  isSymlink(path: string): Promise<boolean>;
+  /** lstat, or null when the path does not exist. */
+  lstat(path: string): Promise<Deno.FileInfo | null>;
+  /** An exclusive non-blocking lock: a handle, or null when someone else holds it. */
+  lock(path: string): number | null;
+  unlock(handle: number): void;
+}
+
+/** Throws one line naming the directory when the caller cannot trust it. */
+function checkDir(path: string, info: Deno.FileInfo): void {
+  const why = untrustedDir(info);
+  if (why) throw new Error(`spool directory "${path}" refused, ${why}`);
 }
 
 export const DENO_FS: SpoolFs = {
   async mkdir(path) {
-    await Deno.mkdir(path, { recursive: true, mode: 0o700 });
-    await Deno.chmod(path, 0o700);
+    let info = await DENO_FS.lstat(path);
+    if (info === null) {
+      // Only what we create is given our mode: an existing directory is checked, never chmod'ed.
+      await Deno.mkdir(path, { recursive: true, mode: 0o700 });
+      info = await Deno.lstat(path);
+    }
+    checkDir(path, info);
   },
   async writeNew(path, data) {
     const f = await Deno.open(path, { write: true, createNew: true, mode: 0o600 });
@@ -41,20 +71,29 @@ export const DENO_FS: SpoolFs = {
     }
   },
   rename: (from, to) => Deno.rename(from, to),
-  readFile: (path) => Deno.readFile(path),
+  readFile(path, maxBytes = MAX_BATCH_FILE_BYTES) {
+    try {
+      return Promise.resolve(readOwnedFile(path, maxBytes));
+    } catch (err) {
+      return Promise.reject(err);
+    }
+  },
   remove: (path) => Deno.remove(path, { recursive: true }),
   async readDir(path) {
     const out: string[] = [];
     for await (const e of Deno.readDir(path)) out.push(e.name);
     return out;
   },
-  async isSymlink(path) {
+  async lstat(path) {
     try {
-      return (await Deno.lstat(path)).isSymlink;
-    } catch {
-      return false;
+      return await Deno.lstat(path);
+    } catch (err) {
+      if (err instanceof Deno.errors.NotFound) return null;
+      throw err;
     }
   },
+  lock: (path) => tryLock(path),
+  unlock: (h) => unlock(h),
 };
 
 /** `$TRACKER_SPOOL_DIR`, else `${XDG_STATE_HOME:-~/.local/state}/resource-tracker/spool`. */
@@ -94,11 +133,25 @@ export interface BatchError {
   at: number;
 }
 
+/** Start time of a process (clock ticks after boot, /proc/PID/stat field 22), or null. */
+export function startTimeOf(pid: number): number | null {
+  try {
+    const text = Deno.readTextFileSync(`/proc/${pid}/stat`);
+    const f = text.slice(text.lastIndexOf(")") + 2).split(" ");
+    const t = Number(f[19]);
+    return Number.isFinite(t) ? t : null;
+  } catch {
+    return null;
+  }
+}
+
 /** One sink's spool directory, created lazily on the first write. */
 export class SpoolJob {
   readonly dir: string;
   #created = false;
   #meta: JobMeta;
+  #lock: number | null = null;
+  #bytes = 0;
 
   constructor(
     readonly root: string,
@@ -106,25 +159,28 @@ export class SpoolJob {
     meta: JobMeta,
     private readonly fs: SpoolFs = DENO_FS,
     existing = false,
+    lock: number | null = null,
   ) {
     this.dir = join(root, id);
     this.#meta = meta;
     this.#created = existing;
+    this.#lock = lock;
   }
 
   get meta(): JobMeta {
     return this.#meta;
   }
 
-  /** Creates the job directory (done by the first `put`). */
+  /** Creates the job directory and takes its lock (done by the first `put`). */
   async create(): Promise<void> {
     if (this.#created) return;
-    if (await this.fs.isSymlink(this.root)) {
-      throw new Error(`spool directory "${this.root}" is a symbolic link; refusing to use it`);
-    }
     await this.fs.mkdir(this.root);
     await this.fs.mkdir(this.dir);
-    await this.#writeAtomic("owner", new TextEncoder().encode(`${Deno.pid}\n`));
+    try {
+      this.#lock ??= this.fs.lock(join(this.dir, "lock"));
+    } catch { /* no flock here: the owner file is the fallback */ }
+    const start = startTimeOf(Deno.pid);
+    await this.#writeAtomic("owner", new TextEncoder().encode(`${Deno.pid} ${start ?? ""}\n`));
     this.#created = true;
     await this.saveMeta(this.#meta);
   }
@@ -148,17 +204,21 @@ export class SpoolJob {
     await this.#writeAtomic("job.json", new TextEncoder().encode(JSON.stringify(meta) + "\n"));
   }
 
-  /** Writes one batch body; returns its path. */
+  /** Writes one batch body (fsynced); returns its path. */
   async put(seq: number, body: Uint8Array, samples: number): Promise<string> {
+    if (this.#bytes + body.length > MAX_JOB_BYTES) {
+      throw new Error(`spool limit of ${MAX_JOB_BYTES >> 20} MiB for this job reached`);
+    }
     await this.create();
     const path = await this.#writeAtomic(batchName(seq, this.#meta.ext), body);
+    this.#bytes += body.length;
     this.#meta = { ...this.#meta, counts: { ...this.#meta.counts, [seq]: samples } };
     await this.saveMeta(this.#meta);
     return path;
   }
 
   read(path: string): Promise<Uint8Array> {
-    return this.fs.readFile(path);
+    return this.fs.readFile(path, MAX_BATCH_FILE_BYTES);
   }
 
   async drop(seq: number, path: string): Promise<void> {
@@ -186,14 +246,17 @@ export class SpoolJob {
 
   /** Releases ownership: removes the whole job when nothing is left, else only `owner`. */
   async release(keep: boolean): Promise<void> {
-    if (!this.#created) return;
-    if (keep) {
-      await this.saveMeta(this.#meta).catch(() => {});
-      await this.fs.remove(join(this.dir, "owner")).catch(() => {});
-    } else {
-      await this.fs.remove(this.dir).catch(() => {});
-      this.#created = false;
+    if (this.#created) {
+      if (keep) {
+        await this.saveMeta(this.#meta).catch(() => {});
+        await this.fs.remove(join(this.dir, "owner")).catch(() => {});
+      } else {
+        await this.fs.remove(this.dir).catch(() => {});
+        this.#created = false;
+      }
     }
+    if (this.#lock !== null) this.fs.unlock(this.#lock);
+    this.#lock = null;
   }
 
   /** Batches on disk, by sequence number. */
@@ -204,7 +267,12 @@ export class SpoolJob {
       const m = BATCH_RE.exec(name);
       if (!m) continue;
       const seq = Number(m[1]);
-      out.push({ seq, path: join(this.dir, name), samples: this.#meta.counts?.[seq] ?? 0 });
+      const samples = Number(this.#meta.counts?.[seq] ?? 0);
+      out.push({
+        seq,
+        path: join(this.dir, name),
+        samples: Number.isFinite(samples) ? samples : 0,
+      });
     }
     return out.sort((a, b) => a.seq - b.seq);
   }
@@ -220,45 +288,134 @@ export function newJobId(kind: string, nowMs = Date.now()): string {
   return `${kind}-${stamp}-${Deno.pid}-${crypto.randomUUID().slice(0, 8)}`;
 }
 
-/** Whether a pid still runs (its /proc entry exists). */
-function alive(pid: number): boolean {
-  try {
-    Deno.statSync(`/proc/${pid}`);
-    return true;
-  } catch {
-    return false;
-  }
-}
-
 export interface FoundJob {
   job: SpoolJob;
   batches: SpooledBatch[];
 }
 
-/** Jobs left in the spool by earlier runs (skips those a live tracker still owns). */
-export async function findJobs(root: string, fs: SpoolFs = DENO_FS): Promise<FoundJob[]> {
-  let names: string[];
+/** A job directory `flush` cannot send: why, and how many batch files it holds. */
+export interface LeftJob {
+  id: string;
+  dir: string;
+  problem: string;
+  batches: number;
+}
+
+export interface SpoolScan {
+  jobs: FoundJob[];
+  left: LeftJob[];
+}
+
+const KINDS = new Set(["http", "s3", "sentinel"]);
+const EXTS = new Set(["csv.gz", "jsonl.gz"]);
+
+/** Checks the shape of a parsed job.json; a reason when it is not one of ours. */
+function badMeta(meta: unknown): string | null {
+  if (meta === null || typeof meta !== "object" || Array.isArray(meta)) return "not an object";
+  const m = meta as Record<string, unknown>;
+  if (m.version !== 1) return `unknown version ${JSON.stringify(m.version)}`;
+  if (typeof m.kind !== "string" || !KINDS.has(m.kind)) {
+    return `unknown kind ${JSON.stringify(m.kind)}`;
+  }
+  if (typeof m.ext !== "string" || !EXTS.has(m.ext)) return `unknown ext ${JSON.stringify(m.ext)}`;
+  if (m.counts !== undefined && (m.counts === null || typeof m.counts !== "object")) {
+    return "bad counts";
+  }
+  return null;
+}
+
+/** Whether the owner file names a process that still runs (same pid and start time). */
+async function ownerAlive(fs: SpoolFs, dir: string): Promise<number | null> {
   try {
-    names = await fs.readDir(root);
-  } catch (err) {
-    if (err instanceof Deno.errors.NotFound) return [];
-    throw err;
-  }
-  const out: FoundJob[] = [];
-  for (const id of names.sort()) {
-    const dir = join(root, id);
-    let meta: JobMeta;
-    try {
-      meta = JSON.parse(new TextDecoder().decode(await fs.readFile(join(dir, "job.json"))));
-    } catch {
-      continue; // not ours, or half written
+    const text = new TextDecoder().decode(await fs.readFile(join(dir, "owner"), MAX_META_BYTES));
+    const [pid, start] = text.trim().split(/\s+/).map(Number);
+    if (!Number.isInteger(pid) || pid === Deno.pid) return null;
+    const now = startTimeOf(pid!);
+    // An owner without a recorded start time (an older tracker) counts as alive while its
+    // pid runs; with one, only the very same process does (not a reused pid, not PID 1 of the
+    // next container).
+    if (now === null || (start !== undefined && Number.isFinite(start) && now !== start)) {
+      return null;
     }
-    try {
-      const owner = Number(new TextDecoder().decode(await fs.readFile(join(dir, "owner"))));
-      if (Number.isInteger(owner) && owner !== Deno.pid && alive(owner)) continue;
-    } catch { /* no owner: free to take */ }
-    const job = new SpoolJob(root, id, meta, fs, true);
-    out.push({ job, batches: await job.batches() });
+    return pid!;
+  } catch {
+    return null;
   }
-  return out;
+}
+
+/**
+ * Jobs left in the spool by earlier runs, each locked for the caller (release them), and the
+ * job directories that cannot be sent, with why. Throws when the root itself is untrusted.
+ */
+export async function scanSpool(root: string, fs: SpoolFs = DENO_FS): Promise<SpoolScan> {
+  const rootInfo = await fs.lstat(root);
+  if (rootInfo === null) return { jobs: [], left: [] };
+  checkDir(root, rootInfo);
+  const jobs: FoundJob[] = [];
+  const left: LeftJob[] = [];
+  for (const id of (await fs.readDir(root)).sort()) {
+    const dir = join(root, id);
+    const info = await fs.lstat(dir).catch(() => null);
+    if (info === null || id.startsWith(".")) continue;
+    const count = async () => {
+      try {
+        return (await fs.readDir(dir)).filter((n) => BATCH_RE.test(n)).length;
+      } catch {
+        return 0;
+      }
+    };
+    const leave = async (problem: string) =>
+      void left.push({ id, dir, problem, batches: info.isDirectory ? await count() : 0 });
+    const why = untrustedDir(info);
+    if (why) {
+      await leave(`${why}; not touched`);
+      continue;
+    }
+    let lock: number | null = null;
+    try {
+      lock = fs.lock(join(dir, "lock"));
+      if (lock === null) {
+        await leave("in use by a running tracker or another `flush`");
+        continue;
+      }
+    } catch (err) {
+      if (!/libc is not available/.test(String(err))) {
+        await leave(`cannot lock: ${err instanceof Error ? err.message : err}`);
+        continue;
+      }
+      const pid = await ownerAlive(fs, dir);
+      if (pid !== null) {
+        await leave(`in use by a running tracker (pid ${pid})`);
+        continue;
+      }
+    }
+    let meta: unknown;
+    try {
+      const raw = await fs.readFile(join(dir, "job.json"), MAX_META_BYTES);
+      meta = JSON.parse(new TextDecoder().decode(raw));
+    } catch (err) {
+      if (lock !== null) fs.unlock(lock);
+      const missing = (err as { errno?: number }).errno === 2;
+      await leave(
+        missing
+          ? "job.json is missing"
+          : `job.json unreadable (${err instanceof Error ? err.message : err})`,
+      );
+      continue;
+    }
+    const bad = badMeta(meta);
+    if (bad) {
+      if (lock !== null) fs.unlock(lock);
+      await leave(`job.json is not a spool job (${bad})`);
+      continue;
+    }
+    const job = new SpoolJob(root, id, meta as JobMeta, fs, true, lock);
+    jobs.push({ job, batches: await job.batches() });
+  }
+  return { jobs, left };
+}
+
+/** The jobs of `scanSpool` that can be used (trusted, parsed, and locked for this process). */
+export async function findJobs(root: string, fs: SpoolFs = DENO_FS): Promise<FoundJob[]> {
+  return (await scanSpool(root, fs)).jobs;
 }

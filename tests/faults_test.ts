@@ -6,6 +6,7 @@
  */
 import { ok, strictEqual } from "node:assert/strict";
 import { constants } from "node:os";
+import { symlinkRacer } from "./fakes/racer.ts";
 import { command, FIXTURES, spawnCli } from "./helpers.ts";
 import { type Rng, rngFor, SEED } from "./seeded.ts";
 
@@ -570,4 +571,27 @@ Deno.test("faults: signals to a wrapper are forwarded; exit 128+N of the child, 
     noStack(err, ctx);
     ok(!/^error:/m.test(err), `${ctx}: ${err}`);
   }
+});
+
+Deno.test("faults: 2,000 output opens against a symlink racer never truncate the victim", async () => {
+  const { openPrivateFile } = await import("../sinks/safe_open.ts");
+  const dir = Deno.makeTempDirSync({ prefix: "rt-race-" });
+  const victim = `${dir}/victim`, path = `${dir}/out.csv`;
+  const text = "precious\n".repeat(100);
+  Deno.writeTextFileSync(victim, text);
+  const stopRacer = await symlinkRacer(victim, path);
+  let opened = 0;
+  try {
+    for (let i = 0; i < 2000; i++) {
+      try {
+        openPrivateFile(path).close();
+        opened++;
+      } catch { /* refused: a symlink, or it changed */ }
+      strictEqual(Deno.statSync(victim).size, text.length, `victim truncated at call ${i}`);
+    }
+  } finally {
+    await stopRacer();
+    Deno.removeSync(dir, { recursive: true });
+  }
+  ok(opened > 0, "some opens met a regular file");
 });

@@ -733,3 +733,107 @@ Deno.test("fuzz CLI: garbled argv exits 0, 1 or 2 with at most one error line", 
     Deno.removeSync(dir, { recursive: true });
   }
 });
+
+// ---------------------------------------------------------------------------------------------
+// Hostile spools: `flush` on random job directories never throws, never hangs, never uploads
+// anything but whole samples, and exits 0 only when nothing is left.
+
+Deno.test("fuzz flush: hostile spool contents are left and named, never sent; exit 0 only when empty", async () => {
+  const { runFlushCommand } = await import("../sinks/mod.ts");
+  const { testContext } = await import("./fakes/context.ts");
+  const { Recorder } = await import("./fakes/recorder.ts");
+  const { gzipSync, gunzipSync } = await import("node:zlib");
+  const rng = rngFor("fuzz flush");
+  const rx = new Recorder();
+  const root = await Deno.makeTempDir({ prefix: "rt-fuzzspool-" });
+  const enc = new TextEncoder();
+  const goodLine = '{"timestamp_ms":1}\n';
+  const metas = [
+    () => "null",
+    () => "[]",
+    () => "42",
+    () => '{"version":1,"kind":"http"',
+    () => JSON.stringify({ version: 2, kind: "http", ext: "jsonl.gz" }),
+    () => JSON.stringify({ version: 1, kind: "ftp", ext: "jsonl.gz", url: rx.url }),
+    () => JSON.stringify({ version: 1, kind: "http", ext: "exe", url: rx.url }),
+    () =>
+      JSON.stringify({
+        version: 1,
+        kind: "http",
+        ext: "jsonl.gz",
+        format: "json",
+        url: `${rx.url}/in`,
+        run: "r",
+        counts: rng.chance(0.5) ? null : { "1": "many" },
+      }),
+    () =>
+      JSON.stringify({
+        version: 1,
+        kind: "http",
+        ext: "jsonl.gz",
+        format: "json",
+        url: `${rx.url}/in`,
+        run: "r",
+        tokenEnv: "SECRET_VAR",
+      }),
+  ];
+  const bodies = [
+    () => rng.bytes(rng.int(64)),
+    () => gzipSync(rng.bytes(rng.int(64))),
+    () => gzipSync(enc.encode("not,json\n")),
+    () => gzipSync(enc.encode(goodLine)),
+    () => new Uint8Array(),
+  ];
+  try {
+    const runs = Math.max(4, Math.min(30, Math.floor(RUNS / 40)));
+    for (let i = 0; i < runs; i++) {
+      const spool = `${root}/s${i}`;
+      await Deno.mkdir(spool, { mode: 0o700 });
+      const jobs = rng.range(1, 3);
+      for (let j = 0; j < jobs; j++) {
+        const dir = `${spool}/http-${j}`;
+        await Deno.mkdir(dir, { mode: 0o700 });
+        if (rng.chance(0.9)) await Deno.writeTextFile(`${dir}/job.json`, rng.pick(metas)());
+        if (rng.chance(0.2)) await Deno.writeTextFile(`${dir}/owner`, rng.pick(["1", "x", "1 1"]));
+        for (let b = 1; b <= rng.range(0, 3); b++) {
+          const name = `${dir}/${String(b).padStart(6, "0")}.jsonl.gz`;
+          const kind = rng.int(5);
+          if (kind === 0) await Deno.symlink("/etc/hostname", name);
+          else if (kind === 1) await new Deno.Command("mkfifo", { args: [name] }).output();
+          else if (kind === 2) await Deno.mkdir(name);
+          else await Deno.writeFile(name, rng.pick(bodies)());
+        }
+        if (rng.chance(0.1)) await Deno.chmod(dir, 0o777);
+      }
+      const ctx = testContext(["--spool-dir", spool, "--flush-timeout", "2"], {
+        SECRET_VAR: "fuzz-secret-1",
+      });
+      const before = rx.requests.length;
+      const t0 = Date.now();
+      let code: number;
+      try {
+        code = await runFlushCommand(ctx, { tuning: { retryBaseMs: 10, retryMaxMs: 20 } });
+      } catch (err) {
+        throw new Error(`seed ${SEED} case ${i}: flush threw ${err}`);
+      }
+      ok(Date.now() - t0 < 30_000, `seed ${SEED} case ${i}: took ${Date.now() - t0} ms`);
+      for (const r of rx.requests.slice(before)) {
+        ok(r.authorization === null, `seed ${SEED} case ${i}: a token named by job.json was sent`);
+        const text = new TextDecoder().decode(gunzipSync(r.body));
+        ok(text === goodLine, `seed ${SEED} case ${i}: uploaded ${JSON.stringify(text)}`);
+      }
+      const left = [];
+      for await (const e of Deno.readDir(spool)) left.push(e.name);
+      ok(code === 0 || code === 1, `seed ${SEED} case ${i}: exit ${code}`);
+      if (code === 0) ok(left.length === 0, `seed ${SEED} case ${i}: exit 0 with ${left} left`);
+      else ok(ctx.warnings.length > 0, `seed ${SEED} case ${i}: exit 1 without saying why`);
+      ok(
+        ctx.warnings.every((w) => !w.includes("fuzz-secret-1")),
+        `seed ${SEED} case ${i}: secret in a message`,
+      );
+    }
+  } finally {
+    await rx.close();
+    await Deno.remove(root, { recursive: true });
+  }
+});

@@ -360,3 +360,23 @@ Deno.test("createSinks: TRACKER_SINKS adds sinks; --output file gets --format", 
     match(await Deno.readTextFile(`${dir}/b.csv`), /^timestamp,/);
   });
 });
+
+Deno.test("http: every redirect status is a retried failure, never a delivery", async () => {
+  for (const status of [301, 302, 303, 307, 308]) {
+    await withDir(async (dir) => {
+      const rx = new HttpReceiver();
+      try {
+        const ctx = testContext(["--sink", `${rx.url}/in`, "--spool-dir", dir]);
+        const set = await createSinks(ctx, HOOKS);
+        rx.faults.queue.push({ status }, { status });
+        for (let i = 0; i < 2; i++) set.write(makeSample(i));
+        await set.close({ exitCode: 0 });
+        deepStrictEqual(sampleIds(rx.text()), range(2), `after ${status}`);
+        strictEqual(rx.requests, 3, `${status} retried`);
+        match(ctx.warnings[0]!, new RegExp(`HTTP ${status} redirect to .*not followed`));
+      } finally {
+        await rx.close();
+      }
+    });
+  }
+});

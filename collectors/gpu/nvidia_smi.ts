@@ -142,6 +142,40 @@ export type RunResult =
   | { ok: true; stdout: string }
   | { ok: false; reason: string; notFound?: boolean };
 
+/** The most output one nvidia-smi call may give (a few KiB normally, per GPU and process). */
+export const MAX_OUTPUT_BYTES = 4 << 20;
+
+/** Reads a stream up to MAX_OUTPUT_BYTES; past that calls `over` and drops the rest. */
+async function readCapped(s: ReadableStream<Uint8Array>, over: () => void): Promise<Uint8Array> {
+  const chunks: Uint8Array[] = [];
+  let size = 0;
+  for await (const c of s) {
+    if (size + c.byteLength > MAX_OUTPUT_BYTES) {
+      over();
+      continue; // keep draining so the child is not blocked on a full pipe before it dies
+    }
+    chunks.push(c);
+    size += c.byteLength;
+  }
+  const out = new Uint8Array(size);
+  let at = 0;
+  for (const c of chunks) {
+    out.set(c, at);
+    at += c.byteLength;
+  }
+  return out;
+}
+
+/** `child.output()` with a ceiling on what is kept of stdout and stderr. */
+async function collect(child: Deno.ChildProcess, over: () => void) {
+  const [stdout, stderr, status] = await Promise.all([
+    readCapped(child.stdout, over),
+    readCapped(child.stderr, over),
+    child.status,
+  ]);
+  return { success: status.success, code: status.code, stdout, stderr };
+}
+
 /**
  * Runs a command with a hard timeout. The child gets its own process group (`detached`) so
  * that the timeout kills it and anything it started; stdin is closed, LC_ALL=C for '.' decimals.
@@ -170,8 +204,9 @@ export async function runCommand(
     return { ok: false, reason: e instanceof Error ? e.message : String(e) };
   }
   const pid = child.pid;
-  const output = child.output().finally(() => SPAWNED.delete(pid));
   let killed: string | undefined;
+  const output = collect(child, () => kill(`output over ${MAX_OUTPUT_BYTES} bytes`))
+    .finally(() => SPAWNED.delete(pid));
   // A grandchild that left our process group could hold the pipes open: stop waiting then.
   let abandon = () => {};
   const abandoned = new Promise<undefined>((resolve) => (abandon = () => resolve(undefined)));

@@ -12,6 +12,7 @@ import { openPrivateFile } from "../sinks/safe_open.ts";
 import type { Config } from "./config.ts";
 import { releaseEarlySignals } from "./early_signals.ts";
 import { childrenBlockIo } from "./libc.ts";
+import type { JobCgroup } from "./cgroup_job.ts";
 import { oneLine, UsageError } from "./errors.ts";
 import { writeAllSync } from "./log.ts";
 import { runLoop } from "./loop.ts";
@@ -59,7 +60,12 @@ function loadSampling() {
     import("./process_tracker.ts"),
     import("./summary.ts"),
     import("./warmup.ts"),
-  ]).then(([sampler, tracker, summary, warmup]) => ({
+    import("./cgroup_monitor.ts"),
+    import("./cgroup_summary.ts"),
+  ]).then(([sampler, tracker, summary, warmup, monitor, forensics]) => ({
+    CgroupMonitor: monitor.CgroupMonitor,
+    CgroupForensics: forensics.CgroupForensics,
+    formatCgroupLines: forensics.formatCgroupLines,
     Sampler: sampler.Sampler,
     ProcessTracker: tracker.ProcessTracker,
     SummaryBuilder: summary.SummaryBuilder,
@@ -116,6 +122,16 @@ export async function track(config: Config, deps: RunDeps): Promise<number> {
     throw new UsageError(`--pid ${attachPid}: no such process`);
   }
   const tracked = wrap || attachPid !== null;
+  const wantJob = config.values.get("cgroup") === true;
+  const memoryMax = config.values.get("memory-max") as number | undefined;
+  const cpuMax = config.values.get("cpu-max") as number | undefined;
+  const waitDescendants = config.values.get("wait-descendants") === true;
+  if ((memoryMax !== undefined || cpuMax !== undefined) && !wantJob) {
+    throw new UsageError(`--${memoryMax !== undefined ? "memory" : "cpu"}-max needs --cgroup`);
+  }
+  if ((wantJob || waitDescendants) && !wrap) {
+    throw new UsageError(`--${wantJob ? "cgroup" : "wait-descendants"} needs a command to run`);
+  }
   const wantsCloud = tracked || !!(deps.env("SENTINEL_API_TOKEN") || deps.env("SENTINEL_API_KEY"));
   // What is not needed to start the command waits until it runs.
   let started!: () => void;
@@ -142,12 +158,20 @@ export async function track(config: Config, deps: RunDeps): Promise<number> {
   /** What we had reaped before the spawn: the run's totals are measured from here. */
   let reapedBefore = { u: 0, s: 0, read: 0, write: 0 };
   let tracker: ProcessTracker | undefined;
+  let job: JobCgroup | undefined;
   if (wrap) {
     const subreaper = Adopter.enable();
+    if (wantJob) job = await createJobCgroup(memoryMax, cpuMax, warn);
     reapedBefore = reaped();
     try {
-      child = spawnCommand(config.command);
+      child = job ? spawnInJob(job, config.command, warn) : undefined;
+      if (job && !child) {
+        await job.remove();
+        job = undefined;
+      }
+      child ??= spawnCommand(config.command);
     } catch (err) {
+      await job?.remove();
       started(); // let registration finish with host facts before the run is closed
       await sinks.close({ exitCode: exitOf(err) });
       await (await gpuReady)?.close();
@@ -155,7 +179,16 @@ export async function track(config: Config, deps: RunDeps): Promise<number> {
     }
     adopter = new Adopter("/proc", child.pid, subreaper);
   }
-  const { Sampler, ProcessTracker, SummaryBuilder, formatSummary, warmUp } = await loadSampling();
+  const {
+    Sampler,
+    ProcessTracker,
+    SummaryBuilder,
+    formatSummary,
+    warmUp,
+    CgroupMonitor,
+    CgroupForensics,
+    formatCgroupLines,
+  } = await loadSampling();
   if (child && adopter) {
     const a = adopter;
     // The child's PID is in our PID namespace: its tree is read from our own /proc.
@@ -173,6 +206,16 @@ export async function track(config: Config, deps: RunDeps): Promise<number> {
     warn,
     ...(gpu ? { gpu } : {}),
     ...(tracker ? { process: tracker } : {}),
+    ...(job
+      ? {
+        cgroups: new CgroupMonitor({
+          proc: config.roots.proc,
+          sys: config.roots.sys,
+          pid: child!.pid,
+          job: job.dirs,
+        }),
+      }
+      : {}),
   });
 
   const stop = new AbortController();
@@ -191,8 +234,11 @@ export async function track(config: Config, deps: RunDeps): Promise<number> {
         Deno.kill(child.pid, sig);
       } catch { /* already gone */ }
     }
-    child.status.then((st) => {
+    child.status.then(async (st) => {
       childStatus = st;
+      if (waitDescendants && adopter) {
+        await descendantsGone(adopter, job, Math.min(250, config.interval * 1000), stop.signal);
+      }
       finish();
     });
   } else {
@@ -210,6 +256,7 @@ export async function track(config: Config, deps: RunDeps): Promise<number> {
   }
 
   const summary = new SummaryBuilder();
+  const forensics = new CgroupForensics();
   let warming: Promise<void> | undefined;
   const startedMs = Date.now();
   try {
@@ -233,6 +280,7 @@ export async function track(config: Config, deps: RunDeps): Promise<number> {
       },
       emit: (sample) => {
         summary.add(sample);
+        forensics.add(sample);
         sinks.write(sample);
         // After the first sample, so short runs never pay for it.
         warming ??= warmUp(config.roots, stop.signal).catch(() => {});
@@ -248,6 +296,16 @@ export async function track(config: Config, deps: RunDeps): Promise<number> {
   stop.abort(); // ends a warm-up still running (e.g. after --samples)
   await warming;
   const exitCode = childStatus ? exitCodeOf(childStatus) : 0;
+  // Every cgroup the job was seen in, once more: kills between the last two samples count.
+  const seenCgroups = sampler.cgroups.finish();
+  if (job) {
+    const left = await job.remove();
+    if (left > 0) {
+      warn(
+        `--cgroup: ${left} process(es) still running after the command exited were moved out of the job's cgroup (--wait-descendants waits for them)`,
+      );
+    }
+  }
   await sinks.close({ exitCode });
   adopter?.reap();
   await gpu?.close();
@@ -261,7 +319,21 @@ export async function track(config: Config, deps: RunDeps): Promise<number> {
       durationSecs: (Date.now() - startedMs) / 1000,
       cloud: discovery?.info ? { ...discovery.info } : null,
     });
-    if (config.values.get("no-summary") !== true) writeAllSync(Deno.stderr, formatSummary(report));
+    report.cgroup = forensics.build(seenCgroups, {
+      job: job !== undefined,
+      ...(job && tracker
+        ? { treeCpuSecs: (tracker.reported.u + tracker.reported.s) / TICKS_PER_SEC }
+        : {}),
+    });
+    const cgroupLines = report.cgroup
+      ? formatCgroupLines(report.cgroup, { exitCode, durationSecs: report.duration_secs })
+      : [];
+    if (config.values.get("no-summary") !== true) {
+      writeAllSync(
+        Deno.stderr,
+        formatSummary(report) + cgroupLines.map((l) => l + "\n").join(""),
+      );
+    }
     const jsonPath = config.values.get("summary-json") as string | undefined;
     if (jsonPath) {
       // The command's exit code stays what it was even if the summary cannot be written.
@@ -278,6 +350,71 @@ export async function track(config: Config, deps: RunDeps): Promise<number> {
     }
   }
   return exitCode;
+}
+
+/** USER_HZ (the tree's CPU ticks); sampler.ts holds the same constant, loaded later. */
+const TICKS_PER_SEC = 100;
+
+/** The job's cgroup, or undefined (after one line saying why) to go on in tree mode. */
+async function createJobCgroup(
+  memoryMax: number | undefined,
+  cpuMax: number | undefined,
+  warn: (line: string) => void,
+): Promise<JobCgroup | undefined> {
+  const { JobCgroup } = await import("./cgroup_job.ts");
+  const made = JobCgroup.create({ memoryMax, cpuMax });
+  if (typeof made !== "string") return made;
+  warn(`--cgroup: ${made}; tracking the process tree instead`);
+  return undefined;
+}
+
+/**
+ * Spawns inside the job's cgroup. When the tracker may not move into it, says so and returns
+ * undefined: the caller removes the cgroup and spawns in tree mode.
+ */
+function spawnInJob(
+  job: JobCgroup,
+  argv: readonly string[],
+  warn: (l: string) => void,
+): Deno.ChildProcess | undefined {
+  let spawnErr: unknown;
+  try {
+    return job.spawnInside(() => {
+      try {
+        return spawnCommand(argv);
+      } catch (err) {
+        spawnErr = err;
+        throw err;
+      }
+    });
+  } catch (err) {
+    if (spawnErr !== undefined) throw spawnErr;
+    warn(
+      `--cgroup: cannot enter the job's cgroup (${
+        oneLine(err)
+      }); tracking the process tree instead`,
+    );
+    return undefined;
+  }
+}
+
+/**
+ * `--wait-descendants`: resolves once no process the command left behind is alive: none of the
+ * orphans we adopted (as subreaper or PID 1; they are reaped meanwhile) and, with `--cgroup`,
+ * nothing left in the job's cgroup.
+ */
+async function descendantsGone(
+  adopter: Adopter,
+  job: JobCgroup | undefined,
+  pollMs: number,
+  stop: AbortSignal,
+): Promise<void> {
+  while (!stop.aborted) {
+    adopter.reap();
+    const live = adopter.adopted().filter((pid) => pidExists("/proc", pid));
+    if (live.length === 0 && (job === undefined || job.pids().length === 0)) return;
+    await new Promise((r) => setTimeout(r, pollMs));
+  }
 }
 
 function exitOf(err: unknown): number {

@@ -2,6 +2,7 @@
  * The end-of-run summary: totals and peaks over the emitted samples. CPU totals are exact in
  * wrapper mode because the last sample closes the run with kernel accounting.
  */
+import type { CgroupRunSummary } from "./cgroup_summary.ts";
 import type { Sample } from "./sample.ts";
 
 export interface RunSummary {
@@ -25,6 +26,8 @@ export interface RunSummary {
     | { avg_usage: number; peak_usage: number; peak_vram_mib: number; peak_utilized: number }
     | null;
   cloud: Record<string, unknown> | null;
+  /** Limits, OOM kills, throttling and pressure of the job's cgroup(s); see cgroup_summary.ts. */
+  cgroup?: CgroupRunSummary | null;
 }
 
 export class SummaryBuilder {

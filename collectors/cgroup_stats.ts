@@ -1,0 +1,288 @@
+/**
+ * Limits, counters and pressure of one cgroup (v1 or v2): `readCgroupStats` reads the raw
+ * cumulative values (through collectors/read.ts, which keeps the files open), `deriveCgroupSample`
+ * turns two readings into the sample's `cgroup` object. A file the kernel does not have (old
+ * kernels, a controller not mounted) reads as `undefined` and becomes `null` in the sample.
+ */
+import {
+  type CgroupDirs,
+  type CpuLimit,
+  parseBlkioBytes,
+  parseCfsLimit,
+  parseCount,
+  parseCpuMaxLimit,
+  parseFlatKeyed,
+  parseIoStat,
+  parseLimit,
+  parsePressure,
+  type Pressure,
+} from "./cgroup_fs.ts";
+import { readText } from "./read.ts";
+
+/** Raw cumulative values of one cgroup; `undefined` = the kernel has no such file. */
+export interface CgroupReading {
+  memory_current?: number | undefined;
+  /** High-water mark (v2 memory.peak, v1 max_usage_in_bytes), since creation or reset. */
+  memory_peak?: number | undefined;
+  memory_limit?: number | null | undefined;
+  memory_high?: number | null | undefined;
+  swap_current?: number | undefined;
+  swap_limit?: number | null | undefined;
+  /** Times the limit was hit: v2 memory.events `max`, v1 memory.failcnt. */
+  limit_hits?: number | undefined;
+  /** v2 memory.events `oom` (allocation failed at the limit); v1 has no counter. */
+  oom?: number | undefined;
+  /** OOM-killer kills: v2 memory.events `oom_kill`, v1 memory.oom_control `oom_kill`. */
+  oom_kill?: number | undefined;
+  cpu_limit?: CpuLimit | undefined;
+  nr_periods?: number | undefined;
+  nr_throttled?: number | undefined;
+  throttled_us?: number | undefined;
+  /** CPU usage in µs (v2 cpu.stat, v1 cpuacct); read for job cgroups only. */
+  usage_us?: number | undefined;
+  user_us?: number | undefined;
+  system_us?: number | undefined;
+  pids_current?: number | undefined;
+  pids_limit?: number | null | undefined;
+  pids_peak?: number | undefined;
+  io?: { read: number; write: number } | undefined;
+  psi_cpu?: Pressure | undefined;
+  psi_memory?: Pressure | undefined;
+  psi_io?: Pressure | undefined;
+}
+
+export interface ReadWhat {
+  /** Limits and the peak: they change rarely, so callers read them every few samples. */
+  limits: boolean;
+  /** CPU usage and block I/O (job cgroup mode). */
+  usage: boolean;
+}
+
+/**
+ * Where PSI comes from: the process's v2 cgroup's own `*.pressure` files (also on v1 hosts with
+ * a v2 `unified` mount), else the host's /proc/pressure (the v2 root's figures are the host's).
+ */
+export function pressureDir(dirs: CgroupDirs, proc: string): { dir: string; host: boolean } {
+  const u = dirs.unified;
+  if (u !== undefined && dirs.unifiedPath !== "/" && readText(`${u}/cpu.pressure`) !== undefined) {
+    return { dir: u, host: false };
+  }
+  return { dir: `${proc}/pressure`, host: true };
+}
+
+const num = (m: Map<string, number>, k: string) => m.get(k);
+
+/** Reads one cgroup's files. */
+export function readCgroupStats(
+  dirs: CgroupDirs,
+  psi: { dir: string },
+  what: ReadWhat,
+): CgroupReading {
+  const r: CgroupReading = {};
+  const u = dirs.version === 2 ? dirs.unified : undefined;
+  if (u !== undefined) {
+    r.memory_current = parseCount(readText(`${u}/memory.current`));
+    const ev = readText(`${u}/memory.events`);
+    if (ev !== undefined) {
+      const m = parseFlatKeyed(ev);
+      r.limit_hits = num(m, "max");
+      r.oom = num(m, "oom");
+      r.oom_kill = num(m, "oom_kill");
+    }
+    const cs = readText(`${u}/cpu.stat`);
+    if (cs !== undefined) {
+      const m = parseFlatKeyed(cs);
+      r.nr_periods = num(m, "nr_periods");
+      r.nr_throttled = num(m, "nr_throttled");
+      r.throttled_us = num(m, "throttled_usec");
+      if (what.usage) {
+        r.usage_us = num(m, "usage_usec");
+        r.user_us = num(m, "user_usec");
+        r.system_us = num(m, "system_usec");
+      }
+    }
+    r.pids_current = parseCount(readText(`${u}/pids.current`));
+    if (what.limits) {
+      r.memory_peak = parseCount(readText(`${u}/memory.peak`));
+      r.memory_limit = parseLimit(readText(`${u}/memory.max`));
+      r.memory_high = parseLimit(readText(`${u}/memory.high`));
+      r.swap_current = parseCount(readText(`${u}/memory.swap.current`));
+      r.swap_limit = parseLimit(readText(`${u}/memory.swap.max`));
+      r.cpu_limit = parseCpuMaxLimit(readText(`${u}/cpu.max`));
+      r.pids_limit = parseLimit(readText(`${u}/pids.max`));
+      r.pids_peak = parseCount(readText(`${u}/pids.peak`));
+    }
+    if (what.usage) r.io = parseIoStat(readText(`${u}/io.stat`));
+  } else {
+    readV1(dirs, r, what);
+  }
+  r.psi_cpu = parsePressure(readText(`${psi.dir}/cpu.pressure`) ?? readText(`${psi.dir}/cpu`));
+  r.psi_memory = parsePressure(
+    readText(`${psi.dir}/memory.pressure`) ?? readText(`${psi.dir}/memory`),
+  );
+  r.psi_io = parsePressure(readText(`${psi.dir}/io.pressure`) ?? readText(`${psi.dir}/io`));
+  return r;
+}
+
+function readV1(dirs: CgroupDirs, r: CgroupReading, what: ReadWhat): void {
+  const mem = dirs.memory;
+  if (mem !== undefined) {
+    r.memory_current = parseCount(readText(`${mem}/memory.usage_in_bytes`));
+    const oc = readText(`${mem}/memory.oom_control`);
+    if (oc !== undefined) r.oom_kill = num(parseFlatKeyed(oc), "oom_kill");
+    r.limit_hits = parseCount(readText(`${mem}/memory.failcnt`));
+    if (what.limits) {
+      r.memory_peak = parseCount(readText(`${mem}/memory.max_usage_in_bytes`));
+      r.memory_limit = parseLimit(readText(`${mem}/memory.limit_in_bytes`));
+      r.memory_high = null; // v1 has no throttling limit (soft_limit is a reclaim hint)
+      // memsw counts memory + swap; its absence means swap accounting is off.
+      const memsw = parseCount(readText(`${mem}/memory.memsw.usage_in_bytes`));
+      if (memsw !== undefined && r.memory_current !== undefined) {
+        r.swap_current = Math.max(0, memsw - r.memory_current);
+        const swl = parseLimit(readText(`${mem}/memory.memsw.limit_in_bytes`));
+        r.swap_limit = swl === null || swl === undefined || typeof r.memory_limit !== "number"
+          ? (swl === undefined ? undefined : null)
+          : Math.max(0, swl - r.memory_limit);
+      }
+    }
+  }
+  if (dirs.cpu !== undefined) {
+    const cs = readText(`${dirs.cpu}/cpu.stat`);
+    if (cs !== undefined) {
+      const m = parseFlatKeyed(cs);
+      r.nr_periods = num(m, "nr_periods");
+      r.nr_throttled = num(m, "nr_throttled");
+      const ns = num(m, "throttled_time");
+      r.throttled_us = ns === undefined ? undefined : ns / 1000;
+    }
+    if (what.limits) {
+      r.cpu_limit = parseCfsLimit(
+        readText(`${dirs.cpu}/cpu.cfs_quota_us`),
+        readText(`${dirs.cpu}/cpu.cfs_period_us`),
+      );
+    }
+  }
+  if (what.usage && dirs.cpuacct !== undefined) {
+    const ns = parseCount(readText(`${dirs.cpuacct}/cpuacct.usage`));
+    r.usage_us = ns === undefined ? undefined : ns / 1000;
+    const user = parseCount(readText(`${dirs.cpuacct}/cpuacct.usage_user`));
+    const sys = parseCount(readText(`${dirs.cpuacct}/cpuacct.usage_sys`));
+    if (user !== undefined && sys !== undefined) {
+      r.user_us = user / 1000;
+      r.system_us = sys / 1000;
+    }
+  }
+  if (dirs.pids !== undefined) {
+    r.pids_current = parseCount(readText(`${dirs.pids}/pids.current`));
+    if (what.limits) {
+      r.pids_limit = parseLimit(readText(`${dirs.pids}/pids.max`));
+      r.pids_peak = parseCount(readText(`${dirs.pids}/pids.peak`));
+    }
+  }
+  if (what.usage && dirs.blkio !== undefined) {
+    r.io = parseBlkioBytes(
+      readText(`${dirs.blkio}/blkio.throttle.io_service_bytes_recursive`) ??
+        readText(`${dirs.blkio}/blkio.throttle.io_service_bytes`),
+    );
+  }
+}
+
+/** The `cgroup` object of a sample. Counters are this interval; `null` = not available. */
+export interface CgroupSample {
+  /** 1 or 2: the hierarchy the memory and cpu controllers are on. */
+  version: 1 | 2;
+  /** The cgroup path as `/proc/<pid>/cgroup` shows it (v2 path, else v1 memory path). */
+  path: string;
+  memory_current_bytes: number | null;
+  memory_peak_bytes: number | null;
+  /** `null`: no limit (or unknown; see README). */
+  memory_limit_bytes: number | null;
+  memory_high_bytes: number | null;
+  swap_current_bytes: number | null;
+  swap_limit_bytes: number | null;
+  memory_limit_hits: number | null;
+  oom_events: number | null;
+  oom_kills: number | null;
+  cpu_quota_cores: number | null;
+  cpu_period_us: number | null;
+  cpu_periods: number | null;
+  cpu_throttled_periods: number | null;
+  cpu_throttled_secs: number | null;
+  pids_current: number | null;
+  pids_limit: number | null;
+  /** "cgroup" (its own *.pressure files) or "host" (/proc/pressure); null without PSI. */
+  pressure_source: "cgroup" | "host" | null;
+  cpu_some_stall_secs: number | null;
+  cpu_full_stall_secs: number | null;
+  memory_some_stall_secs: number | null;
+  memory_full_stall_secs: number | null;
+  io_some_stall_secs: number | null;
+  io_full_stall_secs: number | null;
+}
+
+/** Δ of a counter; 0 on the first reading, never negative (a reset reads as 0). */
+function delta(prev: number | undefined, curr: number | undefined, first: boolean): number | null {
+  if (curr === undefined) return null;
+  if (first || prev === undefined) return 0;
+  return Math.max(0, curr - prev);
+}
+
+const gauge = (v: number | null | undefined) => (v === undefined ? null : v);
+
+function stall(
+  prev: Pressure | undefined,
+  curr: Pressure | undefined,
+  key: "some_us" | "full_us",
+  first: boolean,
+): number | null {
+  const c = curr?.[key];
+  if (c === undefined || c === null) return null;
+  const p = prev?.[key];
+  const d = delta(p ?? undefined, c, first);
+  return d === null ? null : d / 1e6;
+}
+
+/**
+ * One interval's `cgroup` object. `prev` is undefined on the first reading of this cgroup
+ * (counters 0); `limits` carries the last read limits when `curr` did not re-read them.
+ */
+export function deriveCgroupSample(
+  dirs: CgroupDirs,
+  psiHost: boolean,
+  prev: CgroupReading | undefined,
+  curr: CgroupReading,
+  limits: CgroupReading,
+): CgroupSample {
+  const first = prev === undefined;
+  const cl = limits.cpu_limit;
+  const hasPsi = curr.psi_cpu !== undefined || curr.psi_memory !== undefined ||
+    curr.psi_io !== undefined;
+  const throttled = delta(prev?.throttled_us, curr.throttled_us, first);
+  return {
+    version: dirs.version,
+    path: dirs.path,
+    memory_current_bytes: gauge(curr.memory_current),
+    memory_peak_bytes: gauge(limits.memory_peak),
+    memory_limit_bytes: gauge(limits.memory_limit),
+    memory_high_bytes: gauge(limits.memory_high),
+    swap_current_bytes: gauge(limits.swap_current),
+    swap_limit_bytes: gauge(limits.swap_limit),
+    memory_limit_hits: delta(prev?.limit_hits, curr.limit_hits, first),
+    oom_events: delta(prev?.oom, curr.oom, first),
+    oom_kills: delta(prev?.oom_kill, curr.oom_kill, first),
+    cpu_quota_cores: cl?.quota_us != null ? cl.quota_us / cl.period_us : null,
+    cpu_period_us: cl?.period_us ?? null,
+    cpu_periods: delta(prev?.nr_periods, curr.nr_periods, first),
+    cpu_throttled_periods: delta(prev?.nr_throttled, curr.nr_throttled, first),
+    cpu_throttled_secs: throttled === null ? null : throttled / 1e6,
+    pids_current: gauge(curr.pids_current),
+    pids_limit: gauge(limits.pids_limit),
+    pressure_source: hasPsi ? (psiHost ? "host" : "cgroup") : null,
+    cpu_some_stall_secs: stall(prev?.psi_cpu, curr.psi_cpu, "some_us", first),
+    cpu_full_stall_secs: stall(prev?.psi_cpu, curr.psi_cpu, "full_us", first),
+    memory_some_stall_secs: stall(prev?.psi_memory, curr.psi_memory, "some_us", first),
+    memory_full_stall_secs: stall(prev?.psi_memory, curr.psi_memory, "full_us", first),
+    io_some_stall_secs: stall(prev?.psi_io, curr.psi_io, "some_us", first),
+    io_full_stall_secs: stall(prev?.psi_io, curr.psi_io, "full_us", first),
+  };
+}

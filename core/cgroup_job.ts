@@ -1,0 +1,197 @@
+/**
+ * `--cgroup`: the wrapped command runs in a cgroup of its own, created under the tracker's
+ * cgroup (so the limits above still apply) and removed at the end. Its counters give exact job
+ * totals: every process that ran in it counts, however short-lived or daemonised.
+ *
+ * How the command starts inside before it runs any code, without a shell shim: the tracker
+ * moves its spawning thread into the new cgroup, spawns (the child inherits the cgroup at
+ * fork), and moves the thread back. On v1 only that thread moves (`tasks`); on v2 a process
+ * moves whole (`cgroup.procs`), for the moment of the spawn. The tracker's own work stays
+ * outside the job's cgroup, and nothing depends on /bin/sh or another binary being there.
+ */
+import {
+  type CgroupDirs,
+  parseCgroupMounts,
+  parseProcCgroup,
+  resolveCgroup,
+} from "../collectors/cgroup_fs.ts";
+
+export interface JobCgroupOptions {
+  /** Limit in bytes (`--memory-max`). */
+  memoryMax?: number | undefined;
+  /** Limit in cores (`--cpu-max`). */
+  cpuMax?: number | undefined;
+  /** Where the tracker's own cgroup files are found (its namespace: normally /proc, /sys). */
+  proc?: string;
+  sys?: string;
+}
+
+/** The CFS period used for `--cpu-max` (the kernel's default). */
+const PERIOD_US = 100_000;
+const V1_CONTROLLERS = ["memory", "cpu", "cpuacct", "pids", "blkio"] as const;
+type V1Controller = typeof V1_CONTROLLERS[number];
+
+function write(path: string, text: string): void {
+  // cgroupfs files exist already: never create one, never follow a link we did not make.
+  Deno.writeTextFileSync(path, text, { create: false });
+}
+
+function errText(err: unknown): string {
+  if (err instanceof Deno.errors.PermissionDenied) return "permission denied";
+  if (err instanceof Deno.errors.NotFound) return "not found";
+  return err instanceof Error ? err.message.replace(/\s*\(os error.*$/, "") : String(err);
+}
+
+export class JobCgroup {
+  readonly dirs: CgroupDirs;
+  /** v1: controller → [the tracker's directory, the job's directory]; v2: one pair. */
+  readonly #pairs: [own: string, job: string][];
+  readonly #v2: boolean;
+
+  private constructor(dirs: CgroupDirs, pairs: [string, string][], v2: boolean) {
+    this.dirs = dirs;
+    this.#pairs = pairs;
+    this.#v2 = v2;
+  }
+
+  /** Creates the job's cgroup, or returns why it cannot (one line). */
+  static create(o: JobCgroupOptions = {}): JobCgroup | string {
+    const proc = o.proc ?? "/proc", sys = o.sys ?? "/sys";
+    let own: CgroupDirs;
+    try {
+      own = resolveCgroup(
+        parseProcCgroup(Deno.readTextFileSync(`${proc}/self/cgroup`)),
+        parseCgroupMounts(Deno.readTextFileSync(`${proc}/self/mountinfo`)),
+        sys,
+      );
+    } catch (err) {
+      return `cannot read the tracker's own cgroup (${errText(err)})`;
+    }
+    const name = `resource-tracker-${Deno.pid}-${Date.now().toString(36)}`;
+    const made: string[] = [];
+    const undo = () => made.reverse().forEach((d) => rmdirQuiet(d));
+    try {
+      if (own.version === 1) {
+        const pairs: [string, string][] = [];
+        const dirs: CgroupDirs = { version: 1, path: "" };
+        for (const c of V1_CONTROLLERS) {
+          const base = own[c];
+          if (base === undefined) continue;
+          const dir = `${base}/${name}`;
+          // cpu and cpuacct are often one hierarchy (`cpu,cpuacct`): one directory for both.
+          if (!made.includes(dir)) {
+            Deno.mkdirSync(dir);
+            made.push(dir);
+            pairs.push([base, dir]);
+          }
+          dirs[c as V1Controller] = dir;
+        }
+        if (dirs.memory === undefined && dirs.cpuacct === undefined) {
+          undo();
+          return "no memory or cpuacct cgroup controller is mounted";
+        }
+        const ownPath = own.path === "/" ? "" : own.path;
+        dirs.path = `${ownPath}/${name}`;
+        if (o.memoryMax !== undefined) {
+          if (!dirs.memory) throw new Error("--memory-max: no memory controller");
+          write(`${dirs.memory}/memory.limit_in_bytes`, String(o.memoryMax));
+        }
+        if (o.cpuMax !== undefined) {
+          if (!dirs.cpu) throw new Error("--cpu-max: no cpu controller");
+          write(`${dirs.cpu}/cpu.cfs_period_us`, String(PERIOD_US));
+          write(`${dirs.cpu}/cpu.cfs_quota_us`, String(Math.round(o.cpuMax * PERIOD_US)));
+        }
+        return new JobCgroup(dirs, pairs, false);
+      }
+      if (own.unified === undefined) return "no cgroup v2 hierarchy is mounted";
+      const dir = `${own.unified}/${name}`;
+      Deno.mkdirSync(dir);
+      made.push(dir);
+      // Controllers must be enabled in the parent; a parent that itself holds processes
+      // refuses ("no internal processes"), and then only CPU usage and PSI are counted.
+      for (const c of ["cpu", "memory", "io", "pids"]) {
+        try {
+          write(`${own.unified}/cgroup.subtree_control`, `+${c}`);
+        } catch { /* not delegated or not available */ }
+      }
+      if (o.memoryMax !== undefined) write(`${dir}/memory.max`, String(o.memoryMax));
+      if (o.cpuMax !== undefined) {
+        write(`${dir}/cpu.max`, `${Math.round(o.cpuMax * PERIOD_US)} ${PERIOD_US}`);
+      }
+      const path = `${own.unifiedPath === "/" ? "" : own.unifiedPath ?? ""}/${name}`;
+      return new JobCgroup(
+        { version: 2, path, unified: dir, unifiedPath: path },
+        [[own.unified, dir]],
+        true,
+      );
+    } catch (err) {
+      undo();
+      const where = made.length ? "" : ` under ${own.unified ?? own.memory ?? own.cpu ?? sys}`;
+      return `cannot create a cgroup${where}: ${errText(err)}`;
+    }
+  }
+
+  /**
+   * Runs `spawn` with the spawning thread (v1) or the tracker (v2) inside the job's cgroup, so
+   * the child is born there; the tracker is back in its own cgroup when this returns.
+   */
+  spawnInside<T>(spawn: () => T): T {
+    const file = this.#v2 ? "cgroup.procs" : "tasks";
+    // The main thread's TID is the PID; Deno spawns from the thread that runs JavaScript.
+    const me = String(Deno.pid);
+    const moved: string[] = [];
+    try {
+      for (const [, job] of this.#pairs) {
+        write(`${job}/${file}`, me);
+        moved.push(job);
+      }
+      return spawn();
+    } finally {
+      for (const [own, job] of this.#pairs) if (moved.includes(job)) write(`${own}/${file}`, me);
+    }
+  }
+
+  /** PIDs still in the job's cgroup. */
+  pids(): number[] {
+    const out = new Set<number>();
+    for (const [, job] of this.#pairs) {
+      try {
+        for (const l of Deno.readTextFileSync(`${job}/cgroup.procs`).split("\n")) {
+          if (l) out.add(Number(l));
+        }
+      } catch { /* removed */ }
+    }
+    return [...out];
+  }
+
+  /**
+   * Removes the cgroup. Processes still in it (daemons left behind without
+   * `--wait-descendants`) keep running, moved back to the tracker's cgroup. Returns how many.
+   */
+  async remove(): Promise<number> {
+    const left = this.pids();
+    for (const pid of left) {
+      for (const [own] of this.#pairs) {
+        try {
+          write(`${own}/cgroup.procs`, String(pid));
+        } catch { /* exited meanwhile */ }
+      }
+    }
+    for (const [, job] of [...this.#pairs].reverse()) {
+      // A process that just exited can hold the cgroup for a moment.
+      for (let i = 0; i < 20 && !rmdirQuiet(job); i++) {
+        await new Promise((r) => setTimeout(r, 25));
+      }
+    }
+    return left.length;
+  }
+}
+
+function rmdirQuiet(dir: string): boolean {
+  try {
+    Deno.removeSync(dir);
+    return true;
+  } catch (err) {
+    return err instanceof Deno.errors.NotFound;
+  }
+}

@@ -1,0 +1,200 @@
+/**
+ * Follows the cgroup of the tracked process (or of the tracker when system-wide) from sample to
+ * sample and produces each sample's `cgroup` object. A process that moves (launchers place a job
+ * in its cgroup right after it starts) is followed at the next sample; every cgroup the tree was
+ * seen in is remembered, with its counters at first sight, and read once more at the end so that
+ * an OOM kill between two samples still shows in the run summary.
+ */
+import {
+  type CgroupDirs,
+  type CgroupMount,
+  parseCgroupMounts,
+  parseProcCgroup,
+  resolveCgroup,
+} from "../collectors/cgroup_fs.ts";
+import {
+  type CgroupReading,
+  type CgroupSample,
+  deriveCgroupSample,
+  pressureDir,
+  readCgroupStats,
+} from "../collectors/cgroup_stats.ts";
+import { readText } from "../collectors/read.ts";
+import type { CpuSample } from "./sample.ts";
+
+/** Limits and the peak are re-read every this many samples (and when the cgroup changes). */
+const LIMITS_EVERY = 10;
+/** At most this many cgroups are remembered for the end-of-run read (PIDs of a huge tree). */
+const MAX_SEEN = 64;
+
+/** One cgroup the job was seen in, with its counters then and at the last read. */
+export interface SeenCgroup {
+  dirs: CgroupDirs;
+  psi: { dir: string; host: boolean };
+  first: CgroupReading;
+  last: CgroupReading;
+}
+
+export interface CgroupMonitorOptions {
+  proc: string;
+  sys: string;
+  /** The process to follow; "self" when system-wide. */
+  pid: number | "self";
+  /** Job cgroup mode: this cgroup, not followed; its CPU usage and I/O are read too. */
+  job?: CgroupDirs;
+}
+
+export class CgroupMonitor {
+  readonly #o: CgroupMonitorOptions;
+  readonly #mounts: CgroupMount[];
+  /** The followed cgroup: key, its directories and the last full reading. */
+  #key: string | undefined;
+  #current: SeenCgroup | undefined;
+  #prev: CgroupReading | undefined;
+  #limits: CgroupReading = {};
+  #n = 0;
+  #lastText: string | undefined;
+  /** The two latest readings (job mode: for the interval's CPU and I/O). */
+  #jobPrev: CgroupReading | undefined;
+  #jobCurr: CgroupReading | undefined;
+  readonly #seen = new Map<string, SeenCgroup>();
+  readonly #pidsChecked = new Set<number>();
+
+  constructor(o: CgroupMonitorOptions) {
+    this.#o = o;
+    this.#mounts = parseCgroupMounts(readText(`${o.proc}/self/mountinfo`) ?? "");
+    if (o.job) this.#switchTo(keyOf(o.job), o.job);
+  }
+
+  /** The cgroup of `pid` now, or undefined when its cgroup file cannot be read. */
+  #resolve(pid: number | "self"): { key: string; dirs: CgroupDirs } | undefined {
+    const text = readText(`${this.#o.proc}/${pid}/cgroup`);
+    if (text === undefined || text.trim() === "") return undefined;
+    const dirs = resolveCgroup(parseProcCgroup(text), this.#mounts, this.#o.sys);
+    if (dirs.unified === undefined && dirs.memory === undefined && dirs.cpu === undefined) {
+      return undefined;
+    }
+    return { key: keyOf(dirs), dirs };
+  }
+
+  #remember(key: string, dirs: CgroupDirs): SeenCgroup {
+    let s = this.#seen.get(key);
+    if (!s) {
+      const psi = pressureDir(dirs, this.#o.proc);
+      const first = readCgroupStats(dirs, psi, { limits: true, usage: this.#o.job !== undefined });
+      s = { dirs, psi, first, last: first };
+      if (this.#seen.size < MAX_SEEN) this.#seen.set(key, s);
+    }
+    return s;
+  }
+
+  #switchTo(key: string, dirs: CgroupDirs): void {
+    this.#key = key;
+    this.#current = this.#remember(key, dirs);
+    this.#prev = undefined;
+    this.#n = 0;
+  }
+
+  /** Follows the process, notes the cgroups of new tree members, reads the followed cgroup. */
+  sample(tree: ReadonlySet<number> | null): CgroupSample | null {
+    if (!this.#o.job) {
+      const text = readText(`${this.#o.proc}/${this.#o.pid}/cgroup`);
+      // The root exited: keep reading the cgroup it was last in.
+      if (text !== undefined && text !== this.#lastText) {
+        this.#lastText = text;
+        const r = this.#resolve(this.#o.pid);
+        if (r && r.key !== this.#key) this.#switchTo(r.key, r.dirs);
+      }
+      if (tree) this.#noteTree(tree);
+    }
+    const cur = this.#current;
+    if (!cur) return null;
+    const limits = this.#n++ % LIMITS_EVERY === 0;
+    const r = readCgroupStats(cur.dirs, cur.psi, { limits, usage: this.#o.job !== undefined });
+    if (limits) this.#limits = r;
+    else if (r.memory_current !== undefined && this.#limits.memory_peak !== undefined) {
+      // The peak is a high-water mark: what is in use now raises it between re-reads.
+      this.#limits.memory_peak = Math.max(this.#limits.memory_peak, r.memory_current);
+    }
+    const out = deriveCgroupSample(cur.dirs, cur.psi.host, this.#prev, r, this.#limits);
+    this.#jobPrev = this.#prev;
+    this.#jobCurr = r;
+    this.#prev = r;
+    cur.last = r;
+    return out;
+  }
+
+  /** True in job cgroup mode. */
+  get job(): boolean {
+    return this.#o.job !== undefined;
+  }
+
+  /**
+   * Job cgroup mode: the interval's `process_*` CPU and I/O from the cgroup's own counters,
+   * which count every process that ran in it, however short-lived or daemonised.
+   */
+  fillProcess(
+    cpu: CpuSample,
+    ctx: { elapsedSecs: number; capCores: number; baseline: boolean },
+  ): void {
+    const p = this.#jobPrev, c = this.#jobCurr;
+    if (!c) return;
+    const d = (a: number | undefined, b: number | undefined) =>
+      ctx.baseline || a === undefined || b === undefined ? 0 : Math.max(0, b - a);
+    if (c.usage_us !== undefined) {
+      const usage = d(p?.usage_us, c.usage_us) / 1e6;
+      let user = d(p?.user_us, c.user_us) / 1e6, system = d(p?.system_us, c.system_us) / 1e6;
+      // The user/system split is sampled by the kernel; the total is exact: scale to it.
+      const split = user + system;
+      if (split > 0) {
+        user = (usage * user) / split;
+        system = usage - user;
+      } else {
+        user = usage;
+        system = 0;
+      }
+      cpu.process_utime_secs = user;
+      cpu.process_stime_secs = system;
+      const elapsed = Math.max(0.001, ctx.elapsedSecs);
+      cpu.process_cores_used = ctx.baseline ? 0 : Math.min(usage / elapsed, ctx.capCores);
+    }
+    if (c.io !== undefined) {
+      cpu.process_disk_read_bytes = d(p?.io?.read, c.io.read);
+      cpu.process_disk_write_bytes = d(p?.io?.write, c.io.write);
+    }
+  }
+
+  /** New members of the tree: which cgroup are they in? (Read once per PID.) */
+  #noteTree(tree: ReadonlySet<number>): void {
+    if (this.#seen.size >= MAX_SEEN) return;
+    for (const pid of tree) {
+      if (this.#pidsChecked.has(pid)) continue;
+      this.#pidsChecked.add(pid);
+      const r = this.#resolve(pid);
+      if (r) this.#remember(r.key, r.dirs);
+    }
+    if (this.#pidsChecked.size > 4 * tree.size + 1024) {
+      for (const pid of this.#pidsChecked) if (!tree.has(pid)) this.#pidsChecked.delete(pid);
+    }
+  }
+
+  /** The cgroup followed now (job mode: the job's). */
+  get current(): SeenCgroup | undefined {
+    return this.#current;
+  }
+
+  /** Reads every cgroup the job was seen in once more; returns them, the followed one first. */
+  finish(): SeenCgroup[] {
+    const out: SeenCgroup[] = [];
+    for (const [key, s] of this.#seen) {
+      s.last = readCgroupStats(s.dirs, s.psi, { limits: true, usage: this.#o.job !== undefined });
+      if (key === this.#key) out.unshift(s);
+      else out.push(s);
+    }
+    return out;
+  }
+}
+
+function keyOf(d: CgroupDirs): string {
+  return [d.unified, d.memory, d.cpu, d.cpuacct, d.pids, d.blkio].join("|");
+}

@@ -235,17 +235,33 @@ export interface Pressure {
   full_us: number | null;
 }
 
-/** Parses a PSI file: `some avg10=… total=N` / `full … total=N`. */
+/** Parses a PSI file: `some avg10=… total=N` / `full … total=N` (per sample: no regex). */
 export function parsePressure(text: string | undefined): Pressure | undefined {
-  if (text === undefined) return undefined;
-  let some: number | undefined, full: number | null = null;
-  for (const line of text.split("\n")) {
-    const m = /^(some|full) .*\btotal=(\d+)/.exec(line);
-    if (!m) continue;
-    if (m[1] === "some") some = Number(m[2]);
-    else full = Number(m[2]);
-  }
-  return some === undefined ? undefined : { some_us: some, full_us: full };
+  if (text === undefined || !text.startsWith("some ")) return undefined;
+  const some = totalAfter(text, 0);
+  if (some === undefined) return undefined;
+  const f = text.indexOf("\nfull ");
+  return { some_us: some, full_us: f < 0 ? null : totalAfter(text, f) ?? null };
+}
+
+function totalAfter(text: string, from: number): number | undefined {
+  const i = text.indexOf("total=", from);
+  if (i < 0) return undefined;
+  let end = i + 6;
+  while (end < text.length && text.charCodeAt(end) >= 48 && text.charCodeAt(end) <= 57) end++;
+  return end > i + 6 ? Number(text.slice(i + 6, end)) : undefined;
+}
+
+/** The value of `key` in a flat-keyed file (`key value` lines), without building a map. */
+export function keyedValue(text: string, key: string): number | undefined {
+  let i = text.startsWith(key + " ") ? 0 : text.indexOf("\n" + key + " ");
+  if (i < 0) return undefined;
+  if (i > 0 || text.charCodeAt(0) === 10) i++;
+  const start = i + key.length + 1;
+  let end = text.indexOf("\n", start);
+  if (end < 0) end = text.length;
+  const v = text.slice(start, end).trim();
+  return /^\d+$/.test(v) ? Number(v) : undefined;
 }
 
 /** Bytes read and written per the v2 `io.stat` (`maj:min rbytes=… wbytes=…` per device). */

@@ -7,11 +7,11 @@
 import {
   type CgroupDirs,
   type CpuLimit,
+  keyedValue,
   parseBlkioBytes,
   parseCfsLimit,
   parseCount,
   parseCpuMaxLimit,
-  parseFlatKeyed,
   parseIoStat,
   parseLimit,
   parsePressure,
@@ -28,7 +28,7 @@ export interface CgroupReading {
   memory_high?: number | null | undefined;
   swap_current?: number | undefined;
   swap_limit?: number | null | undefined;
-  /** Times the limit was hit: v2 memory.events `max`, v1 memory.failcnt. */
+  /** Times the limit was hit: v2 memory.events `max`, v1 memory.failcnt (read with limits). */
   limit_hits?: number | undefined;
   /** v2 memory.events `oom` (allocation failed at the limit); v1 has no counter. */
   oom?: number | undefined;
@@ -49,6 +49,8 @@ export interface CgroupReading {
   psi_cpu?: Pressure | undefined;
   psi_memory?: Pressure | undefined;
   psi_io?: Pressure | undefined;
+  /** The psi_* values are carried over from an earlier reading: no stall figures this time. */
+  psi_carried?: boolean | undefined;
 }
 
 export interface ReadWhat {
@@ -56,6 +58,13 @@ export interface ReadWhat {
   limits: boolean;
   /** CPU usage and block I/O (job cgroup mode). */
   usage: boolean;
+  /** PSI files (the monitor reads the host's only every few samples). */
+  psi?: boolean;
+  /**
+   * cpu.stat's throttling counters. Only a quota throttles, so without one the monitor reads
+   * them with the limits; job mode reads v2 cpu.stat anyway for the usage.
+   */
+  throttling?: boolean;
 }
 
 /**
@@ -70,76 +79,86 @@ export function pressureDir(dirs: CgroupDirs, proc: string): { dir: string; host
   return { dir: `${proc}/pressure`, host: true };
 }
 
-const num = (m: Map<string, number>, k: string) => m.get(k);
+/** Paths built once per directory: a sample then allocates no path strings. */
+const paths = new Map<string, Map<string, string>>();
+function at(dir: string, name: string): string {
+  let m = paths.get(dir);
+  if (!m) {
+    if (paths.size > 256) paths.clear(); // bounded: cgroups come and go
+    paths.set(dir, m = new Map());
+  }
+  let p = m.get(name);
+  if (p === undefined) m.set(name, p = `${dir}/${name}`);
+  return p;
+}
 
 /** Reads one cgroup's files. */
 export function readCgroupStats(
   dirs: CgroupDirs,
-  psi: { dir: string },
+  psi: { dir: string; host: boolean },
   what: ReadWhat,
 ): CgroupReading {
   const r: CgroupReading = {};
   const u = dirs.version === 2 ? dirs.unified : undefined;
   if (u !== undefined) {
-    r.memory_current = parseCount(readText(`${u}/memory.current`));
-    const ev = readText(`${u}/memory.events`);
+    r.memory_current = parseCount(readText(at(u, "memory.current")));
+    const ev = readText(at(u, "memory.events"));
     if (ev !== undefined) {
-      const m = parseFlatKeyed(ev);
-      r.limit_hits = num(m, "max");
-      r.oom = num(m, "oom");
-      r.oom_kill = num(m, "oom_kill");
+      r.limit_hits = keyedValue(ev, "max");
+      r.oom = keyedValue(ev, "oom");
+      r.oom_kill = keyedValue(ev, "oom_kill");
     }
-    const cs = readText(`${u}/cpu.stat`);
+    const cs = what.throttling !== false || what.usage ? readText(at(u, "cpu.stat")) : undefined;
     if (cs !== undefined) {
-      const m = parseFlatKeyed(cs);
-      r.nr_periods = num(m, "nr_periods");
-      r.nr_throttled = num(m, "nr_throttled");
-      r.throttled_us = num(m, "throttled_usec");
+      r.nr_periods = keyedValue(cs, "nr_periods");
+      r.nr_throttled = keyedValue(cs, "nr_throttled");
+      r.throttled_us = keyedValue(cs, "throttled_usec");
       if (what.usage) {
-        r.usage_us = num(m, "usage_usec");
-        r.user_us = num(m, "user_usec");
-        r.system_us = num(m, "system_usec");
+        r.usage_us = keyedValue(cs, "usage_usec");
+        r.user_us = keyedValue(cs, "user_usec");
+        r.system_us = keyedValue(cs, "system_usec");
       }
     }
-    r.pids_current = parseCount(readText(`${u}/pids.current`));
+    r.pids_current = parseCount(readText(at(u, "pids.current")));
     if (what.limits) {
-      r.memory_peak = parseCount(readText(`${u}/memory.peak`));
-      r.memory_limit = parseLimit(readText(`${u}/memory.max`));
-      r.memory_high = parseLimit(readText(`${u}/memory.high`));
-      r.swap_current = parseCount(readText(`${u}/memory.swap.current`));
-      r.swap_limit = parseLimit(readText(`${u}/memory.swap.max`));
-      r.cpu_limit = parseCpuMaxLimit(readText(`${u}/cpu.max`));
-      r.pids_limit = parseLimit(readText(`${u}/pids.max`));
-      r.pids_peak = parseCount(readText(`${u}/pids.peak`));
+      r.memory_peak = parseCount(readText(at(u, "memory.peak")));
+      r.memory_limit = parseLimit(readText(at(u, "memory.max")));
+      r.memory_high = parseLimit(readText(at(u, "memory.high")));
+      r.swap_current = parseCount(readText(at(u, "memory.swap.current")));
+      r.swap_limit = parseLimit(readText(at(u, "memory.swap.max")));
+      r.cpu_limit = parseCpuMaxLimit(readText(at(u, "cpu.max")));
+      r.pids_limit = parseLimit(readText(at(u, "pids.max")));
+      r.pids_peak = parseCount(readText(at(u, "pids.peak")));
     }
-    if (what.usage) r.io = parseIoStat(readText(`${u}/io.stat`));
+    if (what.usage) r.io = parseIoStat(readText(at(u, "io.stat")));
   } else {
     readV1(dirs, r, what);
   }
-  r.psi_cpu = parsePressure(readText(`${psi.dir}/cpu.pressure`) ?? readText(`${psi.dir}/cpu`));
-  r.psi_memory = parsePressure(
-    readText(`${psi.dir}/memory.pressure`) ?? readText(`${psi.dir}/memory`),
-  );
-  r.psi_io = parsePressure(readText(`${psi.dir}/io.pressure`) ?? readText(`${psi.dir}/io`));
+  // /proc/pressure/cpu, or a cgroup's cpu.pressure: the name is fixed by where they are.
+  if (what.psi === false) return r;
+  const h = psi.host;
+  r.psi_cpu = parsePressure(readText(at(psi.dir, h ? "cpu" : "cpu.pressure")));
+  r.psi_memory = parsePressure(readText(at(psi.dir, h ? "memory" : "memory.pressure")));
+  r.psi_io = parsePressure(readText(at(psi.dir, h ? "io" : "io.pressure")));
   return r;
 }
 
 function readV1(dirs: CgroupDirs, r: CgroupReading, what: ReadWhat): void {
   const mem = dirs.memory;
   if (mem !== undefined) {
-    r.memory_current = parseCount(readText(`${mem}/memory.usage_in_bytes`));
-    const oc = readText(`${mem}/memory.oom_control`);
-    if (oc !== undefined) r.oom_kill = num(parseFlatKeyed(oc), "oom_kill");
-    r.limit_hits = parseCount(readText(`${mem}/memory.failcnt`));
+    r.memory_current = parseCount(readText(at(mem, "memory.usage_in_bytes")));
+    const oc = readText(at(mem, "memory.oom_control"));
+    if (oc !== undefined) r.oom_kill = keyedValue(oc, "oom_kill");
     if (what.limits) {
-      r.memory_peak = parseCount(readText(`${mem}/memory.max_usage_in_bytes`));
-      r.memory_limit = parseLimit(readText(`${mem}/memory.limit_in_bytes`));
+      r.limit_hits = parseCount(readText(at(mem, "memory.failcnt")));
+      r.memory_peak = parseCount(readText(at(mem, "memory.max_usage_in_bytes")));
+      r.memory_limit = parseLimit(readText(at(mem, "memory.limit_in_bytes")));
       r.memory_high = null; // v1 has no throttling limit (soft_limit is a reclaim hint)
       // memsw counts memory + swap; its absence means swap accounting is off.
-      const memsw = parseCount(readText(`${mem}/memory.memsw.usage_in_bytes`));
+      const memsw = parseCount(readText(at(mem, "memory.memsw.usage_in_bytes")));
       if (memsw !== undefined && r.memory_current !== undefined) {
         r.swap_current = Math.max(0, memsw - r.memory_current);
-        const swl = parseLimit(readText(`${mem}/memory.memsw.limit_in_bytes`));
+        const swl = parseLimit(readText(at(mem, "memory.memsw.limit_in_bytes")));
         r.swap_limit = swl === null || swl === undefined || typeof r.memory_limit !== "number"
           ? (swl === undefined ? undefined : null)
           : Math.max(0, swl - r.memory_limit);
@@ -147,42 +166,41 @@ function readV1(dirs: CgroupDirs, r: CgroupReading, what: ReadWhat): void {
     }
   }
   if (dirs.cpu !== undefined) {
-    const cs = readText(`${dirs.cpu}/cpu.stat`);
+    const cs = what.throttling !== false ? readText(at(dirs.cpu, "cpu.stat")) : undefined;
     if (cs !== undefined) {
-      const m = parseFlatKeyed(cs);
-      r.nr_periods = num(m, "nr_periods");
-      r.nr_throttled = num(m, "nr_throttled");
-      const ns = num(m, "throttled_time");
+      r.nr_periods = keyedValue(cs, "nr_periods");
+      r.nr_throttled = keyedValue(cs, "nr_throttled");
+      const ns = keyedValue(cs, "throttled_time");
       r.throttled_us = ns === undefined ? undefined : ns / 1000;
     }
     if (what.limits) {
       r.cpu_limit = parseCfsLimit(
-        readText(`${dirs.cpu}/cpu.cfs_quota_us`),
-        readText(`${dirs.cpu}/cpu.cfs_period_us`),
+        readText(at(dirs.cpu, "cpu.cfs_quota_us")),
+        readText(at(dirs.cpu, "cpu.cfs_period_us")),
       );
     }
   }
   if (what.usage && dirs.cpuacct !== undefined) {
-    const ns = parseCount(readText(`${dirs.cpuacct}/cpuacct.usage`));
+    const ns = parseCount(readText(at(dirs.cpuacct, "cpuacct.usage")));
     r.usage_us = ns === undefined ? undefined : ns / 1000;
-    const user = parseCount(readText(`${dirs.cpuacct}/cpuacct.usage_user`));
-    const sys = parseCount(readText(`${dirs.cpuacct}/cpuacct.usage_sys`));
+    const user = parseCount(readText(at(dirs.cpuacct, "cpuacct.usage_user")));
+    const sys = parseCount(readText(at(dirs.cpuacct, "cpuacct.usage_sys")));
     if (user !== undefined && sys !== undefined) {
       r.user_us = user / 1000;
       r.system_us = sys / 1000;
     }
   }
   if (dirs.pids !== undefined) {
-    r.pids_current = parseCount(readText(`${dirs.pids}/pids.current`));
+    r.pids_current = parseCount(readText(at(dirs.pids, "pids.current")));
     if (what.limits) {
-      r.pids_limit = parseLimit(readText(`${dirs.pids}/pids.max`));
-      r.pids_peak = parseCount(readText(`${dirs.pids}/pids.peak`));
+      r.pids_limit = parseLimit(readText(at(dirs.pids, "pids.max")));
+      r.pids_peak = parseCount(readText(at(dirs.pids, "pids.peak")));
     }
   }
   if (what.usage && dirs.blkio !== undefined) {
     r.io = parseBlkioBytes(
-      readText(`${dirs.blkio}/blkio.throttle.io_service_bytes_recursive`) ??
-        readText(`${dirs.blkio}/blkio.throttle.io_service_bytes`),
+      readText(at(dirs.blkio, "blkio.throttle.io_service_bytes_recursive")) ??
+        readText(at(dirs.blkio, "blkio.throttle.io_service_bytes")),
     );
   }
 }
@@ -234,9 +252,10 @@ function stall(
   curr: Pressure | undefined,
   key: "some_us" | "full_us",
   first: boolean,
+  carried: boolean,
 ): number | null {
   const c = curr?.[key];
-  if (c === undefined || c === null) return null;
+  if (c === undefined || c === null || carried) return null;
   const p = prev?.[key];
   const d = delta(p ?? undefined, c, first);
   return d === null ? null : d / 1e6;
@@ -278,11 +297,47 @@ export function deriveCgroupSample(
     pids_current: gauge(curr.pids_current),
     pids_limit: gauge(limits.pids_limit),
     pressure_source: hasPsi ? (psiHost ? "host" : "cgroup") : null,
-    cpu_some_stall_secs: stall(prev?.psi_cpu, curr.psi_cpu, "some_us", first),
-    cpu_full_stall_secs: stall(prev?.psi_cpu, curr.psi_cpu, "full_us", first),
-    memory_some_stall_secs: stall(prev?.psi_memory, curr.psi_memory, "some_us", first),
-    memory_full_stall_secs: stall(prev?.psi_memory, curr.psi_memory, "full_us", first),
-    io_some_stall_secs: stall(prev?.psi_io, curr.psi_io, "some_us", first),
-    io_full_stall_secs: stall(prev?.psi_io, curr.psi_io, "full_us", first),
+    cpu_some_stall_secs: stall(
+      prev?.psi_cpu,
+      curr.psi_cpu,
+      "some_us",
+      first,
+      curr.psi_carried === true,
+    ),
+    cpu_full_stall_secs: stall(
+      prev?.psi_cpu,
+      curr.psi_cpu,
+      "full_us",
+      first,
+      curr.psi_carried === true,
+    ),
+    memory_some_stall_secs: stall(
+      prev?.psi_memory,
+      curr.psi_memory,
+      "some_us",
+      first,
+      curr.psi_carried === true,
+    ),
+    memory_full_stall_secs: stall(
+      prev?.psi_memory,
+      curr.psi_memory,
+      "full_us",
+      first,
+      curr.psi_carried === true,
+    ),
+    io_some_stall_secs: stall(
+      prev?.psi_io,
+      curr.psi_io,
+      "some_us",
+      first,
+      curr.psi_carried === true,
+    ),
+    io_full_stall_secs: stall(
+      prev?.psi_io,
+      curr.psi_io,
+      "full_us",
+      first,
+      curr.psi_carried === true,
+    ),
   };
 }

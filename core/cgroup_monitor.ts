@@ -24,6 +24,15 @@ import type { CpuSample } from "./sample.ts";
 
 /** Limits and the peak are re-read every this many samples (and when the cgroup changes). */
 const LIMITS_EVERY = 10;
+/**
+ * The host's PSI files (/proc/pressure/*) cost several times a cgroup file to read and are the
+ * same for every cgroup: read every this many samples; the stall time then covers the samples
+ * since the last read, and the others have null stall fields. A cgroup's own PSI is read always.
+ */
+const HOST_PSI_EVERY = 10;
+/** The tracked process's cgroup file is read every sample this long, then every FOLLOW_EVERY. */
+const FOLLOW_EVERY_SAMPLE = 10;
+const FOLLOW_EVERY = 3;
 /** At most this many cgroups are remembered for the end-of-run read (PIDs of a huge tree). */
 const MAX_SEEN = 64;
 
@@ -53,6 +62,8 @@ export class CgroupMonitor {
   #prev: CgroupReading | undefined;
   #limits: CgroupReading = {};
   #n = 0;
+  /** Samples taken (not reset when the cgroup changes). */
+  #samples = 0;
   #lastText: string | undefined;
   /** The two latest readings (job mode: for the interval's CPU and I/O). */
   #jobPrev: CgroupReading | undefined;
@@ -67,8 +78,10 @@ export class CgroupMonitor {
   }
 
   /** The cgroup of `pid` now, or undefined when its cgroup file cannot be read. */
-  #resolve(pid: number | "self"): { key: string; dirs: CgroupDirs } | undefined {
-    const text = readText(`${this.#o.proc}/${pid}/cgroup`);
+  #resolve(
+    pid: number | "self",
+    text = readText(`${this.#o.proc}/${pid}/cgroup`),
+  ): { key: string; dirs: CgroupDirs } | undefined {
     if (text === undefined || text.trim() === "") return undefined;
     const dirs = resolveCgroup(parseProcCgroup(text), this.#mounts, this.#o.sys);
     if (dirs.unified === undefined && dirs.memory === undefined && dirs.cpu === undefined) {
@@ -97,22 +110,50 @@ export class CgroupMonitor {
 
   /** Follows the process, notes the cgroups of new tree members, reads the followed cgroup. */
   sample(tree: ReadonlySet<number> | null): CgroupSample | null {
-    if (!this.#o.job) {
+    // The tracker does not move itself: its own cgroup is checked with the limits only. A
+    // launcher moves a job right after it starts: every sample at first, then every few.
+    const self = this.#o.pid === "self", k = this.#samples;
+    const follow = !this.#current ||
+      (self ? this.#n % LIMITS_EVERY === 0 : k < FOLLOW_EVERY_SAMPLE || k % FOLLOW_EVERY === 0);
+    this.#samples++;
+    if (!this.#o.job && follow) {
       const text = readText(`${this.#o.proc}/${this.#o.pid}/cgroup`);
       // The root exited: keep reading the cgroup it was last in.
       if (text !== undefined && text !== this.#lastText) {
         this.#lastText = text;
-        const r = this.#resolve(this.#o.pid);
+        const r = this.#resolve(this.#o.pid, text);
         if (r && r.key !== this.#key) this.#switchTo(r.key, r.dirs);
       }
       if (tree) this.#noteTree(tree);
     }
     const cur = this.#current;
     if (!cur) return null;
-    const limits = this.#n++ % LIMITS_EVERY === 0;
-    const r = readCgroupStats(cur.dirs, cur.psi, { limits, usage: this.#o.job !== undefined });
+    const n = this.#n++;
+    const limits = n % LIMITS_EVERY === 0;
+    const psi = !cur.psi.host || n % HOST_PSI_EVERY === 0;
+    const throttling = limits || this.#limits.cpu_limit?.quota_us != null;
+    const r = readCgroupStats(cur.dirs, cur.psi, {
+      limits,
+      usage: this.#o.job !== undefined,
+      psi,
+      throttling,
+    });
+    if (!throttling) {
+      // No quota, no throttling: the counters stand as last read.
+      r.nr_periods = this.#limits.nr_periods;
+      r.nr_throttled = this.#limits.nr_throttled;
+      r.throttled_us = this.#limits.throttled_us;
+    }
+    if (!psi && this.#prev) {
+      r.psi_cpu = this.#prev.psi_cpu;
+      r.psi_memory = this.#prev.psi_memory;
+      r.psi_io = this.#prev.psi_io;
+      r.psi_carried = true;
+    }
     if (limits) this.#limits = r;
-    else if (r.memory_current !== undefined && this.#limits.memory_peak !== undefined) {
+    // v1 memory.failcnt is read with the limits: between two reads it stays as last read.
+    else if (r.limit_hits === undefined) r.limit_hits = this.#limits.limit_hits;
+    if (!limits && r.memory_current !== undefined && this.#limits.memory_peak !== undefined) {
       // The peak is a high-water mark: what is in use now raises it between re-reads.
       this.#limits.memory_peak = Math.max(this.#limits.memory_peak, r.memory_current);
     }

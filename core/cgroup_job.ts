@@ -28,7 +28,11 @@ export interface JobCgroupOptions {
 
 /** The CFS period used for `--cpu-max` (the kernel's default). */
 const PERIOD_US = 100_000;
-const V1_CONTROLLERS = ["memory", "cpu", "cpuacct", "pids", "blkio"] as const;
+/**
+ * Entered in this order and left in reverse: the CPU-accounting hierarchies last in and first
+ * out, so the kernel's work of moving the thread is not charged to the job.
+ */
+const V1_CONTROLLERS = ["memory", "pids", "blkio", "cpu", "cpuacct"] as const;
 type V1Controller = typeof V1_CONTROLLERS[number];
 
 function write(path: string, text: string): void {
@@ -131,24 +135,38 @@ export class JobCgroup {
     }
   }
 
+  /** Directories the tracker has entered (and must leave). */
+  #entered: string[] = [];
+
   /**
-   * Runs `spawn` with the spawning thread (v1) or the tracker (v2) inside the job's cgroup, so
-   * the child is born there; the tracker is back in its own cgroup when this returns.
+   * Moves the spawning thread (v1) or the tracker (v2) into the job's cgroup, so that a child
+   * spawned now is born there. `leave` must follow right after the spawn.
    */
-  spawnInside<T>(spawn: () => T): T {
+  enter(): void {
     const file = this.#v2 ? "cgroup.procs" : "tasks";
     // The main thread's TID is the PID; Deno spawns from the thread that runs JavaScript.
     const me = String(Deno.pid);
-    const moved: string[] = [];
     try {
       for (const [, job] of this.#pairs) {
         write(`${job}/${file}`, me);
-        moved.push(job);
+        this.#entered.push(job);
       }
-      return spawn();
-    } finally {
-      for (const [own, job] of this.#pairs) if (moved.includes(job)) write(`${own}/${file}`, me);
+    } catch (err) {
+      this.leave();
+      throw err;
     }
+  }
+
+  /** Moves back to the tracker's own cgroups, CPU accounting first. */
+  leave(): void {
+    const file = this.#v2 ? "cgroup.procs" : "tasks";
+    for (const [own, job] of [...this.#pairs].reverse()) {
+      if (!this.#entered.includes(job)) continue;
+      try {
+        write(`${own}/${file}`, String(Deno.pid));
+      } catch { /* our own cgroup: cannot fail unless it was removed */ }
+    }
+    this.#entered = [];
   }
 
   /** PIDs still in the job's cgroup. */

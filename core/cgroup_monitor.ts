@@ -65,8 +65,8 @@ export class CgroupMonitor {
   /** Samples taken (not reset when the cgroup changes). */
   #samples = 0;
   #lastText: string | undefined;
-  /** The two latest readings (job mode: for the interval's CPU and I/O). */
-  #jobPrev: CgroupReading | undefined;
+  /** Job mode: the reading of the last emitted sample (counters of a new cgroup start at 0). */
+  #jobBase: CgroupReading = {};
   #jobCurr: CgroupReading | undefined;
   readonly #seen = new Map<string, SeenCgroup>();
   readonly #pidsChecked = new Set<number>();
@@ -74,7 +74,12 @@ export class CgroupMonitor {
   constructor(o: CgroupMonitorOptions) {
     this.#o = o;
     this.#mounts = parseCgroupMounts(readText(`${o.proc}/self/mountinfo`) ?? "");
-    if (o.job) this.#switchTo(keyOf(o.job), o.job);
+    if (o.job) {
+      this.#switchTo(keyOf(o.job), o.job);
+      // A new cgroup's counters started at 0 when it was made, before the command started.
+      const s = this.#current!;
+      s.first = countersFromZero(s.first, s.psi.host);
+    }
   }
 
   /** The cgroup of `pid` now, or undefined when its cgroup file cannot be read. */
@@ -158,7 +163,6 @@ export class CgroupMonitor {
       this.#limits.memory_peak = Math.max(this.#limits.memory_peak, r.memory_current);
     }
     const out = deriveCgroupSample(cur.dirs, cur.psi.host, this.#prev, r, this.#limits);
-    this.#jobPrev = this.#prev;
     this.#jobCurr = r;
     this.#prev = r;
     cur.last = r;
@@ -178,13 +182,17 @@ export class CgroupMonitor {
     cpu: CpuSample,
     ctx: { elapsedSecs: number; capCores: number; baseline: boolean },
   ): void {
-    const p = this.#jobPrev, c = this.#jobCurr;
+    const c = this.#jobCurr;
     if (!c) return;
+    // The job's cgroup is new: its counters start at 0, so the first emitted sample counts
+    // from its creation and the samples add up to the cgroup's totals. The baseline sample
+    // (not emitted) leaves the base where it is.
+    const p = this.#jobBase;
     const d = (a: number | undefined, b: number | undefined) =>
-      ctx.baseline || a === undefined || b === undefined ? 0 : Math.max(0, b - a);
+      ctx.baseline || b === undefined ? 0 : Math.max(0, b - (a ?? 0));
     if (c.usage_us !== undefined) {
-      const usage = d(p?.usage_us, c.usage_us) / 1e6;
-      let user = d(p?.user_us, c.user_us) / 1e6, system = d(p?.system_us, c.system_us) / 1e6;
+      const usage = d(p.usage_us, c.usage_us) / 1e6;
+      let user = d(p.user_us, c.user_us) / 1e6, system = d(p.system_us, c.system_us) / 1e6;
       // The user/system split is sampled by the kernel; the total is exact: scale to it.
       const split = user + system;
       if (split > 0) {
@@ -200,9 +208,10 @@ export class CgroupMonitor {
       cpu.process_cores_used = ctx.baseline ? 0 : Math.min(usage / elapsed, ctx.capCores);
     }
     if (c.io !== undefined) {
-      cpu.process_disk_read_bytes = d(p?.io?.read, c.io.read);
-      cpu.process_disk_write_bytes = d(p?.io?.write, c.io.write);
+      cpu.process_disk_read_bytes = d(p.io?.read, c.io.read);
+      cpu.process_disk_write_bytes = d(p.io?.write, c.io.write);
     }
+    if (!ctx.baseline) this.#jobBase = c;
   }
 
   /** New members of the tree: which cgroup are they in? (Read once per PID.) */
@@ -234,6 +243,25 @@ export class CgroupMonitor {
     }
     return out;
   }
+}
+
+/** A reading of a cgroup just created: every counter 0 (the host's PSI is not the cgroup's). */
+function countersFromZero(r: CgroupReading, hostPsi: boolean): CgroupReading {
+  const zero = { some_us: 0, full_us: 0 };
+  return {
+    ...r,
+    limit_hits: 0,
+    oom: 0,
+    oom_kill: 0,
+    nr_periods: 0,
+    nr_throttled: 0,
+    throttled_us: 0,
+    usage_us: 0,
+    user_us: 0,
+    system_us: 0,
+    io: { read: 0, write: 0 },
+    ...(hostPsi ? {} : { psi_cpu: zero, psi_memory: zero, psi_io: zero }),
+  };
 }
 
 function keyOf(d: CgroupDirs): string {

@@ -164,12 +164,21 @@ export async function track(config: Config, deps: RunDeps): Promise<number> {
     if (wantJob) job = await createJobCgroup(memoryMax, cpuMax, warn);
     reapedBefore = reaped();
     try {
-      child = job ? spawnInJob(job, config.command, warn) : undefined;
-      if (job && !child) {
-        await job.remove();
-        job = undefined;
+      if (job) {
+        const spawned = spawnInJob(job, config.command);
+        child = spawned.child;
+        if (spawned.refused !== undefined) {
+          warn(
+            `--cgroup: cannot enter the job's cgroup (${
+              oneLine(spawned.refused)
+            }); tracking the process tree instead`,
+          );
+          await job.remove();
+          job = undefined;
+        }
+      } else {
+        child = spawnCommand(config.command);
       }
-      child ??= spawnCommand(config.command);
     } catch (err) {
       await job?.remove();
       started(); // let registration finish with host facts before the run is closed
@@ -369,32 +378,25 @@ async function createJobCgroup(
 }
 
 /**
- * Spawns inside the job's cgroup. When the tracker may not move into it, says so and returns
- * undefined: the caller removes the cgroup and spawns in tree mode.
+ * Spawns inside the job's cgroup. When the tracker may not enter it, the command starts outside
+ * and `entered` is false: the caller says so, removes the cgroup and goes on in tree mode.
  */
 function spawnInJob(
   job: JobCgroup,
   argv: readonly string[],
-  warn: (l: string) => void,
-): Deno.ChildProcess | undefined {
-  let spawnErr: unknown;
+): { child: Deno.ChildProcess; refused?: unknown } {
+  let refused: unknown;
   try {
-    return job.spawnInside(() => {
+    const child = spawnCommand(argv, () => {
       try {
-        return spawnCommand(argv);
+        job.enter();
       } catch (err) {
-        spawnErr = err;
-        throw err;
+        refused = err;
       }
     });
-  } catch (err) {
-    if (spawnErr !== undefined) throw spawnErr;
-    warn(
-      `--cgroup: cannot enter the job's cgroup (${
-        oneLine(err)
-      }); tracking the process tree instead`,
-    );
-    return undefined;
+    return refused === undefined ? { child } : { child, refused };
+  } finally {
+    job.leave();
   }
 }
 

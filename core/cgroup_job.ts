@@ -24,6 +24,11 @@ export interface JobCgroupOptions {
   /** Where the tracker's own cgroup files are found (its namespace: normally /proc, /sys). */
   proc?: string;
   sys?: string;
+  /**
+   * On a hybrid host (v1 controllers and a v2 `unified` mount), use the v2 hierarchy: only CPU
+   * usage and PSI there, but per job. Tests use it to reach the v2 path on a v1 host.
+   */
+  preferV2?: boolean;
 }
 
 /** The CFS period used for `--cpu-max` (the kernel's default). */
@@ -73,9 +78,11 @@ export class JobCgroup {
     }
     const name = `resource-tracker-${Deno.pid}-${Date.now().toString(36)}`;
     const made: string[] = [];
+    /** The directory being made or written when something fails: named in the message. */
+    let at = "";
     const undo = () => made.reverse().forEach((d) => rmdirQuiet(d));
     try {
-      if (own.version === 1) {
+      if (own.version === 1 && !(o.preferV2 && own.unified !== undefined)) {
         const pairs: [string, string][] = [];
         const dirs: CgroupDirs = { version: 1, path: "" };
         for (const c of V1_CONTROLLERS) {
@@ -84,6 +91,7 @@ export class JobCgroup {
           const dir = `${base}/${name}`;
           // cpu and cpuacct are often one hierarchy (`cpu,cpuacct`): one directory for both.
           if (!made.includes(dir)) {
+            at = base;
             Deno.mkdirSync(dir);
             made.push(dir);
             pairs.push([base, dir]);
@@ -109,6 +117,7 @@ export class JobCgroup {
       }
       if (own.unified === undefined) return "no cgroup v2 hierarchy is mounted";
       const dir = `${own.unified}/${name}`;
+      at = own.unified;
       Deno.mkdirSync(dir);
       made.push(dir);
       // Controllers must be enabled in the parent; a parent that itself holds processes
@@ -130,13 +139,18 @@ export class JobCgroup {
       );
     } catch (err) {
       undo();
-      const where = made.length ? "" : ` under ${own.unified ?? own.memory ?? own.cpu ?? sys}`;
-      return `cannot create a cgroup${where}: ${errText(err)}`;
+      const hint = err instanceof Deno.errors.PermissionDenied
+        ? " (needs root, or a delegated cgroup v2 subtree)"
+        : "";
+      return made.length > 0 || at === ""
+        ? `cannot set up the job's cgroup: ${errText(err)}`
+        : `cannot create a cgroup under ${at}: ${errText(err)}${hint}`;
     }
   }
 
   /** Directories the tracker has entered (and must leave). */
   #entered: string[] = [];
+  #tid = String(Deno.pid);
 
   /**
    * Moves the spawning thread (v1) or the tracker (v2) into the job's cgroup, so that a child
@@ -144,8 +158,10 @@ export class JobCgroup {
    */
   enter(): void {
     const file = this.#v2 ? "cgroup.procs" : "tasks";
-    // The main thread's TID is the PID; Deno spawns from the thread that runs JavaScript.
-    const me = String(Deno.pid);
+    // Deno spawns from the thread that runs JavaScript: not always the main thread (`deno
+    // test` runs it on another), so the thread moved is the one running this code.
+    const me = this.#v2 ? String(Deno.pid) : currentTid();
+    this.#tid = me;
     try {
       for (const [, job] of this.#pairs) {
         write(`${job}/${file}`, me);
@@ -163,7 +179,7 @@ export class JobCgroup {
     for (const [own, job] of [...this.#pairs].reverse()) {
       if (!this.#entered.includes(job)) continue;
       try {
-        write(`${own}/${file}`, String(Deno.pid));
+        write(`${own}/${file}`, this.#tid);
       } catch { /* our own cgroup: cannot fail unless it was removed */ }
     }
     this.#entered = [];
@@ -202,6 +218,15 @@ export class JobCgroup {
       }
     }
     return left.length;
+  }
+}
+
+/** The calling thread's id, from /proc/thread-self (`<pid>/task/<tid>`); the PID without it. */
+function currentTid(): string {
+  try {
+    return Deno.readLinkSync("/proc/thread-self").split("/").pop() || String(Deno.pid);
+  } catch {
+    return String(Deno.pid);
   }
 }
 

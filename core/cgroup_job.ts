@@ -54,13 +54,21 @@ function errText(err: unknown): string {
 export class JobCgroup {
   readonly dirs: CgroupDirs;
   /** v1: controller → [the tracker's directory, the job's directory]; v2: one pair. */
+  /** The tracker's directory and the job's, per hierarchy, in the order they are entered. */
   readonly #pairs: [own: string, job: string][];
-  readonly #v2: boolean;
+  /** Directories on the v2 hierarchy: a process moves there whole (`cgroup.procs`). */
+  readonly #v2: Set<string>;
 
-  private constructor(dirs: CgroupDirs, pairs: [string, string][], v2: boolean) {
+  private constructor(
+    dirs: CgroupDirs,
+    pairs: [string, string][],
+    v2: boolean,
+    hybridV2: [string, string][] = [],
+  ) {
     this.dirs = dirs;
-    this.#pairs = pairs;
-    this.#v2 = v2;
+    // The v2 directory of a hybrid host first: entered before and left after the CPU ones.
+    this.#pairs = [...hybridV2, ...pairs];
+    this.#v2 = new Set([...hybridV2, ...(v2 ? pairs : [])].map(([, job]) => job));
   }
 
   /** Creates the job's cgroup, or returns why it cannot (one line). */
@@ -85,6 +93,18 @@ export class JobCgroup {
       if (own.version === 1 && !(o.preferV2 && own.unified !== undefined)) {
         const pairs: [string, string][] = [];
         const dirs: CgroupDirs = { version: 1, path: "" };
+        const v2: [string, string][] = [];
+        if (own.unified !== undefined) {
+          // Hybrid host: a v2 cgroup too, for the job's own PSI (no controllers needed).
+          try {
+            const dir = `${own.unified}/${name}`;
+            Deno.mkdirSync(dir);
+            made.push(dir);
+            v2.push([own.unified, dir]);
+            dirs.unified = dir;
+            dirs.unifiedPath = `${own.unifiedPath === "/" ? "" : own.unifiedPath ?? ""}/${name}`;
+          } catch { /* PSI stays the host's */ }
+        }
         for (const c of V1_CONTROLLERS) {
           const base = own[c];
           if (base === undefined) continue;
@@ -113,7 +133,7 @@ export class JobCgroup {
           write(`${dirs.cpu}/cpu.cfs_period_us`, String(PERIOD_US));
           write(`${dirs.cpu}/cpu.cfs_quota_us`, String(Math.round(o.cpuMax * PERIOD_US)));
         }
-        return new JobCgroup(dirs, pairs, false);
+        return new JobCgroup(dirs, pairs, false, v2);
       }
       if (own.unified === undefined) return "no cgroup v2 hierarchy is mounted";
       const dir = `${own.unified}/${name}`;
@@ -157,14 +177,12 @@ export class JobCgroup {
    * spawned now is born there. `leave` must follow right after the spawn.
    */
   enter(): void {
-    const file = this.#v2 ? "cgroup.procs" : "tasks";
     // Deno spawns from the thread that runs JavaScript: not always the main thread (`deno
-    // test` runs it on another), so the thread moved is the one running this code.
-    const me = this.#v2 ? String(Deno.pid) : currentTid();
-    this.#tid = me;
+    // test` runs it on another), so on v1 the thread moved is the one running this code.
+    this.#tid = currentTid();
     try {
       for (const [, job] of this.#pairs) {
-        write(`${job}/${file}`, me);
+        write(this.#procsFile(job), this.#v2.has(job) ? String(Deno.pid) : this.#tid);
         this.#entered.push(job);
       }
     } catch (err) {
@@ -173,13 +191,17 @@ export class JobCgroup {
     }
   }
 
+  #procsFile(job: string): string {
+    return `${job}/${this.#v2.has(job) ? "cgroup.procs" : "tasks"}`;
+  }
+
   /** Moves back to the tracker's own cgroups, CPU accounting first. */
   leave(): void {
-    const file = this.#v2 ? "cgroup.procs" : "tasks";
     for (const [own, job] of [...this.#pairs].reverse()) {
       if (!this.#entered.includes(job)) continue;
       try {
-        write(`${own}/${file}`, this.#tid);
+        const file = this.#v2.has(job) ? "cgroup.procs" : "tasks";
+        write(`${own}/${file}`, this.#v2.has(job) ? String(Deno.pid) : this.#tid);
       } catch { /* our own cgroup: cannot fail unless it was removed */ }
     }
     this.#entered = [];

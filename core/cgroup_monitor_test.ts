@@ -203,3 +203,37 @@ Deno.test("no cgroup file (a fixture without one, or a vanished process): null",
     Deno.removeSync(root, { recursive: true });
   }
 });
+
+Deno.test("cross-check: tree and cgroup CPU side by side; > 2 % (and > 2 ticks) is a warning", () => {
+  const root = copyTree("v2");
+  try {
+    const job = {
+      version: 2 as const,
+      path: "/system.slice/job.service",
+      unified: `${root}/sys/fs/cgroup/system.slice/job.service`,
+      unifiedPath: "/system.slice/job.service",
+    };
+    const m = new CgroupMonitor({ proc: `${root}/proc`, sys: `${root}/sys`, pid: 4242, job });
+    m.sample(null);
+    const seen = m.finish();
+    // The fixture's cgroup has used 5 s (usage_usec 5000000), counted from its creation.
+    const agree = new CgroupForensics().build(seen, { job: true, treeCpuSecs: 4.95 })!;
+    strictEqual(agree.job!.cpu_total_secs, 5);
+    strictEqual(agree.job!.cpu_user_secs, 4);
+    strictEqual(agree.cross_check!.warning, false);
+    const lines = formatCgroupLines(agree, { exitCode: 0, durationSecs: 100 });
+    ok(lines.some((l) => l.includes("CPU tree 4.95 s vs cgroup 5.00 s: agree within 1.0 %")));
+    const escaped = new CgroupForensics().build(seen, { job: true, treeCpuSecs: 4 })!;
+    strictEqual(escaped.cross_check!.warning, true);
+    ok(
+      formatCgroupLines(escaped, { exitCode: 0, durationSecs: 100 })
+        .some((l) => l.includes("differ by -20.0 % (> 2 %): a process escaped the tree")),
+    );
+    // A tiny job: 2 % is less than the tree's 10 ms ticks, no warning.
+    put(`${job.unified}/cpu.stat`, "usage_usec 100000\nuser_usec 100000\nsystem_usec 0\n");
+    const tiny = new CgroupForensics().build(m.finish(), { job: true, treeCpuSecs: 0.09 })!;
+    strictEqual(tiny.cross_check!.warning, false);
+  } finally {
+    Deno.removeSync(root, { recursive: true });
+  }
+});

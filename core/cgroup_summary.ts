@@ -60,6 +60,8 @@ export interface CgroupRunSummary {
 
 /** Tree and cgroup CPU totals further apart than this (percent) are reported as a warning. */
 export const CROSS_CHECK_PCT = 2;
+/** …and further apart than this (s): the tree counts in 10 ms ticks, so tiny jobs differ by ticks. */
+export const CROSS_CHECK_MIN_SECS = 0.02;
 
 type Counter = keyof CgroupReading;
 
@@ -139,7 +141,7 @@ export class CgroupForensics {
         tree_cpu_secs: t,
         cgroup_cpu_secs: c,
         difference_pct: diff,
-        warning: Math.abs(diff) > CROSS_CHECK_PCT,
+        warning: Math.abs(diff) > CROSS_CHECK_PCT && Math.abs(t - c) > CROSS_CHECK_MIN_SECS,
       };
     }
     return {

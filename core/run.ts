@@ -334,6 +334,16 @@ export async function track(config: Config, deps: RunDeps): Promise<number> {
         ? { treeCpuSecs: (tracker.reported.u + tracker.reported.s) / TICKS_PER_SEC }
         : {}),
     });
+    const x = report.cgroup?.cross_check;
+    if (x?.warning) {
+      warn(
+        `--cgroup: the process tree's CPU (${x.tree_cpu_secs.toFixed(2)} s) and the job cgroup's (${
+          x.cgroup_cpu_secs.toFixed(2)
+        } s) differ by ${
+          x.difference_pct.toFixed(1)
+        } %: a process escaped the tree or was counted twice`,
+      );
+    }
     const cgroupLines = report.cgroup
       ? formatCgroupLines(report.cgroup, { exitCode, durationSecs: report.duration_secs })
       : [];

@@ -108,6 +108,9 @@ export class JobCgroup {
         for (const c of V1_CONTROLLERS) {
           const base = own[c];
           if (base === undefined) continue;
+          // Some kernels account no block I/O in v1 blkio at all (virtio disks here): then the
+          // tree's I/O counters stay in use rather than a cgroup that always reads 0.
+          if (c === "blkio" && !accountsIo(base)) continue;
           const dir = `${base}/${name}`;
           // cpu and cpuacct are often one hierarchy (`cpu,cpuacct`): one directory for both.
           if (!made.includes(dir)) {
@@ -240,6 +243,16 @@ export class JobCgroup {
       }
     }
     return left.length;
+  }
+}
+
+/** True when the v1 blkio cgroup at `dir` lists I/O of at least one device. */
+function accountsIo(dir: string): boolean {
+  try {
+    const text = Deno.readTextFileSync(`${dir}/blkio.throttle.io_service_bytes_recursive`);
+    return /^\d+:\d+ /m.test(text);
+  } catch {
+    return false;
   }
 }
 

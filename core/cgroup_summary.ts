@@ -270,11 +270,13 @@ export function formatCgroupLines(
     lines.push(`job cgroup: ${parts.join(", ")}`);
   }
   if (x) {
+    const pctText = x.difference_pct.toFixed(1);
+    const gap = Math.abs(x.tree_cpu_secs - x.cgroup_cpu_secs).toFixed(2);
     const verdict = x.warning
-      ? `differ by ${
-        x.difference_pct.toFixed(1)
-      } % (> ${CROSS_CHECK_PCT} %): a process escaped the tree or was counted twice`
-      : `agree within ${Math.abs(x.difference_pct).toFixed(1)} %`;
+      ? `differ by ${pctText} % (> ${CROSS_CHECK_PCT} %): a process escaped the tree or was counted twice`
+      : Math.abs(x.difference_pct) <= CROSS_CHECK_PCT
+      ? `agree within ${Math.abs(x.difference_pct).toFixed(1)} %`
+      : `differ by ${gap} s, within the tree's 10 ms ticks`;
     lines.push(
       `CPU tree ${x.tree_cpu_secs.toFixed(2)} s vs cgroup ${
         x.cgroup_cpu_secs.toFixed(2)

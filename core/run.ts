@@ -237,7 +237,15 @@ export async function track(config: Config, deps: RunDeps): Promise<number> {
   const cleanups: (() => void)[] = [];
   const early = releaseEarlySignals();
   if (child) {
-    cleanups.push(forwardSignals(child.pid));
+    cleanups.push(forwardSignals(child.pid, (sig) => {
+      // While `--wait-descendants` waits, signals go to what the command left behind.
+      if (!childStatus || !adopter) return;
+      for (const pid of new Set([...adopter.adopted(), ...(job?.pids() ?? [])])) {
+        try {
+          Deno.kill(pid, sig);
+        } catch { /* already gone */ }
+      }
+    }));
     for (const sig of early) {
       try {
         Deno.kill(child.pid, sig);

@@ -6,7 +6,7 @@
  */
 import { match, ok, strictEqual } from "node:assert/strict";
 import { MAIN } from "./helpers.ts";
-import { cleanEnv, runCli } from "./helpers.ts";
+import { cleanEnv, runCli, spawnCli } from "./helpers.ts";
 import { V8_FLAGS_ARG } from "../scripts/v8_flags.ts";
 
 Deno.test("cgroup options: usage errors are one line, exit 2", async () => {
@@ -113,6 +113,52 @@ Deno.test("--wait-descendants tracks (and reaps) what the command left behind", 
     );
     ok(waited.cpu.total_secs > 0.2, `waited ${waited.cpu.total_secs}`);
     ok(plain.cpu.total_secs < 0.1, `plain ${plain.cpu.total_secs}`);
+  } finally {
+    Deno.removeSync(dir, { recursive: true });
+  }
+});
+
+Deno.test("--wait-descendants: SIGTERM while waiting goes to what was left behind", async () => {
+  const dir = Deno.makeTempDirSync();
+  try {
+    const { child, output } = spawnCli([
+      "--no-gpu",
+      "-i",
+      "0.2",
+      "-q",
+      "--wait-descendants",
+      "--",
+      "sh",
+      "-c",
+      `(sleep 600) & echo $! > ${dir}/pid; exit 0`,
+    ]);
+    // Wait until the command has exited and left its sleep behind (no wall-clock guess).
+    let daemon = 0;
+    for (let i = 0; i < 200 && !daemon; i++) {
+      await new Promise((r) => setTimeout(r, 50));
+      try {
+        daemon = Number(Deno.readTextFileSync(`${dir}/pid`).trim()) || 0;
+      } catch { /* not written yet */ }
+    }
+    ok(daemon > 0, "the command wrote its daemon's PID");
+    await new Promise((r) => setTimeout(r, 500));
+    child.kill("SIGTERM");
+    // Without forwarding, the tracker would wait out the 600 s sleep: 60 s is a generous bound.
+    let timer: number | undefined;
+    const r = await Promise.race([
+      output,
+      new Promise<never>((_, no) => {
+        timer = setTimeout(() => no(new Error("still waiting 60 s after SIGTERM")), 60_000);
+      }),
+    ]).finally(() => clearTimeout(timer));
+    strictEqual(r.code, 0, r.stderr);
+    let alive = true;
+    try {
+      Deno.kill(daemon, "SIGCONT");
+    } catch {
+      alive = false;
+    }
+    ok(!alive, "the daemon got the SIGTERM");
   } finally {
     Deno.removeSync(dir, { recursive: true });
   }

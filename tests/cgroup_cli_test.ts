@@ -144,7 +144,7 @@ Deno.test("--wait-descendants: SIGTERM while waiting goes to what was left behin
     await new Promise((r) => setTimeout(r, 500));
     child.kill("SIGTERM");
     // Without forwarding, the tracker would wait out the 600 s sleep: 60 s is a generous bound.
-    let timer: number | undefined;
+    let timer: ReturnType<typeof setTimeout> | undefined;
     const r = await Promise.race([
       output,
       new Promise<never>((_, no) => {

@@ -69,11 +69,16 @@ export interface ReadWhat {
 
 /**
  * Where PSI comes from: the process's v2 cgroup's own `*.pressure` files (also on v1 hosts with
- * a v2 `unified` mount), else the host's /proc/pressure (the v2 root's figures are the host's).
+ * a v2 `unified` mount), else the host's /proc/pressure. The real root cgroup (no `cgroup.type`
+ * file) is left out: its figures are the host's. A container's cgroup namespace root shows as
+ * `/` yet is a cgroup of its own, with `cgroup.type`.
  */
 export function pressureDir(dirs: CgroupDirs, proc: string): { dir: string; host: boolean } {
   const u = dirs.unified;
-  if (u !== undefined && dirs.unifiedPath !== "/" && readText(`${u}/cpu.pressure`) !== undefined) {
+  if (
+    u !== undefined && readText(`${u}/cgroup.type`) !== undefined &&
+    readText(`${u}/cpu.pressure`) !== undefined
+  ) {
     return { dir: u, host: false };
   }
   return { dir: `${proc}/pressure`, host: true };

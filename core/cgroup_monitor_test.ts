@@ -237,3 +237,17 @@ Deno.test("cross-check: tree and cgroup CPU side by side; > 2 % (and > 2 ticks) 
     Deno.removeSync(root, { recursive: true });
   }
 });
+
+Deno.test("a container's cgroup namespace: `/` is the container's own cgroup, with its own PSI", () => {
+  const root = copyTree("v2-container");
+  try {
+    const s = monitor(root, 1).sample(null)!;
+    strictEqual(s.path, "/");
+    strictEqual(s.memory_limit_bytes, 536870912);
+    strictEqual(s.cpu_quota_cores, 1.5);
+    strictEqual(s.pids_limit, 1024);
+    strictEqual(s.pressure_source, "cgroup");
+  } finally {
+    Deno.removeSync(root, { recursive: true });
+  }
+});

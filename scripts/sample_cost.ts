@@ -1,42 +1,71 @@
 /**
- * Per-sample collection cost, in-process: `deno run -A scripts/sample_cost.ts [N] [ROUNDS]`.
- * Interleaves system-only and tracked-self samplers in rounds so machine noise hits both alike;
- * prints median / p95 µs per round and overall. Used to compare before/after a collector change.
+ * Per-sample collection cost, in-process, optionally A/B against another checkout:
+ *
+ *   git archive <commit> | tar -x -C /tmp/base        # the code to compare with
+ *   deno run -A scripts/sample_cost.ts --base /tmp/base --mode system
+ *   deno run -A scripts/sample_cost.ts --mode tracked --blocks 60
+ *
+ * Both samplers run in one process, in alternating blocks of 50 samples, so the machine's noise
+ * (load from other processes, frequency changes) falls on both alike. Prints median, p25 and
+ * p95 µs per sample and the new/base ratios. `tracked` follows this process's own tree.
  */
-import { ProcessTracker } from "../core/process_tracker.ts";
-import { DEFAULT_ROOTS } from "../core/sample.ts";
-import { Sampler } from "../core/sampler.ts";
+import { parseArgs } from "node:util";
 
-const N = Number(Deno.args[0] ?? 300);
-const ROUNDS = Number(Deno.args[1] ?? 5);
+const { values } = parseArgs({
+  args: Deno.args,
+  options: {
+    base: { type: "string" },
+    mode: { type: "string", default: "system" },
+    blocks: { type: "string", default: "40" },
+  },
+});
+const here = new URL("..", import.meta.url).pathname.replace(/\/$/, "");
+const roots = [here, ...(values.base ? [values.base.replace(/\/$/, "")] : [])];
+const tracked = values.mode === "tracked";
+
+interface SamplerLike {
+  collect(wallMs: number): unknown;
+}
+const samplers: SamplerLike[] = [];
+for (const root of roots) {
+  const { Sampler } = await import(`${root}/core/sampler.ts`);
+  const { ProcessTracker } = await import(`${root}/core/process_tracker.ts`);
+  samplers.push(
+    new Sampler({
+      roots: { proc: "/proc", sys: "/sys", root: "/" },
+      jobName: null,
+      version: "bench",
+      warn: () => {},
+      ...(tracked ? { process: new ProcessTracker("/proc", Deno.pid) } : {}),
+    }),
+  );
+}
+for (const s of samplers) for (let i = 0; i < 100; i++) s.collect(Date.now());
+const times: number[][] = samplers.map(() => []);
+for (let b = 0; b < Number(values.blocks); b++) {
+  const order = b % 2 ? [...samplers.keys()].reverse() : [...samplers.keys()];
+  for (const k of order) {
+    for (let i = 0; i < 50; i++) {
+      const t = performance.now();
+      samplers[k]!.collect(Date.now());
+      times[k]!.push((performance.now() - t) * 1000);
+    }
+    await new Promise((r) => setTimeout(r, 2));
+  }
+}
 const q = (xs: number[], p: number) =>
   [...xs].sort((a, b) => a - b)[Math.floor(p * (xs.length - 1))]!;
-const mk = (tracked: boolean) =>
-  new Sampler({
-    roots: DEFAULT_ROOTS,
-    jobName: null,
-    version: "bench",
-    warn: () => {},
-    ...(tracked ? { process: new ProcessTracker("/proc", Deno.pid) } : {}),
-  });
-const samplers = { system: mk(false), tracked: mk(true) };
-const all: Record<string, number[]> = { system: [], tracked: [] };
-for (const s of Object.values(samplers)) for (let i = 0; i < 50; i++) s.collect(Date.now());
-for (let r = 0; r < ROUNDS; r++) {
-  const line: string[] = [];
-  for (const [name, s] of Object.entries(samplers)) {
-    const xs: number[] = [];
-    for (let i = 0; i < N; i++) {
-      const t0 = performance.now();
-      s.collect(Date.now());
-      xs.push((performance.now() - t0) * 1000);
-      if (i % 20 === 0) await new Promise((r) => setTimeout(r, 1));
-    }
-    all[name]!.push(...xs);
-    line.push(`${name} ${q(xs, 0.5).toFixed(0)}/${q(xs, 0.95).toFixed(0)} µs`);
-  }
-  console.log(`round ${r + 1}: ${line.join("  ")}`);
-}
-for (const [name, xs] of Object.entries(all)) {
-  console.log(`${name}: median ${q(xs, 0.5).toFixed(0)} µs, p95 ${q(xs, 0.95).toFixed(0)} µs`);
+const row = (name: string, xs: number[]) =>
+  `${name}: median ${q(xs, 0.5).toFixed(0)} µs, p25 ${q(xs, 0.25).toFixed(0)}, p95 ${
+    q(xs, 0.95).toFixed(0)
+  }`;
+console.log(`${values.mode}, ${times[0]!.length} samples each`);
+console.log(row("this tree", times[0]!));
+if (times[1]) {
+  console.log(row("base     ", times[1]));
+  console.log(
+    `ratio this/base: median ${(q(times[0]!, 0.5) / q(times[1], 0.5)).toFixed(3)}, p25 ${
+      (q(times[0]!, 0.25) / q(times[1], 0.25)).toFixed(3)
+    }`,
+  );
 }

@@ -33,6 +33,8 @@ const HOST_PSI_EVERY = 10;
 /** The tracked process's cgroup file is read every sample this long, then every FOLLOW_EVERY. */
 const FOLLOW_EVERY_SAMPLE = 10;
 const FOLLOW_EVERY = 3;
+/** Cgroup files of new tree members read per sample at most (a fork storm stays cheap). */
+const NEW_PIDS_PER_SAMPLE = 32;
 /** At most this many cgroups are remembered for the end-of-run read (PIDs of a huge tree). */
 const MAX_SEEN = 64;
 
@@ -217,8 +219,10 @@ export class CgroupMonitor {
   /** New members of the tree: which cgroup are they in? (Read once per PID.) */
   #noteTree(tree: ReadonlySet<number>): void {
     if (this.#seen.size >= MAX_SEEN) return;
+    let budget = NEW_PIDS_PER_SAMPLE;
     for (const pid of tree) {
       if (this.#pidsChecked.has(pid)) continue;
+      if (budget-- === 0) break; // the rest at the next samples, if they still run
       this.#pidsChecked.add(pid);
       const r = this.#resolve(pid);
       if (r) this.#remember(r.key, r.dirs);

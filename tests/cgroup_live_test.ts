@@ -6,7 +6,7 @@
  */
 import { ok, strictEqual } from "node:assert/strict";
 import { parseCgroupMounts, parseProcCgroup } from "../collectors/cgroup_fs.ts";
-import { jsonLines, runCli } from "./helpers.ts";
+import { jsonLines, spawnCli } from "./helpers.ts";
 
 /** This process's v1 directory for `controller`, when that hierarchy is mounted. */
 function ownV1Dir(controller: string): string | undefined {
@@ -70,10 +70,27 @@ interface Run {
   summary: Record<string, unknown>;
 }
 
-async function track(args: string[], command: string[]): Promise<Run> {
+/**
+ * Runs the CLI. With `joins`, the command moves itself into that cgroup and waits until a
+ * sample shows the tracker has seen it there before it goes on: no race with the sampling.
+ */
+async function track(
+  args: string[],
+  command: string[],
+  joins?: { dir: string; seen: string },
+): Promise<Run> {
   const dir = Deno.makeTempDirSync({ prefix: "rt-cgroup-live-" });
   try {
-    const r = await runCli([
+    const argv = joins
+      ? [
+        "sh",
+        "-c",
+        `echo $$ > ${joins.dir}/cgroup.procs; while [ ! -e ${dir}/go ]; do sleep 0.05; done; ${
+          command[2]
+        }`,
+      ]
+      : command;
+    const { output } = spawnCli([
       "--interval",
       "0.2",
       "--no-gpu",
@@ -83,8 +100,24 @@ async function track(args: string[], command: string[]): Promise<Run> {
       `${dir}/summary.json`,
       ...args,
       "--",
-      ...command,
+      ...argv,
     ]);
+    if (joins) {
+      let done = false;
+      output.finally(() => (done = true));
+      // A generous bound so that a failure is an assertion, not a hang.
+      const give = Date.now() + 120_000;
+      while (!done && Date.now() < give) {
+        let text = "";
+        try {
+          text = Deno.readTextFileSync(`${dir}/samples.jsonl`);
+        } catch { /* not yet */ }
+        if (text.includes(joins.seen)) break;
+        await new Promise((r) => setTimeout(r, 50));
+      }
+      Deno.writeTextFileSync(`${dir}/go`, "");
+    }
+    const r = await output;
     return {
       code: r.code,
       stderr: r.stderr,
@@ -122,11 +155,7 @@ Deno.test({
         Deno.writeTextFileSync(`${cg}/memory.memsw.limit_in_bytes`, String(64 * MIB));
       } catch { /* no swap accounting */ }
       // The job moves itself into the cgroup after it starts, as launchers do.
-      const r = await track([], [
-        "sh",
-        "-c",
-        `echo $$ > ${cg}/cgroup.procs; sleep 1; ${ALLOC[2]}`,
-      ]);
+      const r = await track([], ALLOC, { dir: cg, seen: `"memory_limit_bytes":${64 * MIB}` });
       show("v1 memory cgroup 64 MiB, 256 MiB allocation, tree mode", r);
       strictEqual(r.code, 137);
       const killed = r.samples.find((s) => Number(cgroupOf(s)?.oom_kills) > 0);
@@ -172,7 +201,7 @@ Deno.test({
       // A 10 ms period: any run of more than 2 ms is throttled, however loaded the host is.
       Deno.writeTextFileSync(`${cg}/cpu.cfs_period_us`, "10000");
       Deno.writeTextFileSync(`${cg}/cpu.cfs_quota_us`, "2000");
-      const r = await track([], ["sh", "-c", `echo $$ > ${cg}/cgroup.procs; sleep 0.5; ${BUSY}`]);
+      const r = await track([], ["sh", "-c", BUSY], { dir: cg, seen: `"cpu_quota_cores":0.2,` });
       show("v1 cpu cgroup 0.2 cores, busy loop, tree mode", r);
       strictEqual(r.code, 0);
       const c = r.summary.cgroup as Cg;

@@ -343,7 +343,9 @@ export async function track(config: Config, deps: RunDeps): Promise<number> {
         : {}),
     });
     const x = report.cgroup?.cross_check;
-    if (x?.warning) {
+    const quiet = config.values.get("no-summary") === true;
+    // The summary states it too; without one it is a warning line of its own.
+    if (x?.warning && quiet) {
       warn(
         `--cgroup: the process tree's CPU (${x.tree_cpu_secs.toFixed(2)} s) and the job cgroup's (${
           x.cgroup_cpu_secs.toFixed(2)
@@ -355,7 +357,7 @@ export async function track(config: Config, deps: RunDeps): Promise<number> {
     const cgroupLines = report.cgroup
       ? formatCgroupLines(report.cgroup, { exitCode, durationSecs: report.duration_secs })
       : [];
-    if (config.values.get("no-summary") !== true) {
+    if (!quiet) {
       writeAllSync(
         Deno.stderr,
         formatSummary(report) + cgroupLines.map((l) => l + "\n").join(""),
@@ -397,7 +399,7 @@ async function createJobCgroup(
 
 /**
  * Spawns inside the job's cgroup. When the tracker may not enter it, the command starts outside
- * and `entered` is false: the caller says so, removes the cgroup and goes on in tree mode.
+ * and `refused` says why: the caller says so, removes the cgroup and goes on in tree mode.
  */
 function spawnInJob(
   job: JobCgroup,

@@ -32,6 +32,10 @@ export interface CgroupReading {
   limit_hits?: number | undefined;
   /** v2 memory.events `oom` (allocation failed at the limit); v1 has no counter. */
   oom?: number | undefined;
+  /** v2 memory.events `high`: times memory.high was exceeded (the job was reclaim-throttled). */
+  high_events?: number | undefined;
+  /** pids.events `max`: forks refused at the task limit (read with the limits). */
+  pids_refused?: number | undefined;
   /** OOM-killer kills: v2 memory.events `oom_kill`, v1 memory.oom_control `oom_kill`. */
   oom_kill?: number | undefined;
   cpu_limit?: CpuLimit | undefined;
@@ -110,6 +114,7 @@ export function readCgroupStats(
     const ev = readText(at(u, "memory.events"));
     if (ev !== undefined) {
       r.limit_hits = keyedValue(ev, "max");
+      r.high_events = keyedValue(ev, "high");
       r.oom = keyedValue(ev, "oom");
       r.oom_kill = keyedValue(ev, "oom_kill");
     }
@@ -134,6 +139,8 @@ export function readCgroupStats(
       r.cpu_limit = parseCpuMaxLimit(readText(at(u, "cpu.max")));
       r.pids_limit = parseLimit(readText(at(u, "pids.max")));
       r.pids_peak = parseCount(readText(at(u, "pids.peak")));
+      const pe = readText(at(u, "pids.events"));
+      r.pids_refused = pe === undefined ? undefined : keyedValue(pe, "max");
     }
     if (what.usage) r.io = parseIoStat(readText(at(u, "io.stat")));
   } else {
@@ -200,6 +207,8 @@ function readV1(dirs: CgroupDirs, r: CgroupReading, what: ReadWhat): void {
     if (what.limits) {
       r.pids_limit = parseLimit(readText(at(dirs.pids, "pids.max")));
       r.pids_peak = parseCount(readText(at(dirs.pids, "pids.peak")));
+      const pe = readText(at(dirs.pids, "pids.events"));
+      r.pids_refused = pe === undefined ? undefined : keyedValue(pe, "max");
     }
   }
   if (what.usage && dirs.blkio !== undefined) {
@@ -224,6 +233,8 @@ export interface CgroupSample {
   swap_current_bytes: number | null;
   swap_limit_bytes: number | null;
   memory_limit_hits: number | null;
+  /** v2 only: times memory.high was exceeded this interval (allocations throttled). */
+  memory_high_events: number | null;
   oom_events: number | null;
   oom_kills: number | null;
   cpu_quota_cores: number | null;
@@ -233,6 +244,8 @@ export interface CgroupSample {
   cpu_throttled_secs: number | null;
   pids_current: number | null;
   pids_limit: number | null;
+  /** Forks refused at `pids_limit` (pids.events `max`; read every 10th sample). */
+  pids_limit_hits: number | null;
   /** "cgroup" (its own *.pressure files) or "host" (/proc/pressure); null without PSI. */
   pressure_source: "cgroup" | "host" | null;
   cpu_some_stall_secs: number | null;
@@ -292,6 +305,7 @@ export function deriveCgroupSample(
     swap_current_bytes: gauge(limits.swap_current),
     swap_limit_bytes: gauge(limits.swap_limit),
     memory_limit_hits: delta(prev?.limit_hits, curr.limit_hits, first),
+    memory_high_events: delta(prev?.high_events, curr.high_events, first),
     oom_events: delta(prev?.oom, curr.oom, first),
     oom_kills: delta(prev?.oom_kill, curr.oom_kill, first),
     cpu_quota_cores: cl?.quota_us != null ? cl.quota_us / cl.period_us : null,
@@ -301,6 +315,7 @@ export function deriveCgroupSample(
     cpu_throttled_secs: throttled === null ? null : throttled / 1e6,
     pids_current: gauge(curr.pids_current),
     pids_limit: gauge(limits.pids_limit),
+    pids_limit_hits: delta(prev?.pids_refused, curr.pids_refused, first),
     pressure_source: hasPsi ? (psiHost ? "host" : "cgroup") : null,
     cpu_some_stall_secs: stall(
       prev?.psi_cpu,

@@ -159,7 +159,10 @@ export class CgroupMonitor {
     }
     if (limits) this.#limits = r;
     // v1 memory.failcnt is read with the limits: between two reads it stays as last read.
-    else if (r.limit_hits === undefined) r.limit_hits = this.#limits.limit_hits;
+    else {
+      if (r.limit_hits === undefined) r.limit_hits = this.#limits.limit_hits;
+      r.pids_refused = this.#limits.pids_refused;
+    }
     if (!limits && r.memory_current !== undefined && this.#limits.memory_peak !== undefined) {
       // The peak is a high-water mark: what is in use now raises it between re-reads.
       this.#limits.memory_peak = Math.max(this.#limits.memory_peak, r.memory_current);
@@ -255,6 +258,8 @@ function countersFromZero(r: CgroupReading, hostPsi: boolean): CgroupReading {
   return {
     ...r,
     limit_hits: 0,
+    high_events: 0,
+    pids_refused: 0,
     oom: 0,
     oom_kill: 0,
     nr_periods: 0,

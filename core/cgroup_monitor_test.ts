@@ -251,3 +251,34 @@ Deno.test("a container's cgroup namespace: `/` is the container's own cgroup, wi
     Deno.removeSync(root, { recursive: true });
   }
 });
+
+Deno.test("memory.high throttling and refused forks are reported when they happened", () => {
+  const root = copyTree("v2");
+  try {
+    const m = monitor(root);
+    const f = new CgroupForensics();
+    const s1 = m.sample(null)!;
+    strictEqual(s1.memory_high_events, 0);
+    strictEqual(s1.pids_limit_hits, 0);
+    f.add(asSample(s1));
+    const d = `${root}/sys/fs/cgroup/system.slice/job.service`;
+    put(`${d}/memory.events`, "low 0\nhigh 5\nmax 12\noom 1\noom_kill 1\noom_group_kill 0\n");
+    put(`${d}/pids.events`, "max 3\n");
+    const s2 = m.sample(null)!;
+    strictEqual(s2.memory_high_events, 5);
+    // pids.events is read with the limits (every 10th sample) and at the end.
+    strictEqual(s2.pids_limit_hits, 0);
+    const sum = f.build(m.finish(), { job: false })!;
+    strictEqual(sum.memory_high_events, 5);
+    strictEqual(sum.pids_limit_hits, 3);
+    const lines = formatCgroupLines(sum, { exitCode: 1, durationSecs: 100 });
+    ok(lines.includes(
+      "  Cgroup   memory.high exceeded 5× in cgroup /system.slice/job.service (allocations throttled)",
+    ));
+    ok(lines.includes(
+      "  Cgroup   forks refused 3× in cgroup /system.slice/job.service at its limit of 100 tasks",
+    ));
+  } finally {
+    Deno.removeSync(root, { recursive: true });
+  }
+});

@@ -29,6 +29,7 @@ export interface CgroupRunSummary {
   oom_kills: number | null;
   oom_events: number | null;
   memory_limit_hits: number | null;
+  memory_high_events: number | null;
   memory_limit_bytes: number | null;
   memory_high_bytes: number | null;
   memory_peak_bytes: number | null;
@@ -40,6 +41,7 @@ export interface CgroupRunSummary {
   throttled_secs: number | null;
   pids_peak: number | null;
   pids_limit: number | null;
+  pids_limit_hits: number | null;
   pressure_source: "cgroup" | "host" | null;
   cpu_some_stall_secs: number | null;
   cpu_full_stall_secs: number | null;
@@ -151,6 +153,7 @@ export class CgroupForensics {
       oom_kills: grew(seen, "oom_kill"),
       oom_events: grew(seen, "oom"),
       memory_limit_hits: grew(seen, "limit_hits"),
+      memory_high_events: grew(seen, "high_events"),
       memory_limit_bytes: limit,
       memory_high_bytes: last.memory_high ?? null,
       memory_peak_bytes: peak,
@@ -164,6 +167,7 @@ export class CgroupForensics {
       throttled_secs: grew(seen, "throttled_us", 1e6),
       pids_peak: pidsPeak,
       pids_limit: last.pids_limit ?? null,
+      pids_limit_hits: grew(seen, "pids_refused"),
       pressure_source: last.psi_cpu || last.psi_memory || last.psi_io
         ? (main.psi.host ? "host" : "cgroup")
         : null,
@@ -224,6 +228,15 @@ export function formatCgroupLines(
     lines.push(`OOM killer fired ${c.oom_kills}× in ${where}${exit}`);
   } else if (c.memory_limit_hits) {
     lines.push(`memory limit reached ${c.memory_limit_hits}× in ${where} (reclaimed, no kill)`);
+  }
+  if (c.memory_high_events) {
+    lines.push(
+      `memory.high exceeded ${c.memory_high_events}× in ${where} (allocations throttled)`,
+    );
+  }
+  if (c.pids_limit_hits) {
+    const at = c.pids_limit !== null ? ` at its limit of ${c.pids_limit} tasks` : "";
+    lines.push(`forks refused ${c.pids_limit_hits}× in ${where}${at}`);
   }
   if (c.memory_limit_bytes && c.memory_peak_pct_of_limit !== null) {
     if (c.memory_peak_pct_of_limit >= NEAR_LIMIT_PCT || c.oom_kills) {

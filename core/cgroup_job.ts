@@ -150,9 +150,21 @@ export class JobCgroup {
           write(`${own.unified}/cgroup.subtree_control`, `+${c}`);
         } catch { /* not delegated or not available */ }
       }
-      if (o.memoryMax !== undefined) write(`${dir}/memory.max`, String(o.memoryMax));
+      const limit = (flag: string, file: string, value: string) => {
+        try {
+          write(`${dir}/${file}`, value);
+        } catch (err) {
+          if (!(err instanceof Deno.errors.NotFound)) throw err;
+          // No such file: the controller is not enabled for the children of our cgroup (a
+          // cgroup that holds processes, like ours, may not hand controllers down).
+          throw new Error(
+            `${flag}: the ${file.split(".")[0]} controller is not available under ${own.unified}`,
+          );
+        }
+      };
+      if (o.memoryMax !== undefined) limit("--memory-max", "memory.max", String(o.memoryMax));
       if (o.cpuMax !== undefined) {
-        write(`${dir}/cpu.max`, `${Math.round(o.cpuMax * PERIOD_US)} ${PERIOD_US}`);
+        limit("--cpu-max", "cpu.max", `${Math.round(o.cpuMax * PERIOD_US)} ${PERIOD_US}`);
       }
       const path = `${own.unifiedPath === "/" ? "" : own.unifiedPath ?? ""}/${name}`;
       return new JobCgroup(

@@ -88,6 +88,25 @@ export function pressureDir(dirs: CgroupDirs, proc: string): { dir: string; host
   return { dir: `${proc}/pressure`, host: true };
 }
 
+/**
+ * The smallest limit in `file` of a v2 cgroup and its ancestors (a slice's MemoryMax= binds the
+ * services in it). The walk stops where the file ends: the root cgroup has none.
+ */
+function effectiveV2Limit(dir: string, file: string): number | null | undefined {
+  let limit = parseLimit(readText(at(dir, file)));
+  if (limit === undefined) return undefined;
+  for (
+    let d = dir.slice(0, dir.lastIndexOf("/"));
+    d.includes("/");
+    d = d.slice(0, d.lastIndexOf("/"))
+  ) {
+    const up = parseLimit(readText(at(d, file)));
+    if (up === undefined) break;
+    if (up !== null && (limit === null || up < limit)) limit = up;
+  }
+  return limit;
+}
+
 /** Paths built once per directory: a sample then allocates no path strings. */
 const paths = new Map<string, Map<string, string>>();
 function at(dir: string, name: string): string {
@@ -132,7 +151,7 @@ export function readCgroupStats(
     r.pids_current = parseCount(readText(at(u, "pids.current")));
     if (what.limits) {
       r.memory_peak = parseCount(readText(at(u, "memory.peak")));
-      r.memory_limit = parseLimit(readText(at(u, "memory.max")));
+      r.memory_limit = effectiveV2Limit(u, "memory.max");
       r.memory_high = parseLimit(readText(at(u, "memory.high")));
       r.swap_current = parseCount(readText(at(u, "memory.swap.current")));
       r.swap_limit = parseLimit(readText(at(u, "memory.swap.max")));
@@ -164,7 +183,15 @@ function readV1(dirs: CgroupDirs, r: CgroupReading, what: ReadWhat): void {
     if (what.limits) {
       r.limit_hits = parseCount(readText(at(mem, "memory.failcnt")));
       r.memory_peak = parseCount(readText(at(mem, "memory.max_usage_in_bytes")));
-      r.memory_limit = parseLimit(readText(at(mem, "memory.limit_in_bytes")));
+      // A parent's limit applies too: the kernel states the effective one in memory.stat.
+      const own = parseLimit(readText(at(mem, "memory.limit_in_bytes")));
+      const stat = readText(at(mem, "memory.stat"));
+      const hier = stat === undefined
+        ? undefined
+        : parseLimit(String(keyedValue(stat, "hierarchical_memory_limit") ?? ""));
+      r.memory_limit = typeof hier === "number" && (own === null || own === undefined || hier < own)
+        ? hier
+        : own;
       r.memory_high = null; // v1 has no throttling limit (soft_limit is a reclaim hint)
       // memsw counts memory + swap; its absence means swap accounting is off.
       const memsw = parseCount(readText(at(mem, "memory.memsw.usage_in_bytes")));

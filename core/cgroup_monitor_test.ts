@@ -282,3 +282,24 @@ Deno.test("memory.high throttling and refused forks are reported when they happe
     Deno.removeSync(root, { recursive: true });
   }
 });
+
+Deno.test("a parent's memory limit binds: v2 ancestors' memory.max, v1 hierarchical_memory_limit", () => {
+  const v2 = copyTree("v2");
+  const v1 = copyTree("v1");
+  try {
+    put(`${v2}/sys/fs/cgroup/system.slice/job.service/memory.max`, "max\n");
+    put(`${v2}/sys/fs/cgroup/system.slice/memory.max`, "2147483648\n");
+    strictEqual(monitor(v2).sample(null)!.memory_limit_bytes, 2147483648);
+    put(`${v2}/sys/fs/cgroup/system.slice/job.service/memory.max`, "1073741824\n");
+    strictEqual(monitor(v2).sample(null)!.memory_limit_bytes, 1073741824);
+
+    const mem = `${v1}/sys/fs/cgroup/memory/docker/abc`;
+    put(`${mem}/memory.stat`, "cache 0\nrss 0\nhierarchical_memory_limit 33554432\n");
+    strictEqual(monitor(v1).sample(null)!.memory_limit_bytes, 33554432);
+    put(`${mem}/memory.stat`, "cache 0\nhierarchical_memory_limit 9223372036854771712\n");
+    strictEqual(monitor(v1).sample(null)!.memory_limit_bytes, 67108864);
+  } finally {
+    Deno.removeSync(v2, { recursive: true });
+    Deno.removeSync(v1, { recursive: true });
+  }
+});

@@ -179,7 +179,8 @@ function readOpen(path: string, shortIsWhole: boolean): string | undefined {
 export function readText(path: string, reopen = false): string | undefined {
   const kind = pseudoKind(path);
   if (kind === "proc" || kind === "pid") {
-    return reopen ? readFresh(path) : readOpen(path, kind === "pid");
+    // A PSI file (/proc/pressure/*) is one record too: a short read is the whole of it.
+    return reopen ? readFresh(path) : readOpen(path, kind === "pid" || path.includes("/pressure/"));
   }
   if (kind === "sys") {
     // Only sysfs failures are remembered: a /proc/<pid> path that failed may belong to a new

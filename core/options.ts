@@ -83,6 +83,66 @@ const META = [
   ["container-image", "Container image (run metadata)."],
 ] as const;
 
+/** Bytes with an optional binary suffix (K, M, G, T; KiB … too), at least 1 MiB. */
+function bytes(v: unknown): number {
+  const m = /^\s*(\d+(?:\.\d+)?)\s*([KMGT]?)(?:i?B)?\s*$/i.exec(String(v));
+  const n = m ? Number(m[1]) * 1024 ** " KMGT".indexOf((m[2] || " ").toUpperCase()) : NaN;
+  if (!Number.isFinite(n) || n < 1048576) {
+    throw new Error(`expected a size of at least 1M (e.g. 512M, 4G), got ${JSON.stringify(v)}`);
+  }
+  return Math.floor(n);
+}
+
+/** Cores, at least 0.01 (the kernel's smallest CFS quota is 1 ms per 100 ms period). */
+function cores(v: unknown): number {
+  const n = typeof v === "number" ? v : Number(String(v).trim());
+  if (String(v).trim() === "" || !Number.isFinite(n) || n < 0.01) {
+    throw new Error(`expected cores >= 0.01 (e.g. 0.5, 2), got ${JSON.stringify(v)}`);
+  }
+  return n;
+}
+
+/** Job cgroup mode and the job's life (issue 17). */
+const JOB_CGROUP_OPTIONS: readonly OptionDef[] = [
+  {
+    name: "cgroup",
+    type: "boolean",
+    env: "TRACKER_CGROUP",
+    toml: ["tracker.cgroup"],
+    default: false,
+    help:
+      "Run the command in a cgroup of its own (root or a delegated v2 subtree): exact CPU, memory, I/O and task totals; falls back to the process tree when not allowed.",
+  },
+  {
+    name: "memory-max",
+    type: "string",
+    env: "TRACKER_MEMORY_MAX",
+    toml: ["tracker.memory_max"],
+    metavar: "SIZE",
+    help: "With --cgroup: memory limit of the job's cgroup, e.g. 512M or 4G (OOM kill beyond).",
+    check: bytes,
+  },
+  {
+    name: "cpu-max",
+    type: "string",
+    env: "TRACKER_CPU_MAX",
+    toml: ["tracker.cpu_max"],
+    metavar: "CORES",
+    help:
+      "With --cgroup: CPU quota of the job's cgroup in cores, e.g. 0.5 or 2 (throttled beyond).",
+    check: cores,
+  },
+  {
+    name: "wait-descendants",
+    type: "boolean",
+    env: "TRACKER_WAIT_DESCENDANTS",
+    toml: ["tracker.wait_descendants"],
+    default: false,
+    help:
+      "Keep tracking (and reaping) after the command exits until every descendant it left behind has exited.",
+  },
+];
+
 export const METADATA_KEYS = META.map(([name]) => name.replaceAll("-", "_"));
 
 export const OPTIONS: readonly OptionDef[] = [
@@ -188,6 +248,7 @@ export const OPTIONS: readonly OptionDef[] = [
     metavar: "FILE",
     help: "Also write the run summary as JSON to FILE (created 0600).",
   },
+  ...JOB_CGROUP_OPTIONS,
   {
     name: "no-cloud",
     type: "boolean",

@@ -71,6 +71,11 @@ export class ProcessTracker implements ProcessSource {
     this.#o = o;
   }
 
+  /** What the emitted samples added up to, in ticks and bytes (the tree's run total). */
+  get reported(): TreeTotals {
+    return this.#ledger?.reported ?? { u: 0, s: 0, read: 0, write: 0 };
+  }
+
   readTimed(): void {
     // Ticks before the scan: at the baseline, members started since are all the run's.
     this.#scanTicks = readUptimeTicks(this.#proc, TICKS_PER_SEC);

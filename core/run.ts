@@ -13,6 +13,7 @@ import type { Config } from "./config.ts";
 import { releaseEarlySignals } from "./early_signals.ts";
 import { guardFlush } from "./flush_guard.ts";
 import { childrenUsage } from "./libc.ts";
+import type { JobCgroup } from "./cgroup_job.ts";
 import { oneLine, UsageError } from "./errors.ts";
 import { writeAllSync, writeWithin } from "./log.ts";
 import { runLoop } from "./loop.ts";
@@ -71,7 +72,12 @@ function loadSampling() {
     import("./process_tracker.ts"),
     import("./summary.ts"),
     import("./warmup.ts"),
-  ]).then(([sampler, tracker, summary, warmup]) => ({
+    import("./cgroup_monitor.ts"),
+    import("./cgroup_summary.ts"),
+  ]).then(([sampler, tracker, summary, warmup, monitor, forensics]) => ({
+    CgroupMonitor: monitor.CgroupMonitor,
+    CgroupForensics: forensics.CgroupForensics,
+    formatCgroupLines: forensics.formatCgroupLines,
     Sampler: sampler.Sampler,
     ProcessTracker: tracker.ProcessTracker,
     SummaryBuilder: summary.SummaryBuilder,
@@ -143,6 +149,16 @@ export async function track(config: Config, deps: RunDeps): Promise<number> {
     ? undefined
     : readPidStat(config.roots.proc, attachPid)?.starttime;
   const tracked = wrap || attachPid !== null;
+  const wantJob = config.values.get("cgroup") === true;
+  const memoryMax = config.values.get("memory-max") as number | undefined;
+  const cpuMax = config.values.get("cpu-max") as number | undefined;
+  const waitDescendants = config.values.get("wait-descendants") === true;
+  if ((memoryMax !== undefined || cpuMax !== undefined) && !wantJob) {
+    throw new UsageError(`--${memoryMax !== undefined ? "memory" : "cpu"}-max needs --cgroup`);
+  }
+  if ((wantJob || waitDescendants) && !wrap) {
+    throw new UsageError(`--${wantJob ? "cgroup" : "wait-descendants"} needs a command to run`);
+  }
   const wantsCloud = tracked || !!(deps.env("SENTINEL_API_TOKEN") || deps.env("SENTINEL_API_KEY"));
   // What is not needed to start the command waits until it runs.
   let started!: () => void;
@@ -169,12 +185,29 @@ export async function track(config: Config, deps: RunDeps): Promise<number> {
   /** What we had reaped before the spawn: the run's totals are measured from here. */
   let reapedBefore: ReturnType<typeof childrenUsage>;
   let tracker: ProcessTracker | undefined;
+  let job: JobCgroup | undefined;
   if (wrap) {
     const subreaper = Adopter.enable();
+    if (wantJob) job = await createJobCgroup(memoryMax, cpuMax, warn);
     reapedBefore = childrenUsage();
     try {
-      child = spawnCommand(config.command);
+      if (job) {
+        const spawned = spawnInJob(job, config.command);
+        child = spawned.child;
+        if (spawned.refused !== undefined) {
+          warn(
+            `--cgroup: cannot enter the job's cgroup (${
+              oneLine(spawned.refused)
+            }); tracking the process tree instead`,
+          );
+          await job.remove();
+          job = undefined;
+        }
+      } else {
+        child = spawnCommand(config.command);
+      }
     } catch (err) {
+      await job?.remove();
       started(); // let registration finish with host facts before the run is closed
       await sinks.close({ exitCode: exitOf(err) });
       await (await gpuReady)?.close();
@@ -182,7 +215,16 @@ export async function track(config: Config, deps: RunDeps): Promise<number> {
     }
     adopter = new Adopter("/proc", child.pid, subreaper);
   }
-  const { Sampler, ProcessTracker, SummaryBuilder, formatSummary, warmUp } = await loadSampling();
+  const {
+    Sampler,
+    ProcessTracker,
+    SummaryBuilder,
+    formatSummary,
+    warmUp,
+    CgroupMonitor,
+    CgroupForensics,
+    formatCgroupLines,
+  } = await loadSampling();
   if (child && adopter) {
     const a = adopter, before = reapedBefore;
     // The child's PID is in our PID namespace: its tree is read from our own /proc. We reap the
@@ -217,6 +259,16 @@ export async function track(config: Config, deps: RunDeps): Promise<number> {
     warn,
     ...(gpu ? { gpu } : {}),
     ...(tracker ? { process: tracker } : {}),
+    ...(job
+      ? {
+        cgroups: new CgroupMonitor({
+          proc: config.roots.proc,
+          sys: config.roots.sys,
+          pid: child!.pid,
+          job: job.dirs,
+        }),
+      }
+      : {}),
   });
 
   const stop = new AbortController();
@@ -229,14 +281,25 @@ export async function track(config: Config, deps: RunDeps): Promise<number> {
   const cleanups: (() => void)[] = [];
   const early = releaseEarlySignals();
   if (child) {
-    cleanups.push(forwardSignals(child.pid));
+    cleanups.push(forwardSignals(child.pid, (sig) => {
+      // While `--wait-descendants` waits, signals go to what the command left behind.
+      if (!childStatus || !adopter) return;
+      for (const pid of new Set([...adopter.adopted(), ...(job?.pids() ?? [])])) {
+        try {
+          Deno.kill(pid, sig);
+        } catch { /* already gone */ }
+      }
+    }));
     for (const sig of early) {
       try {
         Deno.kill(child.pid, sig);
       } catch { /* already gone */ }
     }
-    child.status.then((st) => {
+    child.status.then(async (st) => {
       childStatus = st;
+      if (waitDescendants && adopter) {
+        await descendantsGone(adopter, job, Math.min(250, config.interval * 1000), stop.signal);
+      }
       finish();
     });
   } else {
@@ -260,6 +323,7 @@ export async function track(config: Config, deps: RunDeps): Promise<number> {
   const summary = new SummaryBuilder(config.interval);
   let unreadableWarned = false;
   let guard: ReturnType<typeof guardFlush>;
+  const forensics = new CgroupForensics();
   let warming: Promise<void> | undefined;
   const startedMs = Date.now();
   try {
@@ -281,6 +345,7 @@ export async function track(config: Config, deps: RunDeps): Promise<number> {
               `I/O count as 0 (see process_unreadable_count and the summary)`,
           );
         }
+        forensics.add(sample);
         sinks.write(sample);
         // After the first sample, so short runs never pay for it.
         warming ??= warmUp(config.roots, stop.signal).catch(() => {});
@@ -298,6 +363,16 @@ export async function track(config: Config, deps: RunDeps): Promise<number> {
   stop.abort(); // ends a warm-up still running (e.g. after --samples)
   await warming;
   const exitCode = childStatus ? exitCodeOf(childStatus) : 0;
+  // Every cgroup the job was seen in, once more: kills between the last two samples count.
+  const seenCgroups = sampler.cgroups.finish();
+  if (job) {
+    const left = await job.remove();
+    if (left > 0) {
+      warn(
+        `--cgroup: ${left} process(es) still running after the command exited were moved out of the job's cgroup (--wait-descendants waits for them)`,
+      );
+    }
+  }
   await sinks.close({ exitCode, signal: guard.signal });
   adopter?.reap();
   await gpu?.close();
@@ -315,7 +390,30 @@ export async function track(config: Config, deps: RunDeps): Promise<number> {
       metadata: config.metadata,
       tags: config.tags,
     });
-    if (config.values.get("no-summary") !== true) await writeWithin(formatSummary(report), 2_000);
+    report.cgroup = forensics.build(seenCgroups, {
+      job: job !== undefined,
+      ...(job && tracker
+        ? { treeCpuSecs: (tracker.reported.u + tracker.reported.s) / TICKS_PER_SEC }
+        : {}),
+    });
+    const x = report.cgroup?.cross_check;
+    const quiet = config.values.get("no-summary") === true;
+    // The summary states it too; without one it is a warning line of its own.
+    if (x?.warning && quiet) {
+      warn(
+        `--cgroup: the process tree's CPU (${x.tree_cpu_secs.toFixed(2)} s) and the job cgroup's (${
+          x.cgroup_cpu_secs.toFixed(2)
+        } s) differ by ${
+          x.difference_pct.toFixed(1)
+        } %: a process escaped the tree or was counted twice`,
+      );
+    }
+    const cgroupLines = report.cgroup
+      ? formatCgroupLines(report.cgroup, { exitCode, durationSecs: report.duration_secs })
+      : [];
+    if (!quiet) {
+      await writeWithin(formatSummary(report) + cgroupLines.map((l) => l + "\n").join(""), 2_000);
+    }
     const jsonPath = config.values.get("summary-json") as string | undefined;
     if (jsonPath) {
       // The command's exit code stays what it was even if the summary cannot be written.
@@ -333,6 +431,64 @@ export async function track(config: Config, deps: RunDeps): Promise<number> {
   }
   guard.release(); // main exits right after
   return exitCode;
+}
+
+/** USER_HZ (the tree's CPU ticks); sampler.ts holds the same constant, loaded later. */
+const TICKS_PER_SEC = 100;
+
+/** The job's cgroup, or undefined (after one line saying why) to go on in tree mode. */
+async function createJobCgroup(
+  memoryMax: number | undefined,
+  cpuMax: number | undefined,
+  warn: (line: string) => void,
+): Promise<JobCgroup | undefined> {
+  const { JobCgroup } = await import("./cgroup_job.ts");
+  const made = JobCgroup.create({ memoryMax, cpuMax });
+  if (typeof made !== "string") return made;
+  warn(`--cgroup: ${made}; tracking the process tree instead`);
+  return undefined;
+}
+
+/**
+ * Spawns inside the job's cgroup. When the tracker may not enter it, the command starts outside
+ * and `refused` says why: the caller says so, removes the cgroup and goes on in tree mode.
+ */
+function spawnInJob(
+  job: JobCgroup,
+  argv: readonly string[],
+): { child: Deno.ChildProcess; refused?: unknown } {
+  let refused: unknown;
+  try {
+    const child = spawnCommand(argv, () => {
+      try {
+        job.enter();
+      } catch (err) {
+        refused = err;
+      }
+    });
+    return refused === undefined ? { child } : { child, refused };
+  } finally {
+    job.leave();
+  }
+}
+
+/**
+ * `--wait-descendants`: resolves once no process the command left behind is alive: none of the
+ * orphans we adopted (as subreaper or PID 1; they are reaped meanwhile) and, with `--cgroup`,
+ * nothing left in the job's cgroup.
+ */
+async function descendantsGone(
+  adopter: Adopter,
+  job: JobCgroup | undefined,
+  pollMs: number,
+  stop: AbortSignal,
+): Promise<void> {
+  while (!stop.aborted) {
+    adopter.reap();
+    const live = adopter.adopted().filter((pid) => pidExists("/proc", pid));
+    if (live.length === 0 && (job === undefined || job.pids().length === 0)) return;
+    await new Promise((r) => setTimeout(r, pollMs));
+  }
 }
 
 function exitOf(err: unknown): number {

@@ -129,6 +129,9 @@ export interface GpuSample {
   core_count: null;
 }
 
+export type { CgroupSample } from "../collectors/cgroup_stats.ts";
+import type { CgroupSample } from "../collectors/cgroup_stats.ts";
+
 export interface Sample {
   /** Unix seconds (floor) at the start of the loop iteration. */
   timestamp_secs: number;
@@ -143,5 +146,10 @@ export interface Sample {
   network: NetworkSample[];
   disk: DiskSample[];
   gpu: GpuSample[];
+  /**
+   * Limits, throttling, OOM and pressure of the tracked process's cgroup (the tracker's when
+   * system-wide); null when no cgroup is readable. Optional only for hand-built samples.
+   */
+  cgroup?: CgroupSample | null;
   "resource-tracker-version": string;
 }

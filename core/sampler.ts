@@ -23,6 +23,7 @@ import {
 } from "../collectors/network.ts";
 import { ProcessCounter } from "../collectors/processes.ts";
 import { registerRoot } from "../collectors/read.ts";
+import { CgroupMonitor } from "./cgroup_monitor.ts";
 import type { CpuSample, GpuSample, MemorySample, Roots, Sample } from "./sample.ts";
 
 /** USER_HZ: the unit of /proc/stat and /proc/<pid>/stat times; 100 on every Linux ABI. */
@@ -68,6 +69,8 @@ export interface SamplerOptions {
   warn: (line: string) => void;
   gpu?: GpuSource;
   process?: ProcessSource;
+  /** The cgroup to report (job cgroup mode); by default the tracked process's is followed. */
+  cgroups?: CgroupMonitor;
   /** Monotonic clock in ms (injected by tests); defaults to performance.now. */
   monotonic?: () => number;
 }
@@ -106,6 +109,8 @@ export class Sampler {
   readonly #processes: ProcessCounter;
   #prev: Snapshot | undefined;
   readonly #process: ProcessSource | undefined;
+  /** Limits, throttling, OOM and pressure of the tracked process's cgroup. */
+  readonly cgroups: CgroupMonitor;
 
   constructor(o: SamplerOptions) {
     this.#o = o;
@@ -114,6 +119,12 @@ export class Sampler {
     registerRoot(o.roots.sys);
     this.#processes = new ProcessCounter(o.roots.proc);
     this.#cgroup = detectCgroup(o.roots.sys);
+    this.cgroups = o.cgroups ??
+      new CgroupMonitor({
+        proc: o.roots.proc,
+        sys: o.roots.sys,
+        pid: o.process?.pid ?? "self",
+      });
     this.#quota = readQuotaCores(o.roots.sys);
     this.#disks = new DiskReader(o.roots.proc, o.roots.sys, o.roots.root);
     // Identity of interfaces present at start-up is read once; later ones get nulls (CONTRACT §1.5).
@@ -208,6 +219,16 @@ export class Sampler {
         }), new Set<number>());
     }
 
+    const cgroupSample = this.#guard("cgroup limits", () => this.cgroups.sample(tree), null);
+    if (this.cgroups.job) {
+      this.#guard("job cgroup", () =>
+        this.cgroups.fillProcess(cpu, {
+          elapsedSecs,
+          capCores: this.#quota ?? Math.max(1, cores),
+          baseline: prev === undefined,
+        }), undefined);
+    }
+
     const memory = this.#guard("memory", () => {
       const m = readMeminfo(roots.proc);
       return m ? deriveMemory(m) : EMPTY_MEMORY;
@@ -261,6 +282,7 @@ export class Sampler {
       network,
       disk,
       gpu,
+      cgroup: cgroupSample,
       "resource-tracker-version": this.#o.version,
     };
   }

@@ -8,6 +8,7 @@
  * (the partial last interval) is joined to the window before it. Tick granularity over a few
  * tens of milliseconds is not a peak.
  */
+import type { CgroupRunSummary } from "./cgroup_summary.ts";
 import { escapeControls } from "./errors.ts";
 import type { Sample } from "./sample.ts";
 
@@ -46,6 +47,8 @@ export interface RunSummary {
   /** Run metadata (`project_name`, `job_name`, `stage_name`, `task_name`, `team`, `env`, …). */
   metadata: Record<string, string | null>;
   tags: Record<string, string>;
+  /** Limits, OOM kills, throttling and pressure of the job's cgroup(s); see cgroup_summary.ts. */
+  cgroup?: CgroupRunSummary | null;
 }
 
 /** CPU-seconds and milliseconds of a run of consecutive samples. */

@@ -59,7 +59,9 @@ function loadSampling() {
     import("./process_tracker.ts"),
     import("./summary.ts"),
     import("./warmup.ts"),
-  ]).then(([sampler, tracker, summary, warmup]) => ({
+    import("../collectors/energy/mod.ts"),
+  ]).then(([sampler, tracker, summary, warmup, energy]) => ({
+    detectEnergyMeter: energy.detectEnergyMeter,
     Sampler: sampler.Sampler,
     ProcessTracker: tracker.ProcessTracker,
     SummaryBuilder: summary.SummaryBuilder,
@@ -155,7 +157,8 @@ export async function track(config: Config, deps: RunDeps): Promise<number> {
     }
     adopter = new Adopter("/proc", child.pid, subreaper);
   }
-  const { Sampler, ProcessTracker, SummaryBuilder, formatSummary, warmUp } = await loadSampling();
+  const { Sampler, ProcessTracker, SummaryBuilder, formatSummary, warmUp, detectEnergyMeter } =
+    await loadSampling();
   if (child && adopter) {
     const a = adopter;
     // The child's PID is in our PID namespace: its tree is read from our own /proc.
@@ -166,7 +169,13 @@ export async function track(config: Config, deps: RunDeps): Promise<number> {
   started();
   const gpu = await gpuReady;
 
+  const energy = detectEnergyMeter({
+    sys: config.roots.sys,
+    warn,
+    maxGapSecs: 3 * config.interval,
+  }, gpu !== undefined);
   const sampler = new Sampler({
+    ...(energy ? { energy } : {}),
     roots: config.roots,
     jobName: config.metadata.job_name ?? null,
     version: deps.version,
@@ -250,6 +259,14 @@ export async function track(config: Config, deps: RunDeps): Promise<number> {
   const exitCode = childStatus ? exitCodeOf(childStatus) : 0;
   await sinks.close({ exitCode });
   adopter?.reap();
+  await writeRunRecord(config, deps, {
+    command: wrap ? config.command : null,
+    trackedPid: tracker?.pid ?? null,
+    exitCode,
+    startedMs,
+    host: () => (host ??= hostFacts(config, gpu)),
+    cloud: async () => ({ ...((await cloud(0))?.info ?? EMPTY_CLOUD) }),
+  });
   await gpu?.close();
 
   if (tracked) {
@@ -278,6 +295,39 @@ export async function track(config: Config, deps: RunDeps): Promise<number> {
     }
   }
   return exitCode;
+}
+
+/** `FILE.run.json` beside each sample file, for `report` and `replay` (report/sidecar.ts). */
+async function writeRunRecord(
+  config: Config,
+  deps: RunDeps,
+  o: {
+    command: readonly string[] | null;
+    trackedPid: number | null;
+    exitCode: number;
+    startedMs: number;
+    host: () => Promise<HostInfo>;
+    cloud: () => Promise<Record<string, unknown>>;
+  },
+): Promise<void> {
+  const { sampleFiles, memoryLimitMib, writeRunRecords } = await import("../report/sidecar.ts");
+  const files = sampleFiles(config);
+  if (files.length === 0) return;
+  writeRunRecords(files, {
+    resource_tracker_run: 1,
+    version: deps.version,
+    command: o.command,
+    tracked_pid: o.trackedPid,
+    exit_code: o.exitCode,
+    started_at: new Date(o.startedMs).toISOString(),
+    finished_at: new Date().toISOString(),
+    interval_secs: config.interval,
+    metadata: { ...config.metadata },
+    tags: { ...config.tags },
+    host: { ...await o.host().catch(() => ({})) },
+    cloud: await o.cloud().catch(() => ({})),
+    memory_limit_mib: memoryLimitMib(config.roots.sys),
+  }, deps.warn);
 }
 
 function exitOf(err: unknown): number {

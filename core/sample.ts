@@ -124,6 +124,17 @@ export interface GpuSample {
   core_count: null;
 }
 
+/** Measured energy over the interval (collectors/energy); absent where nothing can be read. */
+export interface EnergySample {
+  /** Joules over the interval, all measured devices. */
+  joules: number;
+  /** joules ÷ interval seconds. */
+  watts: number;
+  method: "measured";
+  /** Joules per device (`rapl:package-0@intel-rapl:0`, `gpu:<uuid>` …) over the interval. */
+  devices: Record<string, number>;
+}
+
 export interface Sample {
   /** Unix seconds (floor) at the start of the loop iteration. */
   timestamp_secs: number;
@@ -138,5 +149,7 @@ export interface Sample {
   network: NetworkSample[];
   disk: DiskSample[];
   gpu: GpuSample[];
+  /** Not in R's JSON: present only on hosts with energy counters (RAPL, hwmon, GPU power). */
+  energy?: EnergySample;
   "resource-tracker-version": string;
 }

@@ -23,7 +23,7 @@ import {
 } from "../collectors/network.ts";
 import { ProcessCounter } from "../collectors/processes.ts";
 import { registerRoot } from "../collectors/read.ts";
-import type { CpuSample, GpuSample, MemorySample, Roots, Sample } from "./sample.ts";
+import type { CpuSample, EnergySample, GpuSample, MemorySample, Roots, Sample } from "./sample.ts";
 
 /** USER_HZ: the unit of /proc/stat and /proc/<pid>/stat times; 100 on every Linux ABI. */
 export const TICKS_PER_SEC = 100;
@@ -60,6 +60,8 @@ export interface SamplerOptions {
   version: string;
   warn: (line: string) => void;
   gpu?: GpuSource;
+  /** Energy counters (collectors/energy); the sample gets `energy` when it returns one. */
+  energy?: { read(secs: number, gpus: readonly GpuSample[]): EnergySample | null };
   process?: ProcessSource;
   /** Monotonic clock in ms (injected by tests); defaults to performance.now. */
   monotonic?: () => number;
@@ -240,6 +242,9 @@ export class Sampler {
       }
     }
 
+    const meter = this.#o.energy;
+    const energy = meter ? this.#guard("energy", () => meter.read(elapsedSecs, gpu), null) : null;
+
     this.#prev = { t, stat: stat ?? prev?.stat, cgroupSecs, net, disk: diskRead?.counters };
     return {
       timestamp_secs: Math.floor(wallMs / 1000),
@@ -252,6 +257,7 @@ export class Sampler {
       network,
       disk,
       gpu,
+      ...(energy ? { energy } : {}),
       "resource-tracker-version": this.#o.version,
     };
   }

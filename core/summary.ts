@@ -2,6 +2,8 @@
  * The end-of-run summary: totals and peaks over the emitted samples. CPU totals are exact in
  * wrapper mode because the last sample closes the run with kernel accounting.
  */
+import { formatRecommendation, recommend, type Recommendation } from "../report/recommend.ts";
+import { UsageBuilder } from "../report/usage.ts";
 import type { Sample } from "./sample.ts";
 
 export interface RunSummary {
@@ -25,6 +27,8 @@ export interface RunSummary {
     | { avg_usage: number; peak_usage: number; peak_vram_mib: number; peak_utilized: number }
     | null;
   cloud: Record<string, unknown> | null;
+  /** Right-sizing from this run (report/recommend.ts), with its evidence lines. */
+  recommendation: Recommendation;
 }
 
 export class SummaryBuilder {
@@ -43,10 +47,31 @@ export class SummaryBuilder {
   #gpuPeak = 0;
   #vramPeak = 0;
   #utilizedPeak = 0;
+  #gpuCount = 0;
+  #gpuMemMib = 0;
+  readonly #usage = new UsageBuilder("process tree");
 
   add(s: Sample): void {
     this.#n++;
     const c = s.cpu;
+    const dt = (s.actual_interval_ms ?? 0) / 1000;
+    const num = (v: number | null) => (v === null ? NaN : v);
+    this.#usage.add({
+      dt,
+      cores: num(c.process_cores_used),
+      hostCores: c.utilization_pct,
+      memMib: num(c.process_pss_mib),
+      swapMib: s.memory.swap_used_mib,
+      diskBps: dt > 0
+        ? ((c.process_disk_read_bytes ?? 0) + (c.process_disk_write_bytes ?? 0)) / dt
+        : NaN,
+      netBps: s.network.reduce((a, n) => a + n.rx_bytes_per_sec + n.tx_bytes_per_sec, 0),
+      gpuUsage: num(c.process_gpu_usage),
+      gpuVramMib: num(c.process_gpu_vram_mib),
+      gpuUtilized: num(c.process_gpu_utilized),
+      vcpus: c.per_core_pct.length,
+      hostMemMib: s.memory.total_mib,
+    });
     this.#u += c.process_utime_secs ?? 0;
     this.#s += c.process_stime_secs ?? 0;
     this.#peakCores = Math.max(this.#peakCores, c.process_cores_used ?? 0);
@@ -58,6 +83,10 @@ export class SummaryBuilder {
     for (const n of s.network) {
       this.#recv += Math.trunc(n.rx_bytes_per_sec * secs);
       this.#sent += Math.trunc(n.tx_bytes_per_sec * secs);
+    }
+    if (s.gpu.length > 0) {
+      this.#gpuCount = s.gpu.length;
+      this.#gpuMemMib = s.gpu.reduce((a, g) => a + Math.floor(g.vram_total_bytes / 1048576), 0);
     }
     if (c.process_gpu_usage !== null) {
       this.#gpuSeen = true;
@@ -101,6 +130,10 @@ export class SummaryBuilder {
         }
         : null,
       cloud: o.cloud,
+      recommendation: recommend(this.#usage.build({
+        gpuCount: this.#gpuCount || null,
+        gpuMemoryMib: this.#gpuMemMib || null,
+      })),
     };
   }
 }
@@ -146,5 +179,6 @@ export function formatSummary(r: RunSummary): string {
       .filter(Boolean);
     lines.push(`  Cloud    ${parts.join(" ")}`);
   }
+  lines.push(...formatRecommendation(r.recommendation).map((l) => `  ${l}`));
   return lines.join("\n") + "\n";
 }

@@ -155,9 +155,9 @@ export function recommend(u: Usage): Recommendation {
       L ? `${pct(peak / L)} of the ${fmtMib(L)} limit` : null,
     ].filter(Boolean);
     ev.push(
-      `memory of ${who}${u.subject === "host" ? " (used)" : " (PSS)"} peaked at ${fmtMib(peak)}${of.length ? ` (${of.join(", ")})` : ""} → ${
-        fmtMib(memoryMib)
-      }`,
+      `memory of ${who}${u.subject === "host" ? " (used)" : " (PSS)"} peaked at ${fmtMib(peak)}${
+        of.length ? ` (${of.join(", ")})` : ""
+      } → ${fmtMib(memoryMib)}`,
     );
     const swapped = u.swapPeakMib > 0 && u.subject === "host";
     if ((bound && peak >= 0.9 * bound) || swapped) {

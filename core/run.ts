@@ -277,6 +277,10 @@ export async function track(config: Config, deps: RunDeps): Promise<number> {
       exitCode,
       durationSecs: (Date.now() - startedMs) / 1000,
       cloud: discovery?.info ? { ...discovery.info } : null,
+      memoryLimitMib: (await import("../report/sidecar.ts")).memoryLimitMib(
+        config.roots.sys,
+        config.roots.proc,
+      ),
     });
     if (config.values.get("no-summary") !== true) writeAllSync(Deno.stderr, formatSummary(report));
     const jsonPath = config.values.get("summary-json") as string | undefined;
@@ -326,7 +330,7 @@ async function writeRunRecord(
     tags: { ...config.tags },
     host: { ...await o.host().catch(() => ({})) },
     cloud: await o.cloud().catch(() => ({})),
-    memory_limit_mib: memoryLimitMib(config.roots.sys),
+    memory_limit_mib: memoryLimitMib(config.roots.sys, config.roots.proc),
   }, deps.warn);
 }
 

@@ -103,6 +103,8 @@ export class SummaryBuilder {
     exitCode: number;
     durationSecs: number;
     cloud: Record<string, unknown> | null;
+    /** The cgroup's memory limit, MiB, when there is one. */
+    memoryLimitMib?: number | null;
   }): RunSummary {
     const total = this.#u + this.#s;
     return {
@@ -133,6 +135,7 @@ export class SummaryBuilder {
       recommendation: recommend(this.#usage.build({
         gpuCount: this.#gpuCount || null,
         gpuMemoryMib: this.#gpuMemMib || null,
+        memoryLimitMib: o.memoryLimitMib ?? null,
       })),
     };
   }

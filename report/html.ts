@@ -33,41 +33,66 @@ interface Chart {
 
 const esc = (s: unknown) => String(s).replace(/[&<>"']/g, (c) => `&#${c.charCodeAt(0)};`);
 
+/** Bytes per second in the unit that suits the largest value. */
+function rateUnit(...xs: number[][]): { unit: string; k: number } {
+  let peak = 0;
+  for (const x of xs) for (const v of x) if (v > peak) peak = v;
+  const [unit, k] = peak >= 1e9
+    ? ["GB/s", 1e9]
+    : peak >= 1e6
+    ? ["MB/s", 1e6]
+    : peak >= 1e3
+    ? ["kB/s", 1e3]
+    : ["B/s", 1];
+  return { unit: unit as string, k: k as number };
+}
+
 function charts(p: ReportParts): Chart[] {
   const c = p.rec.cols;
   const any = (xs: number[]) => xs.some((x) => Number.isFinite(x) && x !== 0);
-  const MB = (xs: number[]) => xs.map((x) => x / 1e6);
   const out: Chart[] = [];
   const cpu = [{ label: "host", data: c.hostCores }];
   if (p.rec.tracked) cpu.push({ label: "process tree", data: c.procCores });
   out.push({ id: "cpu", title: "CPU", unit: "cores", series: cpu });
-  const mem = [{ label: "host used", data: c.hostMemUsedMib }];
-  if (p.rec.tracked) {
-    mem.push({ label: "tree PSS", data: c.procPssMib });
-    if (c.procRssMib.some(Number.isFinite)) mem.push({ label: "tree RSS", data: c.procRssMib });
-  }
-  if (p.rec.host.memoryMib) {
-    mem.push({ label: "host total", data: c.t.map(() => p.rec.host.memoryMib!) });
-  }
   const limit = p.rec.run?.memory_limit_mib;
-  if (typeof limit === "number" && limit > 0) {
-    mem.push({ label: "limit", data: c.t.map(() => limit) });
+  const flat = (v: number) => c.t.map(() => v);
+  if (p.rec.tracked) {
+    const job = [{ label: "tree PSS", data: c.procPssMib }];
+    if (c.procRssMib.some(Number.isFinite)) job.push({ label: "tree RSS", data: c.procRssMib });
+    if (typeof limit === "number" && limit > 0) job.push({ label: "limit", data: flat(limit) });
+    out.push({ id: "memory", title: "Memory of the job", unit: "MiB", series: job });
   }
-  out.push({ id: "memory", title: "Memory", unit: "MiB", series: mem });
+  const host = [{ label: "host used", data: c.hostMemUsedMib }];
+  if (p.rec.host.memoryMib) host.push({ label: "host total", data: flat(p.rec.host.memoryMib) });
+  if (!p.rec.tracked && typeof limit === "number" && limit > 0) {
+    host.push({ label: "limit", data: flat(limit) });
+  }
+  out.push({ id: "hostmemory", title: "Memory of the host", unit: "MiB", series: host });
+  const procIo = any(c.procReadBps) || any(c.procWriteBps);
+  const d = rateUnit(
+    c.diskReadBps,
+    c.diskWriteBps,
+    procIo ? c.procReadBps : [],
+    procIo ? c.procWriteBps : [],
+  );
   const disk = [
-    { label: "host read", data: MB(c.diskReadBps) },
-    { label: "host write", data: MB(c.diskWriteBps) },
+    { label: "host read", data: c.diskReadBps.map((x) => x / d.k) },
+    { label: "host write", data: c.diskWriteBps.map((x) => x / d.k) },
   ];
-  if (any(c.procReadBps) || any(c.procWriteBps)) {
-    disk.push({ label: "tree read", data: MB(c.procReadBps) });
-    disk.push({ label: "tree write", data: MB(c.procWriteBps) });
+  if (procIo) {
+    disk.push({ label: "tree read", data: c.procReadBps.map((x) => x / d.k) });
+    disk.push({ label: "tree write", data: c.procWriteBps.map((x) => x / d.k) });
   }
-  out.push({ id: "disk", title: "Disk I/O", unit: "MB/s", series: disk });
+  out.push({ id: "disk", title: "Disk I/O", unit: d.unit, series: disk });
+  const nu = rateUnit(c.netRxBps, c.netTxBps);
   out.push({
     id: "network",
     title: "Network (host)",
-    unit: "MB/s",
-    series: [{ label: "received", data: MB(c.netRxBps) }, { label: "sent", data: MB(c.netTxBps) }],
+    unit: nu.unit,
+    series: [
+      { label: "received", data: c.netRxBps.map((x) => x / nu.k) },
+      { label: "sent", data: c.netTxBps.map((x) => x / nu.k) },
+    ],
   });
   if (p.stats.gpu) {
     const g = [{ label: "host GPUs busy", data: c.gpuUsage }];
@@ -89,10 +114,7 @@ function charts(p: ReportParts): Chart[] {
     id: "energy",
     title: `Power (${p.energy.method})`,
     unit: "W",
-    series: [{
-      label: p.energy.method === "measured" ? "measured" : "estimated",
-      data: p.energy.watts,
-    }],
+    series: [{ label: p.energy.method, data: p.energy.watts }],
   });
   return out;
 }
@@ -295,8 +317,10 @@ ${
         value: function(u, v){ return v == null ? "–" : (+v).toFixed(2) + " " + c.unit; }};
     }));
     new uPlot({width: width, height: 220, series: series, scales: {x: {time: true}},
-      axes: [{}, {size: 60, values: function(u, vs){ return vs.map(function(v){
-        return v == null ? "" : Math.abs(v) >= 1000 ? v.toFixed(0) : String(+v.toPrecision(3)); }); }}]},
+      axes: [{}, {size: 70, values: function(u, vs){
+        var step = vs.length > 1 ? Math.abs(vs[1] - vs[0]) : 1;
+        var digits = step > 0 ? Math.min(6, Math.max(0, -Math.floor(Math.log10(step)))) : 0;
+        return vs.map(function(v){ return v == null ? "" : v.toFixed(digits); }); }}]},
       [c.x].concat(c.ys), box);
   });
 })();

@@ -43,6 +43,7 @@ export const RULE =
 
 export type Verdict =
   | "cpu-bound"
+  | "cpu-contended"
   | "single-threaded"
   | "memory-bound"
   | "io-heavy"
@@ -125,14 +126,6 @@ export function recommend(u: Usage): Recommendation {
       }) of ${V}: single-threaded, more cores would not help, faster ones would`,
     );
   }
-  const others = u.hostCoresMean - mean;
-  if (V && u.subject !== "host" && others >= 0.25 * V && u.hostCoresMean >= 0.75 * V) {
-    ev.push(
-      `the host was busy with other work (host mean ${c2(u.hostCoresMean)} of ${V} cores, the job ${
-        c2(mean)
-      }): the job competed for CPU, so its figures may understate what it would use alone`,
-    );
-  }
   if (Number.isFinite(p95)) {
     ev.push(
       `CPU of ${who}: mean ${c2(mean)}, p95 ${c2(p95)}, peak ${c2(max)} cores${
@@ -144,7 +137,10 @@ export function recommend(u: Usage): Recommendation {
   // Memory
   const peak = u.memPeakMib;
   const H = u.host.memoryMib;
-  const L = u.host.memoryLimitMib;
+  // A limit above the host's memory limits nothing.
+  const L = u.host.memoryLimitMib && (!H || u.host.memoryLimitMib < H)
+    ? u.host.memoryLimitMib
+    : null;
   let memoryMib = Number.isFinite(peak)
     ? roundUp(Math.max(peak, 1) * HEADROOM / 1024, MEMORY_GIB_SIZES) * 1024
     : 512;
@@ -201,6 +197,22 @@ export function recommend(u: Usage): Recommendation {
     ev.push(`CPU averaged ${c2(mean)} cores with little I/O: mostly idle, the smallest size fits`);
   }
 
+  const hostSat = V ? u.hostHist.above(0.9 * V) : { share: 0, mean: NaN };
+  if (
+    V && u.subject !== "host" && hostSat.share >= 0.25 && mean >= 0.15 &&
+    !verdicts.some((v) => v === "cpu-bound" || v === "io-heavy" || v === "idle") &&
+    u.hostCoresMean - mean >= 0.25 * V
+  ) {
+    verdicts.push("cpu-contended");
+    ev.push(
+      `all ${V} cores of the host were busy for ${
+        pct(hostSat.share)
+      } of the run while the job had ${
+        c2(mean)
+      } of them on average: other work competed for the CPU, so the job's figures understate what it would use alone`,
+    );
+  }
+
   // GPU
   let gpus = 0, gpuVramMib = 0;
   const G = u.host.gpuCount;
@@ -223,7 +235,10 @@ export function recommend(u: Usage): Recommendation {
     ev.push(`${G} GPU${G === 1 ? "" : "s"} present but unused: a machine without GPUs would do`);
   }
 
-  if (V && vcpus < V && (!H || memoryMib < H) && !verdicts.includes("cpu-bound")) {
+  if (
+    V && vcpus < V && (!H || memoryMib < H) &&
+    !verdicts.some((v) => v === "cpu-bound" || v === "cpu-contended")
+  ) {
     verdicts.push("oversized");
   }
   return {

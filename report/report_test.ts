@@ -304,3 +304,25 @@ Deno.test("energy: measured joules summed (bad ones skipped); estimate labelled 
   ok(Math.abs(e.joules - 4.632 * 4) < 1e-9, String(e.joules));
   ok(e.basis.includes("no energy counter was readable"));
 });
+
+Deno.test("contention: a busy host starving the job is said; an idle job on a busy host is not", async () => {
+  const busy = (cores: number) =>
+    recOf(toJsonl(synthSamples({
+      samples: 40,
+      intervalSecs: 1,
+      vcpus: 2,
+      cores: () => cores,
+      hostCores: () => 2,
+      pssMib: () => 10,
+    })));
+  const starved = recommend(usageOf(await busy(0.4)));
+  ok(starved.verdicts.includes("cpu-contended"), starved.verdicts.join());
+  ok(
+    starved.evidence.some((l) =>
+      l.startsWith("all 2 cores of the host were busy for 100 % of the run")
+    ),
+  );
+  const idle = recommend(usageOf(await busy(0.01)));
+  deepStrictEqual(idle.verdicts.includes("cpu-contended"), false);
+  ok(idle.verdicts.includes("idle"));
+});

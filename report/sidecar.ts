@@ -22,19 +22,36 @@ export function sampleFiles(config: Config): string[] {
   return out;
 }
 
-/** The memory limit of our cgroup in MiB; null when unlimited or unreadable. */
-export function memoryLimitMib(sys: string): number | null {
-  for (
-    const f of [`${sys}/fs/cgroup/memory.max`, `${sys}/fs/cgroup/memory/memory.limit_in_bytes`]
-  ) {
+/**
+ * The memory limit of the cgroup this process runs in, MiB; null when unlimited or unreadable.
+ * The cgroup path comes from /proc/self/cgroup (v2 `0::/path`, v1 `N:memory:/path`).
+ */
+export function memoryLimitMib(sys: string, proc = "/proc"): number | null {
+  let v2 = "", v1 = "";
+  try {
+    for (const line of Deno.readTextFileSync(`${proc}/self/cgroup`).split("\n")) {
+      const [, ctl, path] = line.split(/:(.*?):/);
+      if (line.startsWith("0::")) v2 = line.slice(3);
+      else if (ctl?.split(",").includes("memory")) v1 = path ?? "";
+    }
+  } catch { /* no cgroup info: root files only */ }
+  const files = [
+    ...(v1 ? [`${sys}/fs/cgroup/memory${v1}/memory.limit_in_bytes`] : []),
+    ...(v2 ? [`${sys}/fs/cgroup${v2}/memory.max`] : []),
+    `${sys}/fs/cgroup/memory.max`,
+    `${sys}/fs/cgroup/memory/memory.limit_in_bytes`,
+  ];
+  for (const f of files) {
+    let v: string;
     try {
-      const v = Deno.readTextFileSync(f).trim();
-      if (v === "max") return null;
-      const b = Number(v);
-      // v1 reports "unlimited" as a huge page-aligned number.
-      if (Number.isFinite(b) && b > 0 && b < 2 ** 60) return Math.floor(b / 1048576);
-      return null;
-    } catch { /* next */ }
+      v = Deno.readTextFileSync(f).trim();
+    } catch {
+      continue;
+    }
+    if (v === "max") return null;
+    const b = Number(v);
+    // v1 reports "unlimited" as a huge page-aligned number.
+    return Number.isFinite(b) && b > 0 && b < 2 ** 60 ? Math.floor(b / 1048576) : null;
   }
   return null;
 }

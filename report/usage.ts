@@ -73,8 +73,9 @@ export interface Usage {
   durationSecs: number;
   subject: "process tree" | "host";
   cores: { mean: number; p95: number; max: number; hist: Histogram };
-  /** Time-weighted mean of the host's CPU, fractional cores. */
+  /** Time-weighted mean of the host's CPU, fractional cores, and its histogram. */
   hostCoresMean: number;
+  hostHist: Histogram;
   memPeakMib: number;
   swapPeakMib: number;
   diskBytes: number;
@@ -93,6 +94,7 @@ export interface Usage {
 export class UsageBuilder {
   readonly #cores = new Histogram(0.01);
   readonly #gpu = new Histogram(0.01);
+  readonly #host = new Histogram(0.01);
   #dur = 0;
   #cpuSecs = 0;
   #hostSecs = 0;
@@ -122,6 +124,7 @@ export class UsageBuilder {
       this.#coresMax = max(this.#coresMax, p.cores);
     }
     if (Number.isFinite(p.hostCores)) {
+      this.#host.add(p.hostCores, dt);
       this.#hostSecs += p.hostCores * dt;
       this.#hostDur += dt;
     }
@@ -158,6 +161,7 @@ export class UsageBuilder {
         hist: this.#cores,
       },
       hostCoresMean: this.#hostDur > 0 ? this.#hostSecs / this.#hostDur : NaN,
+      hostHist: this.#host,
       memPeakMib: this.#mem,
       swapPeakMib: this.#swap,
       diskBytes: this.#disk,

@@ -56,6 +56,7 @@ Deno.test("report: a 24 h recording at 1 s → one HTML < 5 MB that draws every 
   deepStrictEqual(page.charts.map((c) => c.id), [
     "chart-cpu",
     "chart-memory",
+    "chart-hostmemory",
     "chart-disk",
     "chart-network",
     "chart-energy",

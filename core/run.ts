@@ -264,6 +264,7 @@ export async function track(config: Config, deps: RunDeps): Promise<number> {
     trackedPid: tracker?.pid ?? null,
     exitCode,
     startedMs,
+    energyDomains: energy?.domains ?? [],
     host: () => (host ??= hostFacts(config, gpu)),
     cloud: async () => ({ ...((await cloud(0))?.info ?? EMPTY_CLOUD) }),
   });
@@ -310,6 +311,8 @@ async function writeRunRecord(
     trackedPid: number | null;
     exitCode: number;
     startedMs: number;
+    /** Energy counters found (collectors/energy); GPUs are counted from their samples. */
+    energyDomains: string[];
     host: () => Promise<HostInfo>;
     cloud: () => Promise<Record<string, unknown>>;
   },
@@ -331,6 +334,7 @@ async function writeRunRecord(
     host: { ...await o.host().catch(() => ({})) },
     cloud: await o.cloud().catch(() => ({})),
     memory_limit_mib: memoryLimitMib(config.roots.sys, config.roots.proc),
+    energy: { domains: o.energyDomains },
   }, deps.warn);
 }
 

@@ -77,7 +77,7 @@ export function runEnergy(r: Recording, s: EnergySettings = DEFAULT_ENERGY): Run
     }
     const domains = r.run?.energy?.domains;
     basis = `hardware counters${
-      Array.isArray(domains) ? ` (${domains.join(", ")})` : ""
+      Array.isArray(domains) && domains.length ? ` (${domains.join(", ")})` : ""
     }; devices without a counter are not included`;
   } else {
     const V = r.host.vcpus ??

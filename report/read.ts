@@ -206,7 +206,11 @@ function parseCsv(file: string, text: string): Piece {
     const line = lines[li]!;
     if (line.trim() === "") continue;
     const f = splitCsv(line);
-    const get = (k: string) => (col[k]! >= 0 ? n(f[col[k]!]) : NaN);
+    const get = (k: string) => {
+      const v = f[col[k]!];
+      // Number("") is 0: empty fields (None) must stay unknown.
+      return v === undefined || v === "" ? NaN : +v;
+    };
     const ts = get("timestamp");
     if (!Number.isFinite(ts) || f.length < header.length) {
       skipped++;

@@ -155,3 +155,53 @@ Deno.test("a tracked run writes FILE.run.json; replay sends the samples unchange
   ok(noSink.stderr.includes("--sink"), noSink.stderr);
   await Deno.remove(dir, { recursive: true });
 });
+
+Deno.test("energy through the CLI: a host with RAPL gets `energy` in every JSON sample; report says measured", async () => {
+  const dir = await Deno.makeTempDir({ prefix: "rt-energy-cli-" });
+  const fixture = new URL("./fixtures/vm-basic", import.meta.url).pathname;
+  const rapl =
+    new URL("../collectors/energy/testdata/rapl/class/powercap", import.meta.url).pathname;
+  await new Deno.Command("cp", { args: ["-r", fixture, `${dir}/host`] }).output();
+  await new Deno.Command("cp", { args: ["-r", rapl, `${dir}/host/sys/class/powercap`] }).output();
+  const h = `${dir}/host`;
+  const r = await runCli([
+    "--procfs",
+    `${h}/proc`,
+    "--sysfs",
+    `${h}/sys`,
+    "--rootfs",
+    `${h}/root`,
+    "--no-gpu",
+    "--samples",
+    "3",
+    "-i",
+    "0.2",
+    "-o",
+    `${dir}/run.jsonl`,
+  ]);
+  strictEqual(r.code, 0, r.stderr);
+  const samples = jsonLines(await Deno.readTextFile(`${dir}/run.jsonl`));
+  strictEqual(samples.length, 3);
+  for (const s of samples) {
+    const e = s.energy as { method: string; joules: number; devices: Record<string, number> };
+    strictEqual(e.method, "measured");
+    deepStrictEqual(Object.keys(e.devices).sort(), [
+      "rapl:dram@intel-rapl:0:1",
+      "rapl:package-0@intel-rapl:0",
+      "rapl:package-1@intel-rapl:1",
+    ]);
+    strictEqual(e.joules, 0); // the fixture's counters do not move
+  }
+  const side = JSON.parse(await Deno.readTextFile(`${dir}/run.jsonl.run.json`));
+  strictEqual(side.energy.domains.length, 3);
+  const rep = await runCli(["report", `${dir}/run.jsonl`]);
+  strictEqual(rep.code, 0, rep.stderr);
+  const html = await Deno.readTextFile(`${dir}/run.html`);
+  ok(html.includes("measured (±10 %)"), "report labels the energy measured");
+  // Without counters (this VM) the same report says estimated.
+  const plain = samples.map((s) => JSON.stringify({ ...s, energy: undefined })).join("\n") + "\n";
+  await Deno.writeTextFile(`${dir}/plain.jsonl`, plain);
+  strictEqual((await runCli(["report", `${dir}/plain.jsonl`])).code, 0);
+  ok((await Deno.readTextFile(`${dir}/plain.html`)).includes("estimated (±50 %)"));
+  await Deno.remove(dir, { recursive: true });
+});

@@ -77,6 +77,8 @@ export interface Analysis {
   recommendation: Recommendation;
   cost: CostResult;
   energy: RunEnergy;
+  /** For a Python-tracker CSV: what that tracker itself would recommend. */
+  pythonNote: string | null;
 }
 
 export interface AnalysisSettings {
@@ -132,7 +134,14 @@ export async function analyze(files: readonly string[], s: AnalysisSettings): Pr
     rec: recommendation,
     currency: s.currency,
   });
-  return { rec, stats, recommendation, cost, energy: runEnergy(rec, s.energy) };
+  let pythonNote: string | null = null;
+  if (rec.format === "python-csv") {
+    const { pythonRecommendation } = await import("./python_rule.ts");
+    const py = pythonRecommendation(stats.cores.mean, stats.memoryMib.max);
+    pythonNote =
+      `the Python tracker's recommend_resources() would say ${py.vcpus} vCPU(s) and ${py.memoryMib} MiB for this run (its memory rule divides a MiB figure by 1024 again)`;
+  }
+  return { rec, stats, recommendation, cost, energy: runEnergy(rec, s.energy), pythonNote };
 }
 
 /** `report.jsonl.gz` → `report.html`. */
@@ -188,7 +197,11 @@ export async function runReportCommand(
   for (const note of an.rec.notes) deps.warn(note);
   writeAllSync(
     Deno.stdout,
-    [...formatRecommendation(an.recommendation), `report written to ${out}`].join("\n") + "\n",
+    [
+      ...formatRecommendation(an.recommendation),
+      ...(an.pythonNote ? [`  (${an.pythonNote})`] : []),
+      `report written to ${out}`,
+    ].join("\n") + "\n",
   );
   return 0;
 }

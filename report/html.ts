@@ -22,6 +22,7 @@ export interface ReportParts {
   cost: CostResult;
   energy: RunEnergy;
   version: string;
+  pythonNote?: string | null;
 }
 
 interface Chart {
@@ -283,7 +284,9 @@ ${
       : ""
   }
 <ul>${r.evidence.map((l) => `<li>${esc(l)}</li>`).join("")}</ul>
-<div class="note">Rule: ${esc(r.rule)}. Figures are for ${esc(r.subject)}.</div></div>
+<div class="note">Rule: ${esc(r.rule)}. Figures are for ${esc(r.subject)}.${
+    p.pythonNote ? ` For comparison, ${esc(p.pythonNote)}.` : ""
+  }</div></div>
 <div class="grid"><div><h2>Run</h2>${table(meta)}</div><div><h2>Host and cloud</h2>${
     table(hostRows)
   }</div></div>

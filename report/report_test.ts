@@ -4,6 +4,7 @@ import { synthSamples, toCsv, toJsonl, toPythonCsv } from "../tests/synth_run.ts
 import { usageOf } from "./analyze.ts";
 import { parsePriceTable, runCost } from "./cost.ts";
 import { runEnergy } from "./energy.ts";
+import { pythonRecommendation } from "./python_rule.ts";
 import { readRecording, splitCsv } from "./read.ts";
 import { recommend, roundUp, VCPU_SIZES } from "./recommend.ts";
 import { runStats } from "./stats.ts";
@@ -20,12 +21,7 @@ async function recOf(text: string | Uint8Array, name = "run.jsonl") {
   return await readRecording([p]);
 }
 
-/** The Python tracker's memory rule (CONTRACT B8): MiB divided by 1024 again, then rounded. */
-function pythonRecommendedMemoryMib(peakMib: number): number {
-  const v = peakMib * 1.2 / 1024;
-  for (const s of [128, 256, 512, 1024, 2048]) if (v <= s) return s;
-  return Math.ceil(v / 1024) * 1024;
-}
+const pythonRecommendedMemoryMib = (peakMib: number) => pythonRecommendation(1, peakMib).memoryMib;
 
 Deno.test("CPU-bound: 1.94 of 2 cores for 62 % of the run → next size up, stated", async () => {
   const r = await recOf(toJsonl(synthSamples({

@@ -76,6 +76,7 @@ Deno.test("report: Python tracker CSV; -o names the HTML; bad input is one line,
   strictEqual(r.code, 0, r.stderr);
   ok(r.stdout.includes("Recommend 1 vCPU, 512 MiB memory, no GPU"), r.stdout);
   ok(r.stdout.includes("mostly idle"), r.stdout);
+  ok(r.stdout.includes("recommend_resources() would say 1 vCPU(s) and 128 MiB"), r.stdout);
   const html = await Deno.readTextFile(`${dir}/mine.html`);
   ok(html.includes("python-csv"));
   ok(!/(src|href)=["']?https?:/i.test(html), "the report links to the network");

@@ -265,6 +265,7 @@ export async function track(config: Config, deps: RunDeps): Promise<number> {
     exitCode,
     startedMs,
     energyDomains: energy?.domains ?? [],
+    energyTotals: energy?.totals ?? {},
     host: () => (host ??= hostFacts(config, gpu)),
     cloud: async () => ({ ...((await cloud(0))?.info ?? EMPTY_CLOUD) }),
   });
@@ -313,11 +314,23 @@ async function writeRunRecord(
     startedMs: number;
     /** Energy counters found (collectors/energy); GPUs are counted from their samples. */
     energyDomains: string[];
+    /** Joules per device measured in this run. */
+    energyTotals: Readonly<Record<string, number>>;
     host: () => Promise<HostInfo>;
     cloud: () => Promise<Record<string, unknown>>;
   },
 ): Promise<void> {
   const { sampleFiles, memoryLimitMib, writeRunRecords } = await import("../report/sidecar.ts");
+  let lifetime: Record<string, number> | null = null;
+  if (Object.keys(o.energyTotals).length > 0) {
+    // The host's lifetime joules per device, kept across runs (collectors/energy/lifetime.ts).
+    const { addLifetime, defaultLifetimePath } = await import("../collectors/energy/lifetime.ts");
+    try {
+      lifetime = addLifetime(defaultLifetimePath(deps.env), o.energyTotals).devices;
+    } catch (err) {
+      deps.warn(`lifetime energy not updated: ${oneLine(err)}`);
+    }
+  }
   const files = sampleFiles(config);
   if (files.length === 0) return;
   writeRunRecords(files, {
@@ -334,7 +347,11 @@ async function writeRunRecord(
     host: { ...await o.host().catch(() => ({})) },
     cloud: await o.cloud().catch(() => ({})),
     memory_limit_mib: memoryLimitMib(config.roots.sys, config.roots.proc),
-    energy: { domains: o.energyDomains },
+    energy: {
+      domains: o.energyDomains,
+      run_joules: { ...o.energyTotals },
+      lifetime_joules: lifetime,
+    },
   }, deps.warn);
 }
 

@@ -179,10 +179,13 @@ Deno.test("energy through the CLI: a host with RAPL gets `energy` in every JSON 
     "0.2",
     "-o",
     `${dir}/run.jsonl`,
-  ]);
+  ], { env: { XDG_STATE_HOME: `${dir}/state` } });
   strictEqual(r.code, 0, r.stderr);
   const samples = jsonLines(await Deno.readTextFile(`${dir}/run.jsonl`));
   strictEqual(samples.length, 3);
+  const life = `${dir}/state/resource-tracker/energy-lifetime.json`;
+  strictEqual((await Deno.stat(life)).mode! & 0o777, 0o600);
+  strictEqual(JSON.parse(await Deno.readTextFile(life)).devices["rapl:package-0@intel-rapl:0"], 0);
   for (const s of samples) {
     const e = s.energy as { method: string; joules: number; devices: Record<string, number> };
     strictEqual(e.method, "measured");

@@ -105,3 +105,31 @@ Deno.test("trapezoid integration: gap policy, impossible readings, kWh", () => {
   strictEqual(integratePower([0, 1], [200_000, 10], 3).joules, 0);
   strictEqual(3.6e6 / JOULES_PER_KWH, 1);
 });
+
+Deno.test("lifetime joules: monotonic across runs, 0600, bounded, no symlinks, bad file set aside", async () => {
+  const { addLifetime, MAX_DEVICES, readLifetime } = await import("./lifetime.ts");
+  const dir = await Deno.makeTempDir({ prefix: "rt-lifetime-" });
+  const path = `${dir}/state/energy.json`;
+  addLifetime(path, { "rapl:pkg": 10, "gpu:A": 5 });
+  const two = addLifetime(path, { "rapl:pkg": 2.5, "gpu:A": -7, "gpu:B": NaN });
+  deepStrictEqual(two.devices, { "rapl:pkg": 12.5, "gpu:A": 5 });
+  strictEqual(Deno.statSync(path).mode! & 0o777, 0o600);
+  deepStrictEqual(readLifetime(path).devices, two.devices);
+  const many = Object.fromEntries(Array.from({ length: 100 }, (_, i) => [`d${i}`, 1]));
+  strictEqual(Object.keys(addLifetime(path, many).devices).length, MAX_DEVICES);
+  Deno.writeTextFileSync(path, "{not json");
+  const fresh = addLifetime(path, { "rapl:pkg": 1 });
+  deepStrictEqual(fresh.devices, { "rapl:pkg": 1 });
+  ok(Deno.statSync(`${path}.bad`).isFile);
+  const link = `${dir}/link.json`;
+  Deno.symlinkSync(path, link);
+  let refused = false;
+  try {
+    addLifetime(link, { x: 1 });
+  } catch (e) {
+    refused = /symbolic link/.test((e as Error).message);
+  }
+  ok(refused);
+  deepStrictEqual(readLifetime(path).devices, { "rapl:pkg": 1 }); // untouched through the link
+  await Deno.remove(dir, { recursive: true });
+});

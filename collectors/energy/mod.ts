@@ -27,11 +27,17 @@ export class EnergyMeter {
   readonly #prevWatts = new Map<string, number>();
   readonly #denied = new Set<string>();
   #warnedPermission = false;
+  readonly #totals: Record<string, number> = {};
 
   constructor(o: EnergyMeterOptions) {
     this.#o = o;
     this.#zones = discoverRapl(o.sys);
     this.#hwmon = discoverHwmon(o.sys);
+  }
+
+  /** Joules per device over every read so far (this run). */
+  get totals(): Readonly<Record<string, number>> {
+    return this.#totals;
   }
 
   /** Names of the devices that can be counted (GPUs from samples are added as they appear). */
@@ -102,6 +108,7 @@ export class EnergyMeter {
       if (j !== null) devices[`gpu:${g.uuid}`] = j;
     }
     if (!counted) return null;
+    for (const [k, j] of Object.entries(devices)) this.#totals[k] = (this.#totals[k] ?? 0) + j;
     const joules = Object.values(devices).reduce((a, b) => a + b, 0);
     return { joules, watts: secs > 0 ? joules / secs : 0, method: "measured", devices };
   }

@@ -77,11 +77,27 @@ export function splitCsv(line: string): string[] {
   return out;
 }
 
-function parseJsonLines(file: string, text: string): Piece {
+/**
+ * The lines of a recording, decoded one at a time from its bytes: a 100 MB day of JSON Lines
+ * never becomes one 200 MB string plus an array of its copies. A trailing `\r` is dropped.
+ */
+export function* lines(data: Uint8Array): Generator<string> {
+  const dec = new TextDecoder();
+  let start = 0;
+  while (start < data.length) {
+    let end = data.indexOf(10, start);
+    if (end < 0) end = data.length;
+    const stop = end > start && data[end - 1] === 13 ? end - 1 : end;
+    yield dec.decode(data.subarray(start, stop));
+    start = end + 1;
+  }
+}
+
+function parseJsonLines(file: string, text: Iterable<string>): Piece {
   const rows: Row[] = [];
   let vcpus: number | null = null, memTotal: number | null = null, skipped = 0;
   let gpu: Piece["gpu"] = null, tracked = false;
-  for (const line of text.split("\n")) {
+  for (const line of text) {
     if (line.trim() === "") continue;
     // deno-lint-ignore no-explicit-any
     let s: Record<string, any>;
@@ -160,10 +176,12 @@ function parseJsonLines(file: string, text: string): Piece {
   return { file, format: "jsonl", rows, vcpus, memTotal, gpu, tracked, skipped };
 }
 
-function parseCsv(file: string, text: string): Piece {
-  const lines = text.split(/\r?\n/);
-  const header = splitCsv(lines[0] ?? "").map((h) => h.trim());
-  const python = (lines[0] ?? "").startsWith('"');
+function parseCsv(file: string, text: Iterable<string>): Piece {
+  const it = text[Symbol.iterator]();
+  const first = it.next();
+  const headLine = first.done ? "" : first.value;
+  const header = splitCsv(headLine).map((h) => h.trim());
+  const python = headLine.startsWith('"');
   // The Python SystemTracker alone writes the names without the `system_` prefix.
   const idx = (name: string) => {
     let i = header.indexOf(name);
@@ -202,8 +220,8 @@ function parseCsv(file: string, text: string): Piece {
   ) as Record<string, number>;
   const rows: Row[] = [];
   let tracked = false, skipped = 0, memTotal: number | null = null, gpuSeen = false;
-  for (let li = 1; li < lines.length; li++) {
-    const line = lines[li]!;
+  for (let r = it.next(); !r.done; r = it.next()) {
+    const line = r.value;
     if (line.trim() === "") continue;
     const f = splitCsv(line);
     const get = (k: string) => {
@@ -298,11 +316,11 @@ export async function readPiece(file: string): Promise<Piece> {
       : (err as Error).message;
     throw new UsageError(`${file}: ${why}`);
   }
-  const text = new TextDecoder().decode(await decompress(file, data));
-  const first = text.trimStart()[0];
-  if (first === "{") return parseJsonLines(file, text);
-  if (first === undefined) throw new UsageError(`${file}: empty recording`);
-  return parseCsv(file, text);
+  const bytes = await decompress(file, data);
+  let i = 0;
+  while (i < bytes.length && (bytes[i] === 32 || bytes[i] === 10 || bytes[i] === 13)) i++;
+  if (i >= bytes.length) throw new UsageError(`${file}: empty recording`);
+  return bytes[i] === 0x7b ? parseJsonLines(file, lines(bytes)) : parseCsv(file, lines(bytes));
 }
 
 /** Median of the positive finite values (0 when none). */
@@ -348,18 +366,25 @@ export async function readRecording(files: readonly string[]): Promise<Recording
   const gaps = rows.map((r, i) => (i > 0 ? (r.t! - rows[i - 1]!.t!) / 1000 : NaN));
   const typical = run?.interval_secs ?? (median(gaps) || 1);
   const cols = emptyColumns();
+  const keys = Object.keys(cols) as (keyof Columns)[];
+  const rateKeys = format !== "jsonl"
+    ? [
+      "diskReadBps",
+      "diskWriteBps",
+      "netRxBps",
+      "netTxBps",
+      "procReadBps",
+      "procWriteBps",
+    ] as const
+    : ["procReadBps", "procWriteBps"] as const;
   for (let i = 0; i < rows.length; i++) {
     const r = rows[i]!;
     let dt = r.dt!;
     if (!(dt > 0)) dt = gaps[i]! > 0 ? gaps[i]! : typical;
     r.dt = dt;
-    if (format !== "jsonl") {
-      for (const k of ["diskReadBps", "diskWriteBps", "netRxBps", "netTxBps"] as const) {
-        r[k] = r[k]! / dt;
-      }
-    }
-    for (const k of ["procReadBps", "procWriteBps"] as const) r[k] = r[k]! / dt;
-    for (const k of Object.keys(cols) as (keyof Columns)[]) cols[k].push(r[k] ?? NaN);
+    // CSV holds bytes per interval (and JSON the tree's): rates over the sample's interval.
+    for (const k of rateKeys) r[k] = r[k]! / dt;
+    for (const k of keys) cols[k].push(r[k] ?? NaN);
   }
   const host = run?.host ?? {};
   const vcpus = pieces.find((p) => p.vcpus)?.vcpus ?? (n(host.host_vcpus) || null);

@@ -126,13 +126,8 @@ export function recommend(u: Usage): Recommendation {
       }) of ${V}: single-threaded, more cores would not help, faster ones would`,
     );
   }
-  if (Number.isFinite(p95)) {
-    ev.push(
-      `CPU of ${who}: mean ${c2(mean)}, p95 ${c2(p95)}, peak ${c2(max)} cores${
-        V ? ` of ${V} vCPUs` : " (host size unknown)"
-      } → ${vcpus} vCPU${vcpus === 1 ? "" : "s"}`,
-    );
-  }
+  // Written once the contention check below has settled the number.
+  const cpuLine = Number.isFinite(p95) ? ev.push("") - 1 : -1;
 
   // Memory
   const peak = u.memPeakMib;
@@ -204,6 +199,8 @@ export function recommend(u: Usage): Recommendation {
     u.hostCoresMean - mean >= 0.25 * V
   ) {
     verdicts.push("cpu-contended");
+    // What the job would use alone is unknown: do not shrink below the host it ran on.
+    vcpus = Math.max(vcpus, V);
     ev.push(
       `all ${V} cores of the host were busy for ${
         pct(hostSat.share)
@@ -211,6 +208,14 @@ export function recommend(u: Usage): Recommendation {
         c2(mean)
       } of them on average: other work competed for the CPU, so the job's figures understate what it would use alone`,
     );
+  }
+
+  if (cpuLine >= 0) {
+    ev[cpuLine] = `CPU of ${who}: mean ${c2(mean)}, p95 ${c2(p95)}, peak ${c2(max)} cores${
+      V ? ` of ${V} vCPUs` : " (host size unknown)"
+    } → ${vcpus} vCPU${vcpus === 1 ? "" : "s"}${
+      verdicts.includes("cpu-contended") ? " (not fewer than the host: it was contended)" : ""
+    }`;
   }
 
   // GPU

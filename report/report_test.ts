@@ -313,6 +313,7 @@ Deno.test("contention: a busy host starving the job is said; an idle job on a bu
     })));
   const starved = recommend(usageOf(await busy(0.4)));
   ok(starved.verdicts.includes("cpu-contended"), starved.verdicts.join());
+  strictEqual(starved.vcpus, 2); // not shrunk below the host: what it needs alone is unknown
   ok(
     starved.evidence.some((l) =>
       l.startsWith("all 2 cores of the host were busy for 100 % of the run")

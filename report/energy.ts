@@ -95,7 +95,10 @@ export function runEnergy(r: Recording, s: EnergySettings = DEFAULT_ENERGY): Run
     const it = integratePower(t, w, maxGap);
     joules = it.joules;
     uncovered = it.uncoveredSecs;
-    basis = `model of ${V} vCPUs at ${idle}–${busy} W each by utilisation + ${
+    const vText = r.host.vcpus
+      ? `${V} vCPUs`
+      : `${V} vCPUs (host size unknown: the busiest sample's cores, rounded up)`;
+    basis = `model of ${vText} at ${idle}–${busy} W each by utilisation + ${
       memGib.toFixed(1)
     } GiB memory at ${s.memoryWattsPerGib} W/GiB${
       c.gpuWatts.some((x) => x > 0) ? " + measured GPU board power" : ""

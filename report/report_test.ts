@@ -323,3 +323,25 @@ Deno.test("contention: a busy host starving the job is said; an idle job on a bu
   deepStrictEqual(idle.verdicts.includes("cpu-contended"), false);
   ok(idle.verdicts.includes("idle"));
 });
+
+Deno.test("resource-tracker-rs JSON (no timestamp_ms, no `virtual`): same figures; dm-* not summed", async () => {
+  const xs = synthSamples({
+    samples: 20,
+    intervalSecs: 1,
+    cores: () => 0.5,
+    pssMib: () => 64,
+    io: () => [1e6, 0],
+  });
+  const rs = xs.map((s) => {
+    const { timestamp_ms: _ms, ...rest } = s;
+    const disk = s.disk.map(({ virtual: _v, ...d }) => d);
+    // A device-mapper volume on top of vda repeats its I/O.
+    disk.push({ ...disk[0]!, device: "dm-0" });
+    return { ...rest, disk };
+  });
+  const a = runStats(await recOf(toJsonl(xs)));
+  const b = runStats(await recOf(rs.map((s) => JSON.stringify(s)).join("\n") + "\n"));
+  strictEqual(b.samples, 20);
+  strictEqual(b.diskReadBytes, a.diskReadBytes);
+  ok(Math.abs(a.cpuSecs - b.cpuSecs) < 1e-9);
+});

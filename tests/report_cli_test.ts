@@ -209,3 +209,47 @@ Deno.test("energy through the CLI: a host with RAPL gets `energy` in every JSON 
   ok((await Deno.readTextFile(`${dir}/plain.html`)).includes("estimated (±50 %)"));
   await Deno.remove(dir, { recursive: true });
 });
+
+Deno.test("report cost: the price table is matched with the run record's cloud and instance type", async () => {
+  const dir = await Deno.makeTempDir({ prefix: "rt-report-cost-" });
+  const xs = synthSamples({
+    samples: 1800,
+    intervalSecs: 2,
+    vcpus: 8,
+    hostMemMib: 32768,
+    cores: () => 1,
+    pssMib: () => 1500,
+  });
+  await Deno.writeTextFile(`${dir}/run.jsonl`, toJsonl(xs));
+  await Deno.writeTextFile(
+    `${dir}/run.jsonl.run.json`,
+    JSON.stringify({
+      resource_tracker_run: 1,
+      cloud: {
+        cloud_vendor_id: "aws",
+        cloud_instance_type: "m5.2xlarge",
+        cloud_region_id: "eu-west-1",
+      },
+    }),
+  );
+  await Deno.writeTextFile(
+    `${dir}/prices.csv`,
+    "vendor,instance_type,price_per_hour,vcpus,memory_gib\naws,m5.2xlarge,0.40,8,32\naws,m5.large,0.10,2,8\n",
+  );
+  const r = await runCli(["report", `${dir}/run.jsonl`], {
+    env: { TRACKER_PRICE_TABLE: `${dir}/prices.csv`, TRACKER_CURRENCY: "EUR" },
+  });
+  strictEqual(r.code, 0, r.stderr);
+  const html = await Deno.readTextFile(`${dir}/run.html`);
+  // 1 h at 0.40/h; the recommendation (2 vCPUs, 2 GiB) fits m5.large: 0.10, saving 0.30 (75 %).
+  ok(html.includes("0.40000 EUR per hour (price table: aws m5.2xlarge)"), "price");
+  ok(html.includes("0.10000 EUR on m5.large"), "recommended");
+  ok(html.includes("0.30000 EUR (75 %)"), "saving");
+  const missing = await runCli(["report", `${dir}/run.jsonl`, "--price-table", `${dir}/nope.csv`]);
+  strictEqual(missing.code, 2);
+  ok(
+    missing.stderr.includes("--price-table") && missing.stderr.includes("no such file"),
+    missing.stderr,
+  );
+  await Deno.remove(dir, { recursive: true });
+});

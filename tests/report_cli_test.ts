@@ -253,3 +253,53 @@ Deno.test("report cost: the price table is matched with the run record's cloud a
   );
   await Deno.remove(dir, { recursive: true });
 });
+
+Deno.test("report on a GPU run: GPU use, VRAM and power charts draw; GPUs and VRAM recommended", async () => {
+  const dir = await Deno.makeTempDir({ prefix: "rt-report-gpu-" });
+  const xs = synthSamples({
+    samples: 120,
+    intervalSecs: 1,
+    vcpus: 16,
+    hostMemMib: 65536,
+    cores: () => 1,
+    pssMib: () => 4000,
+  });
+  for (const [i, s] of xs.entries()) {
+    const busy = i % 10 < 8 ? 95 : 10;
+    s.gpu = [0, 1].map((k) => ({
+      uuid: `GPU-${k}`,
+      name: "NVIDIA H100 80GB HBM3",
+      device_type: "GPU" as const,
+      host_id: String(k),
+      detail: { driver_version: "550.54" },
+      utilization_pct: k === 0 ? busy : 0,
+      vram_total_bytes: 80 * 1024 ** 3,
+      vram_used_bytes: k === 0 ? 30 * 1024 ** 3 : 0,
+      vram_used_pct: k === 0 ? 37.5 : 0,
+      temperature_celsius: 60,
+      power_watts: k === 0 ? 100 + busy * 5 : 70,
+      frequency_mhz: 1980,
+      core_count: null,
+    }));
+    Object.assign(s.cpu, {
+      process_gpu_usage: busy / 100,
+      process_gpu_vram_mib: 30 * 1024,
+      process_gpu_utilized: 1,
+    });
+  }
+  await Deno.writeTextFile(`${dir}/gpu.jsonl`, toJsonl(xs));
+  const r = await runCli(["report", `${dir}/gpu.jsonl`]);
+  strictEqual(r.code, 0, r.stderr);
+  ok(r.stdout.startsWith("Recommend 2 vCPUs, 8 GiB memory, 1 GPU (≥ 36 GiB VRAM)"), r.stdout);
+  ok(r.stdout.includes("VRAM peaked at 30 GiB of 160 GiB"), r.stdout);
+  if (CHROMIUM) {
+    const page = await openInChromium(`file://${dir}/gpu.html`);
+    deepStrictEqual(page.errors, []);
+    const ids = page.charts.map((c) => c.id);
+    for (const id of ["chart-gpu", "chart-vram", "chart-gpupower"]) {
+      ok(ids.includes(id), ids.join());
+    }
+    for (const c of page.charts) ok(c.pixels > 1000, `${c.id} blank`);
+  }
+  await Deno.remove(dir, { recursive: true });
+});

@@ -304,7 +304,8 @@ async function readSidecar(files: string[]): Promise<RunRecord | null> {
   return null;
 }
 
-export async function readPiece(file: string): Promise<Piece> {
+/** A recording's bytes, decompressed when gzip or zstd (told by the first bytes, not the name). */
+export async function readRecordingBytes(file: string): Promise<Uint8Array> {
   let data: Uint8Array;
   try {
     data = await Deno.readFile(file);
@@ -316,7 +317,11 @@ export async function readPiece(file: string): Promise<Piece> {
       : (err as Error).message;
     throw new UsageError(`${file}: ${why}`);
   }
-  const bytes = await decompress(file, data);
+  return await decompress(file, data);
+}
+
+export async function readPiece(file: string): Promise<Piece> {
+  const bytes = await readRecordingBytes(file);
   let i = 0;
   while (i < bytes.length && (bytes[i] === 32 || bytes[i] === 10 || bytes[i] === 13)) i++;
   if (i >= bytes.length) throw new UsageError(`${file}: empty recording`);

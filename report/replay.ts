@@ -8,7 +8,7 @@ import { UsageError } from "../core/errors.ts";
 import type { Sample } from "../core/sample.ts";
 import { EMPTY_CLOUD } from "../clouds/types.ts";
 import { createSinks } from "../sinks/mod.ts";
-import { readPiece, sidecarCandidates } from "./read.ts";
+import { lines, readRecordingBytes, sidecarCandidates } from "./read.ts";
 import type { RunRecord } from "./series.ts";
 
 export const REPLAY_HELP = `Usage:
@@ -22,14 +22,14 @@ host and cloud facts come from FILE.run.json when it exists.
 async function samplesOf(files: readonly string[]): Promise<Sample[]> {
   const out: Sample[] = [];
   for (const f of files) {
-    const piece = await readPiece(f); // checks the file and its format
-    if (piece.format !== "jsonl") {
-      throw new UsageError(`replay: ${f} is CSV; replay needs the JSON Lines recording`);
-    }
-    const { gunzipIfNeeded } = await import("./raw.ts");
-    const text = await gunzipIfNeeded(f);
-    for (const line of text.split("\n")) {
+    const bytes = await readRecordingBytes(f);
+    let first = true;
+    for (const line of lines(bytes)) {
       if (line.trim() === "") continue;
+      if (first && !line.trimStart().startsWith("{")) {
+        throw new UsageError(`replay: ${f} is not JSON Lines; replay needs the JSON recording`);
+      }
+      first = false;
       try {
         const s = JSON.parse(line);
         if (s && s.cpu && s.memory) out.push(s as Sample);

@@ -151,6 +151,10 @@ Deno.test("a tracked run writes FILE.run.json; replay sends the samples unchange
     jsonLines(await Deno.readTextFile(`${dir}/copy.jsonl`)),
     jsonLines(await Deno.readTextFile(`${dir}/run.jsonl`)),
   );
+  await Deno.writeTextFile(`${dir}/run.csv`, "timestamp,system_cpu_usage\n1,0\n");
+  const csv = await runCli(["replay", `${dir}/run.csv`, "--sink", `${dir}/x.jsonl`]);
+  strictEqual(csv.code, 2);
+  ok(csv.stderr.includes("run.csv is not JSON Lines"), csv.stderr);
   const noSink = await runCli(["replay", `${dir}/run.jsonl`]);
   strictEqual(noSink.code, 2);
   ok(noSink.stderr.includes("--sink"), noSink.stderr);

@@ -283,6 +283,8 @@ export async function track(config: Config, deps: RunDeps): Promise<number> {
         config.roots.sys,
         config.roots.proc,
       ),
+      cpuLimitCores: (await import("../collectors/cgroup.ts")).readQuotaCores(config.roots.sys) ??
+        null,
     });
     if (config.values.get("no-summary") !== true) writeAllSync(Deno.stderr, formatSummary(report));
     const jsonPath = config.values.get("summary-json") as string | undefined;
@@ -347,6 +349,8 @@ async function writeRunRecord(
     host: { ...await o.host().catch(() => ({})) },
     cloud: await o.cloud().catch(() => ({})),
     memory_limit_mib: memoryLimitMib(config.roots.sys, config.roots.proc),
+    cpu_quota_cores: (await import("../collectors/cgroup.ts")).readQuotaCores(config.roots.sys) ??
+      null,
     energy: {
       domains: o.energyDomains,
       run_joules: { ...o.energyTotals },

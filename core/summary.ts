@@ -105,6 +105,8 @@ export class SummaryBuilder {
     cloud: Record<string, unknown> | null;
     /** The cgroup's memory limit, MiB, when there is one. */
     memoryLimitMib?: number | null;
+    /** The cgroup's CFS quota in cores, when there is one. */
+    cpuLimitCores?: number | null;
   }): RunSummary {
     const total = this.#u + this.#s;
     return {
@@ -136,6 +138,7 @@ export class SummaryBuilder {
         gpuCount: this.#gpuCount || null,
         gpuMemoryMib: this.#gpuMemMib || null,
         memoryLimitMib: o.memoryLimitMib ?? null,
+        cpuLimitCores: o.cpuLimitCores ?? null,
       })),
     };
   }

@@ -30,6 +30,7 @@ export function usageOf(r: Recording): Usage {
   const limit = n(r.run?.memory_limit_mib);
   return b.build({
     vcpus: r.host.vcpus,
+    cpuLimitCores: n(r.run?.cpu_quota_cores) > 0 ? n(r.run?.cpu_quota_cores) : null,
     memoryMib: r.host.memoryMib,
     memoryLimitMib: limit > 0 && (!r.host.memoryMib || limit < r.host.memoryMib) ? limit : null,
     gpuCount: r.host.gpuCount,

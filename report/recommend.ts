@@ -101,7 +101,13 @@ const IO_HEAVY_BPS = 5e6;
 export function recommend(u: Usage): Recommendation {
   const ev: string[] = [];
   const verdicts: Verdict[] = [];
-  const V = u.host.vcpus;
+  const Vh = u.host.vcpus;
+  // A CFS quota below the host's size is what the job could use (containers).
+  const Q = u.host.cpuLimitCores && (!Vh || u.host.cpuLimitCores < Vh)
+    ? u.host.cpuLimitCores
+    : null;
+  const V = Q ?? Vh;
+  const ofV = Q ? `the ${+Q.toFixed(2)}-core CPU limit` : `${V} cores`;
   const { mean, p95, max, hist } = u.cores;
   const who = u.subject === "host" ? "the host (nothing tracked)" : "the job";
 
@@ -112,9 +118,11 @@ export function recommend(u: Usage): Recommendation {
     ev.push("no CPU figures in the recording: 1 vCPU is a guess");
   } else if (V && sat.share >= 0.25) {
     verdicts.push("cpu-bound");
-    vcpus = nextAbove(V, VCPU_SIZES);
+    vcpus = Q
+      ? Math.max(roundUp(Q * HEADROOM, VCPU_SIZES), nextAbove(Q, VCPU_SIZES))
+      : nextAbove(V, VCPU_SIZES);
     ev.push(
-      `used ${c2(sat.mean)} of ${V} cores for ${
+      `used ${c2(sat.mean)} of ${ofV} for ${
         pct(sat.share)
       } of the run: CPU-bound, more cores would help`,
     );
@@ -123,7 +131,7 @@ export function recommend(u: Usage): Recommendation {
     ev.push(
       `about one core busy (p95 ${c2(p95)}, peak ${
         c2(max)
-      }) of ${V}: single-threaded, more cores would not help, faster ones would`,
+      }) of ${ofV}: single-threaded, more cores would not help, faster ones would`,
     );
   }
   // Written once the contention check below has settled the number.
@@ -192,17 +200,17 @@ export function recommend(u: Usage): Recommendation {
     ev.push(`CPU averaged ${c2(mean)} cores with little I/O: mostly idle, the smallest size fits`);
   }
 
-  const hostSat = V ? u.hostHist.above(0.9 * V) : { share: 0, mean: NaN };
+  const hostSat = Vh ? u.hostHist.above(0.9 * Vh) : { share: 0, mean: NaN };
   if (
-    V && u.subject !== "host" && hostSat.share >= 0.25 && mean >= 0.15 &&
+    Vh && u.subject !== "host" && hostSat.share >= 0.25 && mean >= 0.15 &&
     !verdicts.some((v) => v === "cpu-bound" || v === "io-heavy" || v === "idle") &&
-    u.hostCoresMean - mean >= 0.25 * V
+    u.hostCoresMean - mean >= 0.25 * Vh
   ) {
     verdicts.push("cpu-contended");
     // What the job would use alone is unknown: do not shrink below the host it ran on.
-    vcpus = Math.max(vcpus, V);
+    vcpus = Math.max(vcpus, roundUp(V ?? Vh, VCPU_SIZES));
     ev.push(
-      `all ${V} cores of the host were busy for ${
+      `all ${Vh} cores of the host were busy for ${
         pct(hostSat.share)
       } of the run while the job had ${
         c2(mean)
@@ -212,7 +220,7 @@ export function recommend(u: Usage): Recommendation {
 
   if (cpuLine >= 0) {
     ev[cpuLine] = `CPU of ${who}: mean ${c2(mean)}, p95 ${c2(p95)}, peak ${c2(max)} cores${
-      V ? ` of ${V} vCPUs` : " (host size unknown)"
+      Q ? ` of ${ofV} (host: ${Vh ?? "?"} vCPUs)` : V ? ` of ${V} vCPUs` : " (host size unknown)"
     } → ${vcpus} vCPU${vcpus === 1 ? "" : "s"}${
       verdicts.includes("cpu-contended") ? " (not fewer than the host: it was contended)" : ""
     }`;

@@ -345,3 +345,28 @@ Deno.test("resource-tracker-rs JSON (no timestamp_ms, no `virtual`): same figure
   strictEqual(b.diskReadBytes, a.diskReadBytes);
   ok(Math.abs(a.cpuSecs - b.cpuSecs) < 1e-9);
 });
+
+Deno.test("a CFS quota below the host's size is what the job is measured against", async () => {
+  const d = await dir();
+  const xs = synthSamples({
+    samples: 40,
+    intervalSecs: 1,
+    vcpus: 8,
+    cores: () => 1.45,
+    pssMib: () => 100,
+  });
+  await Deno.writeTextFile(`${d}/q.jsonl`, toJsonl(xs));
+  await Deno.writeTextFile(
+    `${d}/q.jsonl.run.json`,
+    JSON.stringify({ resource_tracker_run: 1, cpu_quota_cores: 1.5 }),
+  );
+  const rec = recommend(usageOf(await readRecording([`${d}/q.jsonl`])));
+  ok(rec.verdicts.includes("cpu-bound"), rec.evidence.join("\n"));
+  ok(
+    rec.evidence.includes(
+      "used 1.45 of the 1.5-core CPU limit for 100 % of the run: CPU-bound, more cores would help",
+    ),
+    rec.evidence.join("\n"),
+  );
+  strictEqual(rec.vcpus, 2);
+});

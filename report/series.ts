@@ -74,6 +74,8 @@ export interface RunRecord {
   cloud?: Record<string, unknown>;
   /** The memory limit of the tracker's cgroup, MiB (null: unlimited or unknown). */
   memory_limit_mib?: number | null;
+  /** The CFS quota of the tracker's cgroup in cores (null: none). */
+  cpu_quota_cores?: number | null;
   /** How energy was counted during the run (collectors/energy). */
   energy?: Record<string, unknown>;
 }

@@ -84,6 +84,8 @@ export interface Usage {
   gpu: { mean: number; p95: number; max: number; vramPeakMib: number; utilizedPeak: number } | null;
   host: {
     vcpus: number | null;
+    /** CFS quota in cores (cgroup cpu.max / cfs_quota_us ÷ period), null without one. */
+    cpuLimitCores: number | null;
     memoryMib: number | null;
     memoryLimitMib: number | null;
     gpuCount: number | null;
@@ -178,6 +180,7 @@ export class UsageBuilder {
         : null,
       host: {
         vcpus: host.vcpus ?? known(this.#vcpus),
+        cpuLimitCores: host.cpuLimitCores ?? null,
         memoryMib: host.memoryMib ?? known(this.#hostMem),
         memoryLimitMib: host.memoryLimitMib ?? null,
         gpuCount: host.gpuCount ?? null,

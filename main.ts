@@ -20,6 +20,8 @@ interface Subcommand {
   readonly name: string;
   readonly help: string;
   run(config: Config): Promise<number>;
+  /** Subcommands that parse their own arguments (report: `-o` is not `--output`). */
+  raw?: (args: readonly string[]) => Promise<number>;
 }
 
 const env = (name: string) => Deno.env.get(name);
@@ -35,6 +37,20 @@ async function hostCommand(config: Config): Promise<number> {
 
 /** Subcommands, dispatched by the first word (see `splitArgs`). */
 const SUBCOMMANDS: readonly Subcommand[] = [
+  {
+    name: "report",
+    help: "Write an HTML report of a recorded run: charts, right-sizing, cost, energy.",
+    run: () => Promise.resolve(2),
+    raw: async (args) =>
+      (await import("./report/cli.ts")).runReportCommand(args, { version: VERSION, env, warn }),
+  },
+  {
+    name: "replay",
+    help: "Send a recorded run to sinks (--sink URI…) with its original timestamps.",
+    run: () => Promise.resolve(2),
+    raw: async (args) =>
+      (await import("./report/replay.ts")).runReplayCommand(args, { version: VERSION, env, warn }),
+  },
   {
     name: "flush",
     help: "Send what earlier runs left in the spool (undelivered batches) and exit.",
@@ -74,6 +90,18 @@ const SUBCOMMANDS: readonly Subcommand[] = [
 ];
 
 export async function main(args: readonly string[]): Promise<number> {
+  const raw = SUBCOMMANDS.find((s) => s.raw && s.name === args[0]);
+  if (raw) {
+    try {
+      return await raw.raw!(args.slice(1));
+    } catch (err) {
+      if (err instanceof UsageError) {
+        error(err.message);
+        return 2;
+      }
+      throw err;
+    }
+  }
   let config: Config;
   try {
     config = await loadConfigLazily({

@@ -4,6 +4,7 @@
  */
 import { PROVIDER_IDS as CLOUD_IDS } from "../clouds/ids.ts";
 import { FORMATS } from "../formats/mod.ts";
+import { REPORT_OPTIONS } from "../report/options.ts";
 import { SINK_OPTIONS } from "../sinks/options.ts";
 
 /**
@@ -284,6 +285,7 @@ export const OPTIONS: readonly OptionDef[] = [
     help: "nvidia-smi to use when NVML cannot be loaded.",
   },
   ...SINK_OPTIONS,
+  ...REPORT_OPTIONS,
   {
     name: "procfs",
     type: "string",

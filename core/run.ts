@@ -74,10 +74,12 @@ function loadSampling() {
     import("./warmup.ts"),
     import("./cgroup_monitor.ts"),
     import("./cgroup_summary.ts"),
-  ]).then(([sampler, tracker, summary, warmup, monitor, forensics]) => ({
+    import("../collectors/energy/mod.ts"),
+  ]).then(([sampler, tracker, summary, warmup, monitor, forensics, energy]) => ({
     CgroupMonitor: monitor.CgroupMonitor,
     CgroupForensics: forensics.CgroupForensics,
     formatCgroupLines: forensics.formatCgroupLines,
+    detectEnergyMeter: energy.detectEnergyMeter,
     Sampler: sampler.Sampler,
     ProcessTracker: tracker.ProcessTracker,
     SummaryBuilder: summary.SummaryBuilder,
@@ -224,6 +226,7 @@ export async function track(config: Config, deps: RunDeps): Promise<number> {
     CgroupMonitor,
     CgroupForensics,
     formatCgroupLines,
+    detectEnergyMeter,
   } = await loadSampling();
   if (child && adopter) {
     const a = adopter, before = reapedBefore;
@@ -252,7 +255,13 @@ export async function track(config: Config, deps: RunDeps): Promise<number> {
   started();
   const gpu = await gpuReady;
 
+  const energy = detectEnergyMeter({
+    sys: config.roots.sys,
+    warn,
+    maxGapSecs: 3 * config.interval,
+  }, gpu !== undefined);
   const sampler = new Sampler({
+    ...(energy ? { energy } : {}),
     roots: config.roots,
     jobName: config.metadata.job_name ?? null,
     version: deps.version,
@@ -375,6 +384,17 @@ export async function track(config: Config, deps: RunDeps): Promise<number> {
   }
   await sinks.close({ exitCode, signal: guard.signal });
   adopter?.reap();
+  await writeRunRecord(config, deps, {
+    command: wrap ? config.command : null,
+    trackedPid: tracker?.pid ?? null,
+    // An attached process is not our child: its exit status is not ours to see.
+    exitCode: childStatus ? exitCode : null,
+    startedMs,
+    energyDomains: energy?.domains ?? [],
+    energyTotals: energy?.totals ?? {},
+    host: () => (host ??= hostFacts(config, gpu)),
+    cloud: async () => ({ ...((await cloud(0))?.info ?? EMPTY_CLOUD) }),
+  });
   await gpu?.close();
 
   if (tracked) {
@@ -389,6 +409,12 @@ export async function track(config: Config, deps: RunDeps): Promise<number> {
       cloud: discovery?.info ? { ...discovery.info } : null,
       metadata: config.metadata,
       tags: config.tags,
+      memoryLimitMib: (await import("../report/sidecar.ts")).memoryLimitMib(
+        config.roots.sys,
+        config.roots.proc,
+      ),
+      cpuLimitCores: (await import("../collectors/cgroup.ts")).readQuotaCores(config.roots.sys) ??
+        null,
     });
     report.cgroup = forensics.build(seenCgroups, {
       job: job !== undefined,
@@ -489,6 +515,60 @@ async function descendantsGone(
     if (live.length === 0 && (job === undefined || job.pids().length === 0)) return;
     await new Promise((r) => setTimeout(r, pollMs));
   }
+}
+
+/** `FILE.run.json` beside each sample file, for `report` and `replay` (report/sidecar.ts). */
+async function writeRunRecord(
+  config: Config,
+  deps: RunDeps,
+  o: {
+    command: readonly string[] | null;
+    trackedPid: number | null;
+    exitCode: number | null;
+    startedMs: number;
+    /** Energy counters found (collectors/energy); GPUs are counted from their samples. */
+    energyDomains: string[];
+    /** Joules per device measured in this run. */
+    energyTotals: Readonly<Record<string, number>>;
+    host: () => Promise<HostInfo>;
+    cloud: () => Promise<Record<string, unknown>>;
+  },
+): Promise<void> {
+  const { sampleFiles, memoryLimitMib, writeRunRecords } = await import("../report/sidecar.ts");
+  let lifetime: Record<string, number> | null = null;
+  if (Object.keys(o.energyTotals).length > 0) {
+    // The host's lifetime joules per device, kept across runs (collectors/energy/lifetime.ts).
+    const { addLifetime, defaultLifetimePath } = await import("../collectors/energy/lifetime.ts");
+    try {
+      lifetime = addLifetime(defaultLifetimePath(deps.env), o.energyTotals).devices;
+    } catch (err) {
+      deps.warn(`lifetime energy not updated: ${oneLine(err)}`);
+    }
+  }
+  const files = sampleFiles(config);
+  if (files.length === 0) return;
+  writeRunRecords(files, {
+    resource_tracker_run: 1,
+    version: deps.version,
+    command: o.command,
+    tracked_pid: o.trackedPid,
+    exit_code: o.exitCode,
+    started_at: new Date(o.startedMs).toISOString(),
+    finished_at: new Date().toISOString(),
+    interval_secs: config.interval,
+    metadata: { ...config.metadata },
+    tags: { ...config.tags },
+    host: { ...await o.host().catch(() => ({})) },
+    cloud: await o.cloud().catch(() => ({})),
+    memory_limit_mib: memoryLimitMib(config.roots.sys, config.roots.proc),
+    cpu_quota_cores: (await import("../collectors/cgroup.ts")).readQuotaCores(config.roots.sys) ??
+      null,
+    energy: {
+      domains: o.energyDomains,
+      run_joules: { ...o.energyTotals },
+      lifetime_joules: lifetime,
+    },
+  }, deps.warn);
 }
 
 function exitOf(err: unknown): number {

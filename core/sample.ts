@@ -129,6 +129,17 @@ export interface GpuSample {
   core_count: null;
 }
 
+/** Measured energy over the interval (collectors/energy); absent where nothing can be read. */
+export interface EnergySample {
+  /** Joules over the interval, all measured devices. */
+  joules: number;
+  /** joules ÷ interval seconds. */
+  watts: number;
+  method: "measured";
+  /** Joules per device (`rapl:package-0@intel-rapl:0`, `gpu:<uuid>` …) over the interval. */
+  devices: Record<string, number>;
+}
+
 export type { CgroupSample } from "../collectors/cgroup_stats.ts";
 import type { CgroupSample } from "../collectors/cgroup_stats.ts";
 
@@ -146,6 +157,9 @@ export interface Sample {
   network: NetworkSample[];
   disk: DiskSample[];
   gpu: GpuSample[];
+  /** Not in R's JSON: present only on hosts with energy counters (RAPL, hwmon, GPU power). */
+  energy?: EnergySample;
+
   /**
    * Limits, throttling, OOM and pressure of the tracked process's cgroup (the tracker's when
    * system-wide); null when no cgroup is readable. Optional only for hand-built samples.

@@ -24,7 +24,7 @@ import {
 import { ProcessCounter } from "../collectors/processes.ts";
 import { registerRoot } from "../collectors/read.ts";
 import { CgroupMonitor } from "./cgroup_monitor.ts";
-import type { CpuSample, GpuSample, MemorySample, Roots, Sample } from "./sample.ts";
+import type { CpuSample, EnergySample, GpuSample, MemorySample, Roots, Sample } from "./sample.ts";
 
 /** USER_HZ: the unit of /proc/stat and /proc/<pid>/stat times; 100 on every Linux ABI. */
 export const TICKS_PER_SEC = 100;
@@ -68,6 +68,8 @@ export interface SamplerOptions {
   version: string;
   warn: (line: string) => void;
   gpu?: GpuSource;
+  /** Energy counters (collectors/energy); the sample gets `energy` when it returns one. */
+  energy?: { read(secs: number, gpus: readonly GpuSample[]): EnergySample | null };
   process?: ProcessSource;
   /** The cgroup to report (job cgroup mode); by default the tracked process's is followed. */
   cgroups?: CgroupMonitor;
@@ -270,6 +272,9 @@ export class Sampler {
       }
     }
 
+    const meter = this.#o.energy;
+    const energy = meter ? this.#guard("energy", () => meter.read(elapsedSecs, gpu), null) : null;
+
     this.#prev = { t, stat: stat ?? prev?.stat, cgroupSecs, net, disk: diskRead?.counters };
     return {
       timestamp_secs: Math.floor(wallMs / 1000),
@@ -283,6 +288,7 @@ export class Sampler {
       disk,
       gpu,
       cgroup: cgroupSample,
+      ...(energy ? { energy } : {}),
       "resource-tracker-version": this.#o.version,
     };
   }

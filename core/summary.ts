@@ -8,6 +8,8 @@
  * (the partial last interval) is joined to the window before it. Tick granularity over a few
  * tens of milliseconds is not a peak.
  */
+import { formatRecommendation, recommend, type Recommendation } from "../report/recommend.ts";
+import { UsageBuilder } from "../report/usage.ts";
 import type { CgroupRunSummary } from "./cgroup_summary.ts";
 import { escapeControls } from "./errors.ts";
 import type { Sample } from "./sample.ts";
@@ -49,6 +51,8 @@ export interface RunSummary {
   tags: Record<string, string>;
   /** Limits, OOM kills, throttling and pressure of the job's cgroup(s); see cgroup_summary.ts. */
   cgroup?: CgroupRunSummary | null;
+  /** Right-sizing from this run (report/recommend.ts), with its evidence lines. */
+  recommendation: Recommendation;
 }
 
 /** CPU-seconds and milliseconds of a run of consecutive samples. */
@@ -77,6 +81,9 @@ export class SummaryBuilder {
   #gpuPeak = 0;
   #vramPeak = 0;
   #utilizedPeak = 0;
+  #gpuCount = 0;
+  #gpuMemMib = 0;
+  readonly #usage = new UsageBuilder("process tree");
 
   /** @param intervalSecs the nominal sampling interval */
   constructor(intervalSecs: number) {
@@ -86,6 +93,24 @@ export class SummaryBuilder {
   add(s: Sample): void {
     this.#n++;
     const c = s.cpu;
+    const dt = (s.actual_interval_ms ?? 0) / 1000;
+    const num = (v: number | null) => (v === null ? NaN : v);
+    this.#usage.add({
+      dt,
+      cores: num(c.process_cores_used),
+      hostCores: c.utilization_pct,
+      memMib: num(c.process_pss_mib),
+      swapMib: s.memory.swap_used_mib,
+      diskBps: dt > 0
+        ? ((c.process_disk_read_bytes ?? 0) + (c.process_disk_write_bytes ?? 0)) / dt
+        : NaN,
+      netBps: s.network.reduce((a, n) => a + n.rx_bytes_per_sec + n.tx_bytes_per_sec, 0),
+      gpuUsage: num(c.process_gpu_usage),
+      gpuVramMib: num(c.process_gpu_vram_mib),
+      gpuUtilized: num(c.process_gpu_utilized),
+      vcpus: c.per_core_pct.length,
+      hostMemMib: s.memory.total_mib,
+    });
     this.#u += c.process_utime_secs ?? 0;
     this.#s += c.process_stime_secs ?? 0;
     const ms = s.actual_interval_ms ?? 0;
@@ -105,6 +130,10 @@ export class SummaryBuilder {
     for (const n of s.network) {
       this.#recv += Math.trunc(n.rx_bytes_per_sec * secs);
       this.#sent += Math.trunc(n.tx_bytes_per_sec * secs);
+    }
+    if (s.gpu.length > 0) {
+      this.#gpuCount = s.gpu.length;
+      this.#gpuMemMib = s.gpu.reduce((a, g) => a + Math.floor(g.vram_total_bytes / 1048576), 0);
     }
     if (c.process_gpu_usage !== null) {
       this.#gpuSeen = true;
@@ -131,6 +160,10 @@ export class SummaryBuilder {
     cloud: Record<string, unknown> | null;
     metadata?: Readonly<Record<string, string | null>>;
     tags?: Readonly<Record<string, string>>;
+    /** The cgroup's memory limit, MiB, when there is one. */
+    memoryLimitMib?: number | null;
+    /** The cgroup's CFS quota in cores, when there is one. */
+    cpuLimitCores?: number | null;
   }): RunSummary {
     const total = this.#u + this.#s;
     return {
@@ -162,6 +195,12 @@ export class SummaryBuilder {
       cloud: o.cloud,
       metadata: { ...o.metadata },
       tags: { ...o.tags },
+      recommendation: recommend(this.#usage.build({
+        gpuCount: this.#gpuCount || null,
+        gpuMemoryMib: this.#gpuMemMib || null,
+        memoryLimitMib: o.memoryLimitMib ?? null,
+        cpuLimitCores: o.cpuLimitCores ?? null,
+      })),
     };
   }
 }
@@ -218,5 +257,6 @@ export function formatSummary(r: RunSummary): string {
       .filter(Boolean);
     lines.push(`  Cloud    ${parts.join(" ")}`);
   }
+  lines.push(...formatRecommendation(r.recommendation).map((l) => `  ${l}`));
   return lines.join("\n") + "\n";
 }

@@ -1,0 +1,123 @@
+/**
+ * Measured energy per sample: RAPL (CPU packages, DRAM), amdgpu hwmon (energy counter or power),
+ * NVIDIA board power from the GPU samples (power × time; the NVML total-energy counter is not
+ * read yet). A device whose reading is impossible (NaN, negative, a wrap that does not fit, or
+ * more than 100 kW) adds nothing to that interval. Where no device can be read the sample has
+ * no `energy` key and `report` estimates from utilisation instead, saying so.
+ */
+import type { EnergySample, GpuSample } from "../../core/sample.ts";
+import { counterDelta, validWatts } from "./integrate.ts";
+import { discoverHwmon, type HwmonDevice, readMicro } from "./hwmon.ts";
+import { discoverRapl, type RaplZone, readZone } from "./rapl.ts";
+
+export type { EnergySample };
+
+export interface EnergyMeterOptions {
+  sys: string;
+  warn: (line: string) => void;
+  /** Power readings further apart than this are not bridged (s). */
+  maxGapSecs: number;
+}
+
+export class EnergyMeter {
+  readonly #zones: RaplZone[];
+  readonly #hwmon: HwmonDevice[];
+  readonly #o: EnergyMeterOptions;
+  readonly #prevCounter = new Map<string, number>();
+  readonly #prevWatts = new Map<string, number>();
+  readonly #denied = new Set<string>();
+  #warnedPermission = false;
+  readonly #totals: Record<string, number> = {};
+
+  constructor(o: EnergyMeterOptions) {
+    this.#o = o;
+    this.#zones = discoverRapl(o.sys);
+    this.#hwmon = discoverHwmon(o.sys);
+  }
+
+  /** Joules per device over every read so far (this run). */
+  get totals(): Readonly<Record<string, number>> {
+    return this.#totals;
+  }
+
+  /** Names of the devices that can be counted (GPUs from samples are added as they appear). */
+  get domains(): string[] {
+    return [
+      ...this.#zones.filter((z) => !this.#denied.has(z.name)).map((z) => `rapl:${z.name}`),
+      ...this.#hwmon.map((h) => `hwmon:${h.name}`),
+    ];
+  }
+
+  #counter(key: string, cur: number | null, rangeUj: number | null, secs: number): number | null {
+    if (cur === null) return null;
+    const prev = this.#prevCounter.get(key);
+    this.#prevCounter.set(key, cur);
+    if (prev === undefined || secs <= 0) return null;
+    const d = counterDelta(prev, cur, rangeUj);
+    if (d === null) return null;
+    const j = d / 1e6;
+    return validWatts(j / secs) ? j : null;
+  }
+
+  #power(key: string, watts: number | null, secs: number): number | null {
+    const prev = this.#prevWatts.get(key);
+    if (watts === null || !validWatts(watts)) {
+      this.#prevWatts.delete(key);
+      return null;
+    }
+    this.#prevWatts.set(key, watts);
+    if (prev === undefined || secs <= 0 || secs > this.#o.maxGapSecs) return null;
+    return (prev + watts) / 2 * secs;
+  }
+
+  /** Energy over the last `secs` seconds; null when no device was counted. */
+  read(secs: number, gpus: readonly GpuSample[] = []): EnergySample | null {
+    const devices: Record<string, number> = {};
+    let counted = false;
+    for (const z of this.#zones) {
+      if (this.#denied.has(z.name)) continue;
+      const r = readZone(z);
+      if ("error" in r) {
+        if (r.error === "permission") {
+          this.#denied.add(z.name);
+          if (!this.#warnedPermission) {
+            this.#warnedPermission = true;
+            this.#o.warn(
+              `RAPL energy counters are not readable (permission denied on ${z.energyPath}); CPU energy will be estimated. Run as root or make energy_uj readable.`,
+            );
+          }
+        }
+        continue;
+      }
+      counted = true;
+      const j = this.#counter(z.name, r.uj, z.rangeUj, secs);
+      if (j !== null) devices[`rapl:${z.name}`] = j;
+    }
+    for (const h of this.#hwmon) {
+      counted = true;
+      const j = h.energyPath
+        ? this.#counter(h.name, readMicro(h.energyPath), null, secs)
+        : this.#power(h.name, scale(readMicro(h.powerPath!), 1e-6), secs);
+      if (j !== null) devices[`hwmon:${h.name}`] = j;
+    }
+    for (const g of gpus) {
+      // amdgpu devices are counted through hwmon above (their detail carries `pci_bus`).
+      if (this.#hwmon.length > 0 && "pci_bus" in g.detail) continue;
+      counted = true;
+      const j = this.#power(`gpu:${g.uuid}`, g.power_watts > 0 ? g.power_watts : null, secs);
+      if (j !== null) devices[`gpu:${g.uuid}`] = j;
+    }
+    if (!counted) return null;
+    for (const [k, j] of Object.entries(devices)) this.#totals[k] = (this.#totals[k] ?? 0) + j;
+    const joules = Object.values(devices).reduce((a, b) => a + b, 0);
+    return { joules, watts: secs > 0 ? joules / secs : 0, method: "measured", devices };
+  }
+}
+
+const scale = (v: number | null, k: number) => (v === null ? null : v * k);
+
+/** A meter when this host has something to count (RAPL, amdgpu hwmon, or GPUs), else null. */
+export function detectEnergyMeter(o: EnergyMeterOptions, gpus: boolean): EnergyMeter | null {
+  const m = new EnergyMeter(o);
+  return m.domains.length > 0 || gpus ? m : null;
+}

@@ -5,6 +5,7 @@
 import { PROVIDER_IDS as CLOUD_IDS } from "../clouds/ids.ts";
 import { FORMATS } from "../formats/mod.ts";
 import { SINK_OPTIONS } from "../sinks/options.ts";
+import { LIVE_OPTIONS } from "../serve/options.ts";
 
 /**
  * `list` = KEY=VALUE pairs merged per key across sources (tags); `strings` = a repeatable plain
@@ -217,6 +218,7 @@ export const OPTIONS: readonly OptionDef[] = [
     help: "nvidia-smi to use when NVML cannot be loaded.",
   },
   ...SINK_OPTIONS,
+  ...LIVE_OPTIONS,
   {
     name: "procfs",
     type: "string",

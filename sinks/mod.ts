@@ -272,7 +272,8 @@ export async function createSinks(ctx: SinkContext, hooks: SinkTestHooks = {}): 
   const uris = setting<string[]>(ctx.config, "sink", []);
   const specs = uris.map((u) => parseSinkUri(u, ctx));
   const c = ctx.config;
-  if (!c.quiet) {
+  // With --live the terminal shows the view: samples go only where --output/--sink says.
+  if (!c.quiet && !(c.values.get("live") === true && c.output === null)) {
     const out = c.output === null ? "stderr" : c.output === "-" ? "stdout" : c.output;
     const kind = SINKS.find((k) => k.matches(out))!;
     // --output keeps R's meaning: the format comes from --format, never from the name.
@@ -286,6 +287,10 @@ export async function createSinks(ctx: SinkContext, hooks: SinkTestHooks = {}): 
   const sinks: Sink[] = [];
   try {
     for (const spec of specs) sinks.push(await spec.kind.create(spec, b));
+    if (c.values.get("listen") || c.values.get("live") === true) {
+      const { viewSinks } = await import("../serve/views.ts");
+      sinks.push(...await viewSinks(ctx, specs.map((s) => redactUrl(s.target))));
+    }
     const token = ctx.env("SENTINEL_API_TOKEN")?.trim() || ctx.env("SENTINEL_API_KEY")?.trim();
     if (token) {
       const { createSentinelSink } = await import("./sentinel.ts");

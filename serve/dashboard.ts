@@ -1,0 +1,4 @@
+/** Placeholder replaced below. */
+export function dashboardHtml(): string {
+  return "";
+}

@@ -19,6 +19,8 @@ export interface MetricDef {
   readonly unit: string;
   readonly type: MetricType;
   readonly help: string;
+  /** Prometheus name when the derived one breaks its conventions (`_count` is for histograms). */
+  readonly prom?: string;
 }
 
 const MIB = 1048576;
@@ -47,12 +49,14 @@ export const METRICS = {
     unit: "{cpu}",
     type: "updown",
     help: "Logical CPUs of the host.",
+    prom: "resource_tracker_system_cpus",
   },
   procCount: {
     otel: "system.process.count",
     unit: "{process}",
     type: "updown",
     help: "Processes on the host.",
+    prom: "resource_tracker_system_processes",
   },
   memUsage: {
     otel: "system.memory.usage",
@@ -354,6 +358,7 @@ const UNIT_SUFFIX: Record<string, string> = {
 
 /** Prometheus metric name: `resource_tracker_` + OTel name with unit suffix (and `_total`). */
 export function promName(def: MetricDef): string {
+  if (def.prom) return def.prom;
   const base = def.otel.replace(/^resource_tracker\./, "").replace(/[^a-zA-Z0-9]/g, "_");
   const parts = ["resource_tracker", base];
   const unit = def.unit === "1" ? (def.type === "gauge" ? "ratio" : "") : UNIT_SUFFIX[def.unit];

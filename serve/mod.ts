@@ -21,7 +21,7 @@ export interface ListenSinkOptions {
   info?: (line: string) => void;
 }
 
-export async function createListenSink(o: ListenSinkOptions): Promise<Sink & { url: string }> {
+export function createListenSink(o: ListenSinkOptions): Sink & { url: string } {
   const { ctx } = o;
   const addr = parseListen(o.address);
   const token = ctx.env(LISTEN_TOKEN_ENV)?.trim() || null;

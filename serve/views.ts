@@ -8,7 +8,7 @@ export async function viewSinks(ctx: SinkContext, destinations: string[]): Promi
   const listen = ctx.config.values.get("listen") as string | undefined;
   if (listen) {
     const { createListenSink } = await import("./mod.ts");
-    const sink = await createListenSink({ ctx, address: listen });
+    const sink = createListenSink({ ctx, address: listen });
     out.push(sink);
     destinations = [...destinations, sink.url];
   }

@@ -19,6 +19,8 @@ export interface MetricDef {
   readonly unit: string;
   readonly type: MetricType;
   readonly help: string;
+  /** Counted since boot (the kernel's counters), not since the tracker started. */
+  readonly sinceBoot?: boolean;
   /** Prometheus name when the derived one breaks its conventions (`_count` is for histograms). */
   readonly prom?: string;
 }
@@ -93,12 +95,14 @@ export const METRICS = {
     unit: "By",
     type: "counter",
     help: "Bytes read from and written to each block device since boot.",
+    sinceBoot: true,
   },
   netIo: {
     otel: "system.network.io",
     unit: "By",
     type: "counter",
     help: "Bytes received and transmitted on each network interface since boot.",
+    sinceBoot: true,
   },
   fsUsage: {
     otel: "system.filesystem.usage",

@@ -17,7 +17,9 @@ import {
   SentinelUploader,
 } from "./sentinel.ts";
 import { CSV_HEADER } from "../formats/csv.ts";
-import { findJobs, type FoundJob, type SpoolFs } from "./spool.ts";
+import { findJobs, type FoundJob, type JobMeta, type SpoolFs } from "./spool.ts";
+import type { RemoteWriteMeta } from "./remote_write.ts";
+import type { OtlpMeta } from "./otlp.ts";
 
 export interface FlushOptions {
   root: string;
@@ -53,6 +55,21 @@ export async function flushSpool(o: FlushOptions): Promise<number> {
   return left === 0 ? 0 : 1;
 }
 
+/** Remote write and OTLP jobs: their modules load only when such a job is found. */
+async function metricsTransport(meta: JobMeta, deps: RemoteDeps): Promise<Transport> {
+  if (meta.kind === "remote-write") {
+    const { remoteWriteTransport } = await import("./remote_write.ts");
+    return remoteWriteTransport(meta as RemoteWriteMeta, deps);
+  }
+  const { otlpTransport } = await import("./otlp.ts");
+  // A run that never reached its collector never resolved its resource: name the service.
+  return otlpTransport(
+    meta as OtlpMeta,
+    deps,
+    () => Promise.resolve({ "service.name": "resource-tracker" }),
+  );
+}
+
 /** Returns true when the job is fully delivered (and removed). */
 async function flushJob({ job, batches }: FoundJob, o: FlushOptions): Promise<boolean> {
   const meta = job.meta;
@@ -68,6 +85,8 @@ async function flushJob({ job, batches }: FoundJob, o: FlushOptions): Promise<bo
     transport = s3Transport(meta as S3Meta, o.deps);
   } else if (meta.kind === "http") {
     transport = httpTransport(meta as HttpMeta, o.deps);
+  } else if (meta.kind === "remote-write" || meta.kind === "otlp") {
+    transport = await metricsTransport(meta, o.deps);
   } else if (meta.kind === "sentinel") {
     const token = sentinelToken(o.deps.env);
     if (!token) {

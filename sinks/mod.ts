@@ -166,6 +166,39 @@ export const SINKS: readonly SinkKind[] = [
     },
   },
   {
+    name: "prometheus+remote-write",
+    help:
+      "prometheus+remote-write://HOST:PORT/api/v1/write: Prometheus remote write (snappy protobuf)",
+    matches: (u) => /^prometheus\+remote-write(\+https)?:\/\//i.test(u),
+    defaultFormat: () => "json",
+    validate(spec) {
+      // Light check here; the module itself loads only when a sink is created.
+      const url = schemeToHttp(spec.target);
+      if (url.pathname === "/") throw new Error("expected the write path, e.g. /api/v1/write");
+    },
+    async create(s, b) {
+      const { createRemoteWriteSink } = await import("./remote_write.ts");
+      const tokenEnv = setting<string>(b.ctx.config, "http-token-env", "TRACKER_HTTP_TOKEN");
+      b.redactor.add(b.ctx.env(tokenEnv));
+      return createRemoteWriteSink(s.target, b.ctx.run, tokenEnv, b.deps);
+    },
+  },
+  {
+    name: "otlp",
+    help: "otlp+http://HOST:4318 or otlp+https://…: OpenTelemetry metrics to <base>/v1/metrics",
+    matches: (u) => /^otlp\+https?:\/\//i.test(u),
+    defaultFormat: () => "json",
+    validate(spec) {
+      const url = schemeToHttp(spec.target.replace(/#protocol=http\/(protobuf|json)$/i, ""));
+      if (url.hash) throw new Error("the only fragment understood is #protocol=http/json");
+    },
+    async create(s, b) {
+      const { createOtlpSink, otlpHeaders } = await import("./otlp.ts");
+      for (const v of Object.values(otlpHeaders(b.ctx.env))) b.redactor.add(v);
+      return createOtlpSink(s.target, b.ctx.run, b.deps);
+    },
+  },
+  {
     name: "file",
     help: "a file path or file:// URL (.jsonl/.csv, compressed when .gz/.zst)",
     matches: (u) => !SCHEME_RE.test(u) || /^file:\/\//i.test(u),
@@ -188,6 +221,19 @@ export const SINKS: readonly SinkKind[] = [
     },
   },
 ];
+
+/** `otlp+http://…`, `prometheus+remote-write+https://…` → the http(s) URL; throws a plain message. */
+function schemeToHttp(uri: string): URL {
+  const tls = /^[a-z+-]*\+https:\/\//i.test(uri);
+  let url: URL;
+  try {
+    url = new URL(uri.replace(/^[a-z0-9+.-]*:\/\//i, tls ? "https://" : "http://"));
+  } catch {
+    throw new Error("not a valid URL");
+  }
+  if (!url.hostname) throw new Error("expected a host");
+  return url;
+}
 
 /** A resolved option value, or the fallback when the option is not registered. */
 function setting<T>(config: Config, name: string, fallback: T): T {

@@ -129,7 +129,7 @@ export interface Prometheus {
  */
 export async function startPrometheus(
   bin: string,
-  o: { scrape?: { target: string; bearer?: string }[]; remoteWrite?: boolean },
+  o: { scrape?: { target: string; bearer?: string }[]; remoteWrite?: boolean; port?: number },
 ): Promise<Prometheus> {
   const dir = await Deno.makeTempDir({ prefix: "rt-prom-" });
   const jobs = (o.scrape ?? []).map((s, i) =>
@@ -148,7 +148,7 @@ export async function startPrometheus(
       jobs.join("\n") || "  []"
     }\n`,
   );
-  const port = freePort();
+  const port = o.port ?? freePort();
   const child = new Deno.Command(bin, {
     args: [
       `--config.file=${dir}/prometheus.yml`,

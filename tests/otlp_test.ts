@@ -21,7 +21,7 @@ const RUN = [
   "team=ml",
 ];
 
-async function run(col: OtlpCollector, sink: string, env: Record<string, string> = {}) {
+async function run(sink: string, env: Record<string, string> = {}) {
   const dir = await Deno.makeTempDir({ prefix: "rt-otlp-" });
   try {
     const r = await runCli([
@@ -47,7 +47,7 @@ async function run(col: OtlpCollector, sink: string, env: Record<string, string>
 Deno.test("otlp: protobuf to <base>/v1/metrics, semantic conventions, one point per sample", async () => {
   const col = new OtlpCollector();
   try {
-    const { stderr, local } = await run(col, col.base.replace("http://", "otlp+http://"), {
+    const { stderr, local } = await run(col.base.replace("http://", "otlp+http://"), {
       OTEL_EXPORTER_OTLP_HEADERS: "x-scope-orgid=tenant-7,authorization=Bearer%20otlp-secret-1",
     });
     equal(stderr, "");
@@ -116,7 +116,6 @@ Deno.test("otlp: JSON on request (#protocol=http/json or OTEL_EXPORTER_OTLP_PROT
     const col = new OtlpCollector();
     try {
       const { local } = await run(
-        col,
         col.base.replace("http://", "otlp+http://") + sinkSuffix,
         env,
       );

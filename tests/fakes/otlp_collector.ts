@@ -5,7 +5,6 @@
  * through the same definitions (`fromObject`), so both encodings are checked against them.
  */
 import { gunzipSync } from "node:zlib";
-// deno-lint-ignore no-explicit-any
 import root from "otlp-proto/build/src/generated/root.js";
 import { applyFault, delay, Faults, serve } from "./faults.ts";
 

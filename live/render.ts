@@ -48,6 +48,8 @@ export function renderLive(s: Sample | null, st: LiveState, cols: number, rows: 
     lines.push("", "waiting for the first sample…");
   } else {
     const c = s.cpu, m = s.memory;
+    // Per-interval byte counts become rates over the measured interval.
+    const secs = (s.actual_interval_ms ?? st.intervalSecs * 1000) / 1000 || 1;
     const cores = c.per_core_pct.length;
     const ratio = cores ? c.utilization_pct / cores : 0;
     const readRate = s.disk.filter((d) => !d.virtual).reduce((n, d) => n + d.read_bytes_per_sec, 0);
@@ -82,7 +84,9 @@ export function renderLive(s: Sample | null, st: LiveState, cols: number, rows: 
         `      Mem  PSS ${mib(c.process_pss_mib ?? 0)}, RSS ${mib(c.process_rss_mib ?? 0)}`,
         `      I/O  read ${formatBytes(st.treeReadBytes)}, written ${
           formatBytes(st.treeWriteBytes)
-        } (${rate(c.process_disk_read_bytes ?? 0)} / ${rate(c.process_disk_write_bytes ?? 0)} now)`,
+        } (${rate((c.process_disk_read_bytes ?? 0) / secs)} / ${
+          rate((c.process_disk_write_bytes ?? 0) / secs)
+        } now)`,
       );
       if (c.process_gpu_usage !== null) {
         lines.push(

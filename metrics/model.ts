@@ -181,6 +181,7 @@ export const METRICS = {
     unit: "{gpu}",
     type: "updown",
     help: "GPUs on which the tracked tree has a process.",
+    prom: "resource_tracker_process_gpus_used",
   },
   gpuUtil: {
     otel: "hw.gpu.utilization",

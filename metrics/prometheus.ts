@@ -12,7 +12,10 @@ export function wantsOpenMetrics(accept: string | null | undefined): boolean {
   return !!accept && /application\/openmetrics-text/i.test(accept);
 }
 
+const NEEDS_ESCAPE = /[\\\n"]/;
+
 function escapeLabel(v: string): string {
+  if (!NEEDS_ESCAPE.test(v)) return v;
   return v.replace(/\\/g, "\\\\").replace(/\n/g, "\\n").replace(/"/g, '\\"');
 }
 
@@ -32,6 +35,20 @@ export function labelText(labels: Record<string, string>): string {
   return parts.length ? `{${parts.join(",")}}` : "";
 }
 
+// Scrapes repeat the same names: derive each once (a scrape every second stays cheap).
+const NAMES = new Map<MetricDef, string>();
+const LABELS = new Map<string, string>();
+const nameOf = (def: MetricDef) => {
+  let n = NAMES.get(def);
+  if (n === undefined) NAMES.set(def, n = promName(def));
+  return n;
+};
+const labelOf = (attr: string) => {
+  let n = LABELS.get(attr);
+  if (n === undefined) LABELS.set(attr, n = promLabel(attr));
+  return n;
+};
+
 export interface ExpositionOptions {
   openMetrics: boolean;
   /** Identity labels added to every series. */
@@ -43,13 +60,18 @@ export interface ExpositionOptions {
 /** The whole exposition; with no frame yet only the info series is there. */
 export function exposition(frame: Frame | null, o: ExpositionOptions): string {
   const families = new Map<MetricDef, string[]>();
+  const identity = labelText(o.labels).slice(1, -1);
   for (const pt of frame?.p ?? []) {
     const def = METRICS[pt.k];
-    const labels = { ...o.labels };
-    for (const [k, v] of Object.entries(pt.a ?? {})) labels[promLabel(k)] = v;
+    let text = identity;
+    if (pt.a) {
+      for (const k in pt.a) {
+        text += `${text ? "," : ""}${labelOf(k)}="${escapeLabel(pt.a[k]!)}"`;
+      }
+    }
     let lines = families.get(def);
     if (!lines) families.set(def, lines = []);
-    lines.push(`${promName(def)}${labelText(labels)} ${formatValue(pt.v)}`);
+    lines.push(`${nameOf(def)}${text ? `{${text}}` : ""} ${formatValue(pt.v)}`);
   }
   const out: string[] = [];
   const family = (name: string, type: string, help: string, lines: string[]) => {

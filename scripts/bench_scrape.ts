@@ -5,7 +5,7 @@
  *   deno run -A scripts/bench_scrape.ts [--secs 60] [--rounds 3]
  *
  * (1) Per-scrape CPU: one tracker (`--listen`, 1 s sampling) is scraped 2000 times back to
- *     back; its CPU time (utime+stime from /proc/PID/stat) over that burst, minus the same
+ *     back; its CPU time (/proc/PID/schedstat, all threads) over that burst, minus the same
  *     span idle, divided by the scrapes, is the cost of one scrape; at 1 scrape/s that is the
  *     share of a core it adds.
  * (2) End to end: two identical trackers run side by side for --secs; one is scraped every
@@ -21,13 +21,11 @@ const { values } = parseArgs({
 });
 const SECS = Number(values.secs), ROUNDS = Number(values.rounds);
 const MAIN = new URL("../main.ts", import.meta.url).pathname;
-const TICK = 100; // USER_HZ
 const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
 
+/** CPU time the process has run, in seconds (nanosecond precision, all its threads). */
 function cpuSecs(pid: number): number {
-  const stat = Deno.readTextFileSync(`/proc/${pid}/stat`);
-  const f = stat.slice(stat.lastIndexOf(")") + 2).split(" ");
-  return (Number(f[11]) + Number(f[12])) / TICK;
+  return Number(Deno.readTextFileSync(`/proc/${pid}/schedstat`).split(" ")[0]) / 1e9;
 }
 
 interface Tracker {
@@ -97,7 +95,7 @@ const sd = (xs: number[]) => {
   console.log(
     `per scrape: ${(perScrape * 1000).toFixed(3)} ms CPU (${N} scrapes in ${
       wall.toFixed(1)
-    } s, clock tick 10 ms) -> at 1 scrape/s: ${pct(perScrape)} of a core`,
+    } s back to back) -> at 1 scrape/s: ${pct(perScrape)} of a core`,
   );
   await t.stop();
 }

@@ -54,6 +54,39 @@ function presented(header: string | undefined): string | null {
   }
 }
 
+/** The bytes of `/metrics` and their content type, for the request's `Accept`. */
+function scrape(o: AppOptions, accept: string | null | undefined): [string, string] {
+  const om = wantsOpenMetrics(accept);
+  const body = exposition(o.hub.frame, {
+    openMetrics: om,
+    labels: o.labels,
+    info: { version: o.version },
+  });
+  return [body, om ? OPENMETRICS_TYPE : TEXT_TYPE];
+}
+
+const METRICS_PATH = /^[a-z]+:\/\/[^/]+\/metrics(\?.*)?$/;
+
+/**
+ * The server's handler: `GET /metrics` is answered here directly (it is what is called every
+ * few seconds forever, and the router costs about as much again as the scrape itself); every
+ * other request goes through the hono app, which applies the same token check.
+ */
+export function createHandler(o: AppOptions): (req: Request) => Response | Promise<Response> {
+  const app = createApp(o);
+  return (req) => {
+    if (req.method !== "GET" || !METRICS_PATH.test(req.url)) return app.fetch(req);
+    if (o.token !== null) {
+      const got = presented(req.headers.get("authorization") ?? undefined);
+      if (got === null || !sameSecret(got, o.token)) return app.fetch(req); // the 401 path
+    }
+    const [body, type] = scrape(o, req.headers.get("accept"));
+    return new Response(body, {
+      headers: { "content-type": type, "cache-control": "no-store" },
+    });
+  };
+}
+
 export function createApp(o: AppOptions): Hono {
   const app = new Hono();
   const maxInFlight = o.maxInFlight ?? 16;
@@ -92,13 +125,8 @@ export function createApp(o: AppOptions): Hono {
   });
 
   app.get("/metrics", (c) => {
-    const om = wantsOpenMetrics(c.req.header("accept"));
-    const body = exposition(o.hub.frame, {
-      openMetrics: om,
-      labels: o.labels,
-      info: { version: o.version },
-    });
-    return c.body(body, 200, { "Content-Type": om ? OPENMETRICS_TYPE : TEXT_TYPE });
+    const [body, type] = scrape(o, c.req.header("accept"));
+    return c.body(body, 200, { "Content-Type": type });
   });
 
   app.get("/api/samples", (c) => {

@@ -10,7 +10,7 @@ import { writeAllSync } from "../core/log.ts";
 import { identityLabels } from "../metrics/model.ts";
 import type { Sink } from "../sinks/sink.ts";
 import type { SinkContext } from "../sinks/mod.ts";
-import { createApp } from "./app.ts";
+import { createHandler } from "./app.ts";
 import { Hub } from "./hub.ts";
 import { LISTEN_TOKEN_ENV, parseListen } from "./options.ts";
 
@@ -32,7 +32,7 @@ export function createListenSink(o: ListenSinkOptions): Sink & { url: string } {
   }
   const hub = new Hub();
   const run = ctx.run;
-  const app = createApp({
+  const handler = createHandler({
     hub,
     token,
     labels: identityLabels(run),
@@ -59,7 +59,7 @@ export function createListenSink(o: ListenSinkOptions): Sink & { url: string } {
       onListen: () => {},
       // A broken connection is the client's business, never the tracker's.
       onError: () => new Response("bad request\n", { status: 400 }),
-    }, (req) => app.fetch(req));
+    }, handler);
   } catch (err) {
     const why = err instanceof Deno.errors.AddrInUse
       ? "address already in use"

@@ -5,7 +5,7 @@
  *   deno run -A scripts/bench_scrape.ts [--secs 60] [--rounds 3]
  *
  * (1) Per-scrape CPU: one tracker (`--listen`, 1 s sampling) is scraped 2000 times back to
- *     back; its CPU time (/proc/PID/schedstat, all threads) over that burst, minus the same
+ *     back; its CPU time (/proc/PID/task/*/schedstat, all threads) over that burst, minus the same
  *     span idle, divided by the scrapes, is the cost of one scrape; at 1 scrape/s that is the
  *     share of a core it adds.
  * (2) End to end: two identical trackers run side by side for --secs; one is scraped every
@@ -25,7 +25,13 @@ const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
 
 /** CPU time the process has run, in seconds (nanosecond precision, all its threads). */
 function cpuSecs(pid: number): number {
-  return Number(Deno.readTextFileSync(`/proc/${pid}/schedstat`).split(" ")[0]) / 1e9;
+  let ns = 0;
+  for (const t of Deno.readDirSync(`/proc/${pid}/task`)) {
+    try {
+      ns += Number(Deno.readTextFileSync(`/proc/${pid}/task/${t.name}/schedstat`).split(" ")[0]);
+    } catch { /* the thread ended */ }
+  }
+  return ns / 1e9;
 }
 
 interface Tracker {

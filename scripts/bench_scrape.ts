@@ -5,7 +5,7 @@
  *   deno run -A scripts/bench_scrape.ts [--secs 60] [--rounds 3]
  *
  * (1) Per-scrape CPU: one tracker (`--listen`, 1 s sampling) is scraped 2000 times back to
- *     back; its CPU time (/proc/PID/task/*/schedstat, all threads) over that burst, minus the same
+ *     back; its CPU time (/proc/PID/task/TID/schedstat, all threads) over that burst, minus the same
  *     span idle, divided by the scrapes, is the cost of one scrape; at 1 scrape/s that is the
  *     share of a core it adds.
  * (2) End to end: two identical trackers run side by side for --secs; one is scraped every

@@ -4,7 +4,7 @@
  * no sample lines on the terminal, and the terminal as it was once the run ends.
  */
 import { equal, match, ok } from "node:assert/strict";
-import { jsonLines, MAIN } from "./helpers.ts";
+import { jsonLines, MAIN, runCli } from "./helpers.ts";
 import { V8_FLAGS_ARG } from "../scripts/v8_flags.ts";
 import { eventually, testWith } from "./fakes/watch.ts";
 
@@ -105,4 +105,11 @@ testWith(["tmux"], "--live: redrawn in place at 80x24, terminal restored on exit
     await tmux("kill-server");
     await Deno.remove(dir, { recursive: true });
   }
+});
+
+Deno.test("--live without a terminal: one warning, and still no samples on the streams", async () => {
+  const r = await runCli(["--live", "--interval", "0.2", "--samples", "2"]);
+  equal(r.code, 0, r.stderr);
+  equal(r.stdout, "");
+  equal(r.stderr, "warn: --live: no terminal to draw on; live view off\n");
 });

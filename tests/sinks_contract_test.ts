@@ -8,6 +8,7 @@ import { createSinks, type SinkTestHooks } from "../sinks/mod.ts";
 import { testContext } from "./fakes/context.ts";
 import { HttpReceiver } from "./fakes/http_receiver.ts";
 import { OtlpCollector } from "./fakes/otlp_collector.ts";
+import { RemoteWriteReceiver } from "./fakes/remote_write_receiver.ts";
 import { BASE_MS, makeSample, range, sampleIds, waitFor } from "./fakes/samples.ts";
 import { FakeS3 } from "./fakes/s3.ts";
 import { FakeSentinel } from "./fakes/sentinel.ts";
@@ -150,6 +151,31 @@ const KINDS: Record<string, Setup> = {
       started: () => col.requests,
       async dispose() {
         await col.close();
+        await Deno.remove(dir, { recursive: true });
+      },
+    };
+  },
+  async "prometheus remote write"() {
+    const rx = new RemoteWriteReceiver();
+    const dir = await tmpDir();
+    return {
+      args: ["--sink", rx.url.replace("http://", "prometheus+remote-write://"), "--spool-dir", dir],
+      env: {},
+      hooks: { tuning: TUNING },
+      // One sample of resource_tracker_samples_total per tracker sample, at its time.
+      received: () =>
+        rx.timestamps("resource_tracker_samples_total").map((t) =>
+          Math.round((t - BASE_MS) / 1000)
+        ),
+      outage(on) {
+        rx.faults.always = on ? { status: 503 } : null;
+      },
+      slowNext(ms) {
+        rx.faults.queue.push({ delayMs: ms, slowOk: true });
+      },
+      started: () => rx.requests,
+      async dispose() {
+        await rx.close();
         await Deno.remove(dir, { recursive: true });
       },
     };

@@ -165,6 +165,9 @@ for (let r = 0; r < ROUNDS; r++) {
   await a.stop();
   await b.stop();
 }
+const median = [...diffs].sort((a, b) => a - b)[Math.floor(diffs.length / 2)]!;
 console.log(
-  `side by side: overhead ${pct(mean(diffs))} ± ${pct(sd(diffs))} (mean ± sd of ${ROUNDS} rounds)`,
+  `side by side: overhead median ${pct(median)}, mean ${pct(mean(diffs))} ± ${
+    pct(sd(diffs))
+  } (sd of ${ROUNDS} rounds)`,
 );

@@ -211,6 +211,6 @@ export function createApp(o: AppOptions): Hono {
   });
 
   app.notFound((c) => c.text("not found\n", 404));
-  app.onError((_err, c) => c.text("bad request\n", 400));
+  app.onError((_err, c) => c.text("internal error\n", 500));
   return app;
 }

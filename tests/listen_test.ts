@@ -128,6 +128,13 @@ Deno.test("--listen beyond loopback needs a token; the token is then required", 
       headers: { authorization: `Basic ${btoa(`me:${token}`)}` },
     });
     equal(basic.status, 200);
+    // The dashboard page, self-contained: uPlot inlined, nothing loaded from elsewhere.
+    const page = await fetch(url, { headers: { authorization: `Bearer ${token}` } });
+    equal(page.status, 200);
+    match(page.headers.get("content-type")!, /^text\/html/);
+    match(page.headers.get("content-security-policy")!, /default-src 'none'/);
+    const html = await page.text();
+    ok(html.includes("var uPlot=") && !/(src|href)="(https?:)?\/\//.test(html));
   } finally {
     const end = await s.stop();
     ok(!end.stderr.includes(token), "the token never shows in output");

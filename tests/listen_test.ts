@@ -56,6 +56,9 @@ Deno.test("--listen: /metrics, the API and their refusals; sampling goes on", as
     const rows = JSON.parse((await get(`${s.url}api/samples?since=${since}`)).text);
     ok(Array.isArray(rows) && rows.length >= 2, JSON.stringify(rows).slice(0, 200));
     ok(rows.every((r: { timestamp_ms: number }) => r.timestamp_ms > since));
+    // The cgroup figures are there exactly when the samples have them.
+    const cgroup = rows.at(-1).cpu.cgroup_usage_secs !== null;
+    equal(/^resource_tracker_cgroup_cpu_time_seconds_total\{/m.test(text), cgroup);
     const last = rows.at(-1).timestamp_ms;
     deepStrictEqual(JSON.parse((await get(`${s.url}api/samples?since=${last}`)).text), []);
     const sum = JSON.parse((await get(`${s.url}api/summary`)).text);

@@ -6,6 +6,7 @@ import { PROVIDER_IDS as CLOUD_IDS } from "../clouds/ids.ts";
 import { FORMATS } from "../formats/mod.ts";
 import { REPORT_OPTIONS } from "../report/options.ts";
 import { SINK_OPTIONS } from "../sinks/options.ts";
+import { LIVE_OPTIONS } from "../serve/options.ts";
 
 /**
  * `list` = KEY=VALUE pairs merged per key across sources (tags); `strings` = a repeatable plain
@@ -286,6 +287,7 @@ export const OPTIONS: readonly OptionDef[] = [
   },
   ...SINK_OPTIONS,
   ...REPORT_OPTIONS,
+  ...LIVE_OPTIONS,
   {
     name: "procfs",
     type: "string",

@@ -22,7 +22,9 @@ import {
   type UploadCredentials,
 } from "./sentinel.ts";
 import { CSV_HEADER } from "../formats/csv.ts";
-import { type FoundJob, scanSpool, type SpoolFs, type SpoolScan } from "./spool.ts";
+import { type FoundJob, type JobMeta, scanSpool, type SpoolFs, type SpoolScan } from "./spool.ts";
+import type { RemoteWriteMeta } from "./remote_write.ts";
+import type { OtlpMeta } from "./otlp.ts";
 
 export interface FlushOptions {
   root: string;
@@ -116,6 +118,25 @@ function validating(inner: Transport, csv: boolean): Transport {
   };
 }
 
+/** Remote write and OTLP jobs: their modules load only when such a job is found. */
+async function metricsTransport(
+  meta: JobMeta,
+  tokenEnv: string,
+  deps: RemoteDeps,
+): Promise<Transport> {
+  if (meta.kind === "remote-write") {
+    const { remoteWriteTransport } = await import("./remote_write.ts");
+    return remoteWriteTransport(meta as RemoteWriteMeta, tokenEnv, deps);
+  }
+  const { otlpTransport } = await import("./otlp.ts");
+  // A run that never reached its collector never resolved its resource: name the service.
+  return otlpTransport(
+    meta as OtlpMeta,
+    deps,
+    () => Promise.resolve({ "service.name": "resource-tracker" }),
+  );
+}
+
 /** Returns true when the job is fully delivered (and removed). */
 async function flushJob({ job, batches }: FoundJob, o: FlushOptions): Promise<boolean> {
   const meta = job.meta;
@@ -139,6 +160,8 @@ async function flushJob({ job, batches }: FoundJob, o: FlushOptions): Promise<bo
       return false;
     }
     transport = httpTransport(m, { url, tokenEnv: o.tokenEnv }, o.deps);
+  } else if (meta.kind === "remote-write" || meta.kind === "otlp") {
+    transport = await metricsTransport(meta, o.tokenEnv, o.deps);
   } else if (meta.kind === "sentinel") {
     const token = sentinelToken(o.deps.env);
     if (!token) {

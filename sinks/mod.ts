@@ -185,6 +185,39 @@ export const SINKS: readonly SinkKind[] = [
     },
   },
   {
+    name: "prometheus+remote-write",
+    help:
+      "prometheus+remote-write://HOST:PORT/api/v1/write: Prometheus remote write (snappy protobuf)",
+    matches: (u) => /^prometheus\+remote-write(\+https)?:\/\//i.test(u),
+    defaultFormat: () => "json",
+    validate(spec) {
+      // Light check here; the module itself loads only when a sink is created.
+      const url = schemeToHttp(spec.target);
+      if (url.pathname === "/") throw new Error("expected the write path, e.g. /api/v1/write");
+    },
+    async create(s, b) {
+      const { createRemoteWriteSink } = await import("./remote_write.ts");
+      const tokenEnv = setting<string>(b.ctx.config, "http-token-env", "TRACKER_HTTP_TOKEN");
+      b.redactor.add(b.ctx.env(tokenEnv));
+      return createRemoteWriteSink(s.target, b.ctx.run, tokenEnv, b.deps);
+    },
+  },
+  {
+    name: "otlp",
+    help: "otlp+http://HOST:4318 or otlp+https://…: OpenTelemetry metrics to <base>/v1/metrics",
+    matches: (u) => /^otlp\+https?:\/\//i.test(u),
+    defaultFormat: () => "json",
+    validate(spec) {
+      const url = schemeToHttp(spec.target.replace(/#protocol=http\/(protobuf|json)$/i, ""));
+      if (url.hash) throw new Error("the only fragment understood is #protocol=http/json");
+    },
+    async create(s, b) {
+      const { createOtlpSink, otlpHeaders } = await import("./otlp.ts");
+      for (const v of Object.values(otlpHeaders(b.ctx.env))) b.redactor.add(v);
+      return createOtlpSink(s.target, b.ctx.run, b.deps);
+    },
+  },
+  {
     name: "file",
     help: "a file path or file:// URL (.jsonl/.csv, compressed when .gz/.zst)",
     matches: (u) => !SCHEME_RE.test(u) || /^file:\/\//i.test(u),
@@ -226,6 +259,19 @@ function fileIdentity(path: string): string | null {
     else out.push(part);
   }
   return "/" + out.join("/");
+}
+
+/** `otlp+http://…`, `prometheus+remote-write+https://…` → the http(s) URL; throws a plain message. */
+function schemeToHttp(uri: string): URL {
+  const tls = /^[a-z+-]*\+https:\/\//i.test(uri);
+  let url: URL;
+  try {
+    url = new URL(uri.replace(/^[a-z0-9+.-]*:\/\//i, tls ? "https://" : "http://"));
+  } catch {
+    throw new Error("not a valid URL");
+  }
+  if (!url.hostname) throw new Error("expected a host");
+  return url;
 }
 
 /** A resolved option value, or the fallback when the option is not registered. */
@@ -329,7 +375,8 @@ export async function createSinks(ctx: SinkContext, hooks: SinkTestHooks = {}): 
   const uris = setting<string[]>(ctx.config, "sink", []);
   const specs = uris.map((u) => parseSinkUri(u, ctx));
   const c = ctx.config;
-  if (!c.quiet) {
+  // With --live the terminal shows the view: samples go only where --output/--sink says.
+  if (!c.quiet && !(c.values.get("live") === true && c.output === null)) {
     const out = c.output === null ? "stderr" : c.output === "-" ? "stdout" : c.output;
     const kind = SINKS.find((k) => k.matches(out))!;
     // --output keeps R's meaning: the format comes from --format, never from the name.
@@ -346,6 +393,10 @@ export async function createSinks(ctx: SinkContext, hooks: SinkTestHooks = {}): 
   const sinks: Sink[] = [];
   try {
     for (const spec of specs) sinks.push(await spec.kind.create(spec, b));
+    if (c.values.get("listen") || c.values.get("live") === true) {
+      const { viewSinks } = await import("../serve/views.ts");
+      sinks.push(...await viewSinks(ctx, specs.map((s) => redactUrl(s.target))));
+    }
     const token = ctx.env("SENTINEL_API_TOKEN")?.trim() || ctx.env("SENTINEL_API_KEY")?.trim();
     if (token) {
       const { createSentinelSink, sentinelApiUrl } = await import("./sentinel.ts");

@@ -53,7 +53,7 @@ export const SINK_OPTIONS: readonly OptionDef[] = [
     toml: ["tracker.sinks", "sinks"],
     metavar: "URI",
     help:
-      "Also send samples to URI; repeatable: stdout, stderr, a file (.jsonl/.csv, +.gz/.zst), s3://BUCKET/PREFIX or http(s)://URL. The variable takes a comma-separated list.",
+      "Also send samples to URI; repeatable: stdout, stderr, a file (.jsonl/.csv, +.gz/.zst), s3://BUCKET/PREFIX, http(s)://URL, otlp+http(s)://HOST:4318 or prometheus+remote-write://HOST:PORT/api/v1/write. The variable takes a comma-separated list.",
   },
   {
     name: "max-size",

@@ -7,7 +7,9 @@ import { gunzipSync, zstdDecompressSync } from "node:zlib";
 import { createSinks, type SinkTestHooks } from "../sinks/mod.ts";
 import { testContext } from "./fakes/context.ts";
 import { HttpReceiver } from "./fakes/http_receiver.ts";
-import { makeSample, range, sampleIds, waitFor } from "./fakes/samples.ts";
+import { OtlpCollector } from "./fakes/otlp_collector.ts";
+import { RemoteWriteReceiver } from "./fakes/remote_write_receiver.ts";
+import { BASE_MS, makeSample, range, sampleIds, waitFor } from "./fakes/samples.ts";
 import { FakeS3 } from "./fakes/s3.ts";
 import { FakeSentinel } from "./fakes/sentinel.ts";
 
@@ -115,6 +117,56 @@ const KINDS: Record<string, Setup> = {
       env: {},
       hooks: { tuning: TUNING },
       received: () => sampleIds(rx.text()),
+      outage(on) {
+        rx.faults.always = on ? { status: 503 } : null;
+      },
+      slowNext(ms) {
+        rx.faults.queue.push({ delayMs: ms, slowOk: true });
+      },
+      started: () => rx.requests,
+      async dispose() {
+        await rx.close();
+        await Deno.remove(dir, { recursive: true });
+      },
+    };
+  },
+  async otlp() {
+    const col = new OtlpCollector();
+    const dir = await tmpDir();
+    return {
+      args: ["--sink", col.base.replace("http://", "otlp+http://"), "--spool-dir", dir],
+      env: {},
+      hooks: { tuning: TUNING },
+      // One point of resource_tracker.samples per sample, at the sample's time.
+      received: () =>
+        col.points("resource_tracker.samples").map((p) =>
+          Math.round((Number(BigInt(p.timeUnixNano) / 1000000n) - BASE_MS) / 1000)
+        ),
+      outage(on) {
+        col.faults.always = on ? { status: 503 } : null;
+      },
+      slowNext(ms) {
+        col.faults.queue.push({ delayMs: ms, slowOk: true });
+      },
+      started: () => col.requests,
+      async dispose() {
+        await col.close();
+        await Deno.remove(dir, { recursive: true });
+      },
+    };
+  },
+  async "prometheus remote write"() {
+    const rx = new RemoteWriteReceiver();
+    const dir = await tmpDir();
+    return {
+      args: ["--sink", rx.url.replace("http://", "prometheus+remote-write://"), "--spool-dir", dir],
+      env: {},
+      hooks: { tuning: TUNING },
+      // One sample of resource_tracker_samples_total per tracker sample, at its time.
+      received: () =>
+        rx.timestamps("resource_tracker_samples_total").map((t) =>
+          Math.round((t - BASE_MS) / 1000)
+        ),
       outage(on) {
         rx.faults.always = on ? { status: 503 } : null;
       },

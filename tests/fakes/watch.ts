@@ -28,7 +28,7 @@ export function testWith(
     return !p;
   });
   if (missing.length > 0) {
-    console.log(`SKIP ${name}: ${missing.join(", ")} not installed (.ci/install-watch-tools.sh)`);
+    console.log(`SKIP ${name}: ${missing.join(", ")} not installed (.ci/install_test_tools.sh)`);
   }
   Deno.test({ name, ignore: missing.length > 0, fn: () => fn(paths) });
 }

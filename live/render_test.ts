@@ -38,10 +38,10 @@ Deno.test("live view: header, tree rates per second, destinations last, cut to t
   const lines = renderLive(tree(), ST, 80, 24);
   match(
     lines[0]!,
-    /^resource-tracker 1\.0\.0  job etl  elapsed 01:02:05  every 0\.5 s  samples 12$/,
+    /^resource-tracker 1\.0\.0 {2}job etl {2}elapsed 01:02:05 {2}every 0\.5 s {2}samples 12$/,
   );
   ok(lines.some((l) => l.startsWith("Host  CPU  1.50 of 2 cores [###############.....] 75%")));
-  ok(lines.some((l) => /I\/O  read 3\.0 MiB, written 0 B \(2\.0 MiB\/s \/ 0 B\/s now\)/.test(l)));
+  ok(lines.some((l) => /I\/O {2}read 3\.0 MiB, written 0 B \(2\.0 MiB\/s \/ 0 B\/s now\)/.test(l)));
   equal(lines.at(-1), "Out   run.jsonl, otlp+http://127.0.0.1:4318");
   for (const l of renderLive(tree(), ST, 40, 8)) ok([...l].length <= 40, l);
   const short = renderLive(tree(), ST, 80, 8);

@@ -54,7 +54,7 @@ testWith(["tmux"], "--live: redrawn in place at 80x24, terminal restored on exit
       "the live view",
       async () => {
         const t = await capture();
-        return /Host  CPU/.test(t) && /samples [1-9]/.test(t) ? t : null;
+        return /Host {2}CPU/.test(t) && /samples [1-9]/.test(t) ? t : null;
       },
       60_000,
       100,
@@ -62,11 +62,11 @@ testWith(["tmux"], "--live: redrawn in place at 80x24, terminal restored on exit
     const lines = first.split("\n");
     ok(lines.length <= 25, `${lines.length} lines`);
     for (const l of lines) ok(l.length <= 80, `wider than 80: ${l}`);
-    match(first, /^resource-tracker \S+  job live-job  elapsed 00:00:0\d/m);
-    match(first, /Mem  .* used \(\d+%\)/);
+    match(first, /^resource-tracker \S+ {2}job live-job {2}elapsed 00:00:0\d/m);
+    match(first, /Mem {2}.* used \(\d+%\)/);
     match(first, /Disk read .*\/s, write .*\/s/);
-    match(first, /Tree  PID \d+, \d+ descendants/);
-    match(first, /GPU   none found|GPU 0 /);
+    match(first, /Tree {2}PID \d+, \d+ descendants/);
+    match(first, /GPU {3}none found|GPU 0 /);
     match(first, new RegExp(`Out   ${dir}/out\\.jsonl`));
     ok(!first.includes("before-the-run"), "the view is on the alternate screen");
     ok(!first.includes('{"timestamp'), "no sample lines on the terminal");
@@ -94,7 +94,7 @@ testWith(["tmux"], "--live: redrawn in place at 80x24, terminal restored on exit
       200,
     );
     match(after, /before-the-run\nexit=0/);
-    ok(!/Host  CPU/.test(after));
+    ok(!/Host {2}CPU/.test(after));
     equal(
       (await tmux("display", "-p", "-t", "live", "#{alternate_on}:#{cursor_flag}")).trim(),
       "0:1",

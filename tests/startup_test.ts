@@ -45,7 +45,10 @@ Deno.test("start-up imports no node:/npm: module and not the sampler", async () 
       .includes(s)
   );
   ok(heavy.length === 0, `loaded before the spawn: ${heavy.join(", ")}`);
-  ok(graph.length <= 35, `${graph.length} modules before the spawn: ${graph.join(" ")}`);
+  // A guard against creep, not a budget: 37 after issues 13-20 added what must run before the
+  // spawn (safe output opens, bounded config reads, the exit-flush signal guard, bucket-name
+  // checks, the report and listen option slices); each small module costs well under 1 ms.
+  ok(graph.length <= 38, `${graph.length} modules before the spawn: ${graph.join(" ")}`);
 });
 
 Deno.test("the binary, `deno task run`, the tests and the benchmark share one set of V8 flags", async () => {

@@ -1,7 +1,7 @@
 /**
  * A run's energy, always labelled with how it was obtained:
  * - `measured`: the samples carry joules read from hardware counters (RAPL packages and DRAM,
- *   amdgpu hwmon, GPU power × time); ±10 %, and it covers only those devices (not fans, disks,
+ *   amdgpu hwmon, NVML energy or GPU power × time); ±10 %, and it covers only those devices (not fans, disks,
  *   power supply losses).
  * - `estimated`: no counter was readable (most VMs): host power is modelled from CPU use,
  *   P = vCPUs × (idle + (busy − idle) × utilisation) + memory GiB × 0.392 W, with the per-vCPU

@@ -1,11 +1,17 @@
 /**
  * Measured energy per sample: RAPL (CPU packages, DRAM), amdgpu hwmon (energy counter or power),
- * NVIDIA board power from the GPU samples (power × time; the NVML total-energy counter is not
- * read yet). A device whose reading is impossible (NaN, negative, a wrap that does not fit, or
- * more than 100 kW) adds nothing to that interval. Where no device can be read the sample has
- * no `energy` key and `report` estimates from utilisation instead, saying so.
+ * NVIDIA GPUs from NVML's total-energy counter (mJ since the driver loaded, Volta and newer),
+ * handed over beside the GPU samples (gpu/energy_counter.ts). An NVIDIA GPU without the counter,
+ * or an interval where it is missing, has no baseline yet, or went back (driver reload), counts
+ * board power × time from the samples instead (trapezoidal, for that interval only). A stale
+ * counter (the GPU refresh has not finished since the last sample) counts nothing now; the next
+ * fresh delta covers both intervals, so totals stay exact. A device whose reading is impossible
+ * (NaN, negative, a wrap that does not fit, or more than 100 kW) adds nothing to that interval.
+ * Where no device can be read the sample has no `energy` key and `report` estimates from
+ * utilisation instead, saying so.
  */
 import type { EnergySample, GpuSample } from "../../core/sample.ts";
+import { type EnergyCounter, energyCounterOf } from "../gpu/energy_counter.ts";
 import { counterDelta, validWatts } from "./integrate.ts";
 import { discoverHwmon, type HwmonDevice, readMicro } from "./hwmon.ts";
 import { discoverRapl, type RaplZone, readZone } from "./rapl.ts";
@@ -25,6 +31,7 @@ export class EnergyMeter {
   readonly #o: EnergyMeterOptions;
   readonly #prevCounter = new Map<string, number>();
   readonly #prevWatts = new Map<string, number>();
+  readonly #prevGpuCounter = new Map<string, EnergyCounter>();
   readonly #denied = new Set<string>();
   #warnedPermission = false;
   readonly #totals: Record<string, number> = {};
@@ -70,6 +77,25 @@ export class EnergyMeter {
     return (prev + watts) / 2 * secs;
   }
 
+  /**
+   * Joules from a GPU's energy counter since its previous reading; "fallback" where power × time
+   * must stand in (no counter, no baseline, counter went back); null where nothing counts (a
+   * stale reading, or an impossible delta).
+   */
+  #gpuCounter(key: string, cur: EnergyCounter | undefined): number | null | "fallback" {
+    const prev = this.#prevGpuCounter.get(key);
+    if (cur === undefined) {
+      this.#prevGpuCounter.delete(key);
+      return "fallback";
+    }
+    if (prev !== undefined && cur.atMs === prev.atMs && cur.mj === prev.mj) return null;
+    this.#prevGpuCounter.set(key, cur);
+    if (prev === undefined || cur.mj < prev.mj) return "fallback";
+    const j = (cur.mj - prev.mj) / 1000;
+    const secs = (cur.atMs - prev.atMs) / 1000;
+    return secs > 0 && validWatts(j / secs) ? j : null;
+  }
+
   /** Energy over the last `secs` seconds; null when no device was counted. */
   read(secs: number, gpus: readonly GpuSample[] = []): EnergySample | null {
     const devices: Record<string, number> = {};
@@ -104,8 +130,12 @@ export class EnergyMeter {
       // amdgpu devices are counted through hwmon above (their detail carries `pci_bus`).
       if (this.#hwmon.length > 0 && "pci_bus" in g.detail) continue;
       counted = true;
-      const j = this.#power(`gpu:${g.uuid}`, g.power_watts > 0 ? g.power_watts : null, secs);
-      if (j !== null) devices[`gpu:${g.uuid}`] = j;
+      const key = `gpu:${g.uuid}`;
+      // Power is tracked every interval so that it can stand in the moment the counter cannot.
+      const byPower = this.#power(key, g.power_watts > 0 ? g.power_watts : null, secs);
+      const byCounter = this.#gpuCounter(key, energyCounterOf(g));
+      const j = byCounter === "fallback" ? byPower : byCounter;
+      if (j !== null) devices[key] = j;
     }
     if (!counted) return null;
     for (const [k, j] of Object.entries(devices)) this.#totals[k] = (this.#totals[k] ?? 0) + j;

@@ -6,6 +6,7 @@
 import type { GpuSample, Roots } from "../../core/sample.ts";
 import { AmdSource } from "./amd.ts";
 import { amdgpuLoaded, join } from "./amd_sysfs.ts";
+import { attachEnergyCounter } from "./energy_counter.ts";
 import { NvmlSource, settlesWithin } from "./nvml.ts";
 import { openNvml } from "./nvml_ffi.ts";
 import { SmiSource } from "./nvidia_smi.ts";
@@ -110,10 +111,12 @@ class Collector implements GpuCollector {
     const nv = this.#nvidia();
     nv?.kick();
     const snap = nv?.snapshot() ?? null;
-    const devices: GpuSample[] = (snap?.devices ?? []).map((d) => ({
-      ...d.sample,
-      detail: { ...d.sample.detail },
-    }));
+    const devices: GpuSample[] = (snap?.devices ?? []).map((d) => {
+      const sample = { ...d.sample, detail: { ...d.sample.detail } };
+      // For the energy meter, beside the sample rather than in it (see energy_counter.ts).
+      if (d.energy !== undefined) attachEnergyCounter(sample, d.energy);
+      return sample;
+    });
     let process: ProcessGpu | null = null;
     if (nv?.present) process = snap !== null ? nvidiaProcessGpu(snap, tree) : zeroProcessGpu();
     if (this.#amd !== null) {

@@ -12,6 +12,7 @@ import {
   decodePciBusId,
   decodeProcessInfos,
   decodeU32,
+  decodeU64,
   decodeUtilization,
   decodeUtilSamples,
   DRIVER_VERSION_BUFFER_SIZE,
@@ -19,6 +20,7 @@ import {
   MEMORY_SIZE,
   NAME_BUFFER_SIZE,
   NVML_ERROR_INSUFFICIENT_SIZE,
+  NVML_ERROR_NOT_SUPPORTED,
   NVML_SUCCESS,
   type NvmlProcess,
   PCI_INFO_SIZE,
@@ -26,7 +28,7 @@ import {
   UTIL_SAMPLE_SIZE,
   UTILIZATION_SIZE,
 } from "./nvml_decode.ts";
-import { mergeProcesses, type NvidiaSnapshot, usedPct } from "./process_gpu.ts";
+import { mergeProcesses, type NvidiaDevice, type NvidiaSnapshot, usedPct } from "./process_gpu.ts";
 
 /** `nvmlProcessInfo_v1_t` (pid, usedGpuMemory) taken by the unversioned calls. */
 const PROCESS_INFO_V1_SIZE = 16;
@@ -38,6 +40,8 @@ export interface NvmlDeviceInfo {
   name: string;
   uuid: string;
   busId: string | undefined;
+  /** The total-energy counter answered at init (not NOT_SUPPORTED, symbol present). */
+  energyCounter: boolean;
 }
 
 export interface NvmlSession {
@@ -96,6 +100,7 @@ export async function nvmlOpenSession(sym: NvmlSymbols): Promise<NvmlSession> {
       name: name ?? "NVIDIA GPU",
       uuid: uuid ?? `nvidia-${index}`,
       busId,
+      energyCounter: await totalEnergyMj(sym, handle) !== NVML_ERROR_NOT_SUPPORTED,
     });
   }
   return { driverVersion, devices };
@@ -146,18 +151,35 @@ async function smSamples(sym: NvmlSymbols, dev: bigint): Promise<Map<number, num
   return got === undefined ? new Map() : latestSmByPid(decodeUtilSamples(got.buf, got.count));
 }
 
+/**
+ * `{ mj }`: the device's energy counter (mJ since the driver loaded); else the NVML error code,
+ * NOT_SUPPORTED for pre-Volta GPUs and also when the driver lacks the symbol.
+ */
+async function totalEnergyMj(sym: NvmlSymbols, dev: bigint): Promise<number | { mj: number }> {
+  const fn = sym.nvmlDeviceGetTotalEnergyConsumption;
+  if (fn === null) return NVML_ERROR_NOT_SUPPORTED;
+  const out = new Uint8Array(8);
+  const ret = await fn(dev, out);
+  const mj = decodeU64(out);
+  return ret === NVML_SUCCESS && mj !== undefined ? { mj } : ret;
+}
+
 async function u32Call(call: (out: Uint8Array) => Promise<number>): Promise<number | undefined> {
   const out = u32Buf();
   return await call(out) === NVML_SUCCESS ? decodeU32(out) : undefined;
 }
 
-/** One pass over every device; per-field errors give 0 (contract §1.7). */
+/**
+ * One pass over every device; per-field errors give 0 (contract §1.7). The energy counter is not
+ * a sample field: it rides on `NvidiaDevice.energy` (see energy_counter.ts), absent on error.
+ */
 export async function nvmlQuery(
   sym: NvmlSymbols,
   session: NvmlSession,
+  now: () => number = () => performance.now(),
 ): Promise<{ snapshot: NvidiaSnapshot; errors: string[] }> {
   const errors: string[] = [];
-  const devices = [];
+  const devices: NvidiaDevice[] = [];
   for (const d of session.devices) {
     const h = d.handle;
     const ubuf = new Uint8Array(UTILIZATION_SIZE);
@@ -170,6 +192,8 @@ export async function nvmlQuery(
     const temp = await u32Call((o) => sym.nvmlDeviceGetTemperature(h, 0, o));
     const mw = await u32Call((o) => sym.nvmlDeviceGetPowerUsage(h, o));
     const mhz = await u32Call((o) => sym.nvmlDeviceGetClockInfo(h, 0, o));
+    const energy = d.energyCounter ? await totalEnergyMj(sym, h) : undefined;
+    const atMs = now();
     const processes = mergeProcesses([
       await runningProcesses(sym, h, "Compute"),
       await runningProcesses(sym, h, "Graphics"),
@@ -195,7 +219,12 @@ export async function nvmlQuery(
       frequency_mhz: mhz ?? 0,
       core_count: null,
     };
-    devices.push({ sample, processes, sm });
+    devices.push({
+      sample,
+      processes,
+      sm,
+      ...(typeof energy === "object" ? { energy: { mj: energy.mj, atMs } } : {}),
+    });
   }
   return { snapshot: { devices }, errors };
 }
@@ -315,7 +344,7 @@ export class NvmlSource {
         if (this.#state !== "starting") return; // closed or hung meanwhile
         this.#state = "ready";
       }
-      const { snapshot, errors } = await nvmlQuery(this.#sym, this.#session);
+      const { snapshot, errors } = await nvmlQuery(this.#sym, this.#session, this.#now);
       if (this.#state !== "ready") return;
       this.#snapshot = snapshot;
       this.#failures = 0;

@@ -69,6 +69,11 @@ export function decodeU32(buf: Uint8Array): number | undefined {
   return buf.byteLength < 4 ? undefined : view(buf).getUint32(0, true);
 }
 
+/** An `unsigned long long` out-parameter (exact below 2⁵³: 285 years of 1 kW in mJ). */
+export function decodeU64(buf: Uint8Array): number | undefined {
+  return buf.byteLength < 8 ? undefined : Number(view(buf).getBigUint64(0, true));
+}
+
 export function decodeMemory(
   buf: Uint8Array,
 ): { total: number; free: number; used: number } | undefined {

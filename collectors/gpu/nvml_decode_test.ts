@@ -6,6 +6,7 @@ import {
   decodePciBusId,
   decodeProcessInfos,
   decodeU32,
+  decodeU64,
   decodeUtilization,
   decodeUtilSamples,
   latestSmByPid,
@@ -126,4 +127,9 @@ Deno.test("nvmlProcessUtilizationSample_t array and latest sample per PID", () =
   assert.deepEqual([...latestSmByPid(samples)], [[4242, 80], [4243, 5]]);
   assert.deepEqual(decodeUtilSamples(b.subarray(0, 31), 1), [], "truncated");
   assert.deepEqual(latestSmByPid([]).size, 0);
+});
+
+Deno.test("decodeU64: the energy counter above 2^32 mJ, truncated is undefined", () => {
+  assert.equal(decodeU64(buf(8, (v) => v.setBigUint64(0, 5_000_000_001_500n, true))), 5e12 + 1500);
+  assert.equal(decodeU64(new Uint8Array(4)), undefined);
 });

@@ -66,6 +66,13 @@ export const NVML_SYMBOLS = {
     nonblocking: true,
     optional: true,
   },
+  // Volta and newer; older GPUs answer NVML_ERROR_NOT_SUPPORTED, old drivers lack the symbol.
+  nvmlDeviceGetTotalEnergyConsumption: {
+    parameters: [DEV, "buffer"],
+    result: "u32",
+    nonblocking: true,
+    optional: true,
+  },
 } as const satisfies Deno.ForeignLibraryInterface;
 
 type Ret = Promise<number>;
@@ -96,6 +103,8 @@ export interface NvmlSymbols {
   nvmlDeviceGetProcessUtilization:
     | ((dev: bigint, samples: Uint8Array | null, count: Uint8Array, lastSeen: bigint) => Ret)
     | null;
+  /** `unsigned long long` mJ since the driver loaded. */
+  nvmlDeviceGetTotalEnergyConsumption: ((dev: bigint, mj: Uint8Array) => Ret) | null;
 }
 
 export interface NvmlLibrary {
@@ -103,11 +112,46 @@ export interface NvmlLibrary {
   close(): void;
 }
 
+type Optional = {
+  [K in keyof typeof NVML_SYMBOLS]: (typeof NVML_SYMBOLS)[K] extends { optional: true } ? K : never;
+}[keyof typeof NVML_SYMBOLS];
+
+const OPTIONAL = (Object.keys(NVML_SYMBOLS) as (keyof typeof NVML_SYMBOLS)[]).filter((k) =>
+  "optional" in NVML_SYMBOLS[k]
+) as Optional[];
+
+/**
+ * The optional symbols this library lacks. Deno (2.9.6) gives a missing optional *nonblocking*
+ * symbol a function that throws when called instead of null, so they are looked up again as
+ * plain blocking declarations (never called), for which a missing symbol is null.
+ */
+function missingOptional(path: string): Set<Optional> {
+  const probe = Deno.dlopen(
+    path,
+    Object.fromEntries(
+      OPTIONAL.map((k) => [k, { parameters: [], result: "void", optional: true }]),
+    ) as Record<Optional, { parameters: []; result: "void"; optional: true }>,
+  );
+  try {
+    return new Set(OPTIONAL.filter((k) => probe.symbols[k] === null));
+  } finally {
+    probe.close();
+  }
+}
+
 /** Opens the library, or undefined when it is absent, unloadable or FFI is not permitted. */
 export function openNvml(path: string): NvmlLibrary | undefined {
   try {
     const lib = Deno.dlopen(path, NVML_SYMBOLS);
-    const symbols: NvmlSymbols = lib.symbols;
+    let missing: Set<Optional>;
+    try {
+      missing = missingOptional(path);
+    } catch {
+      lib.close();
+      return undefined;
+    }
+    const symbols: NvmlSymbols = { ...lib.symbols };
+    for (const k of missing) symbols[k] = null;
     return { symbols, close: () => lib.close() };
   } catch {
     return undefined;

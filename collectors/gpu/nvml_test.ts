@@ -67,6 +67,7 @@ function fakeNvml(opts: { init?: number; hangMemory?: boolean; throwQuery?: bool
     nvmlDeviceGetComputeRunningProcesses: null,
     nvmlDeviceGetGraphicsRunningProcesses: null,
     nvmlDeviceGetProcessUtilization: () => Promise.resolve(6), // NOT_FOUND: no samples yet
+    nvmlDeviceGetTotalEnergyConsumption: null, // a driver before 390: power × time instead
   };
   return { sym, calls };
 }
@@ -95,6 +96,7 @@ Deno.test("nvmlQuery: errors give zeros, racing process list is re-read with a b
   const session = await nvmlOpenSession(sym);
   assert.deepEqual(session.driverVersion, "535.104.05");
   assert.equal(session.devices.length, 1);
+  assert.equal(session.devices[0]?.energyCounter, false, "no symbol: no energy counter");
   const { snapshot, errors } = await nvmlQuery(sym, session);
   assert.deepEqual(errors, []);
   const d = snapshot.devices[0];
@@ -108,6 +110,7 @@ Deno.test("nvmlQuery: errors give zeros, racing process list is re-read with a b
   assert.ok(calls.compute >= 2);
   assert.ok(d.processes.length >= 3, "saw the process that started between calls");
   assert.equal(d.sm.size, 0);
+  assert.equal(d.energy, undefined);
 });
 
 Deno.test("NvmlSource: init failure is silent and tells the caller to fall back", async () => {
@@ -169,6 +172,11 @@ Deno.test({
     try {
       const lib = openNvml(await buildFakeNvml(dir));
       assert.ok(lib !== undefined);
+      // Deno hands a missing optional nonblocking symbol a throwing function; openNvml: null.
+      assert.equal(lib.symbols.nvmlDeviceGetComputeRunningProcesses, null);
+      assert.equal(lib.symbols.nvmlDeviceGetGraphicsRunningProcesses, null);
+      assert.equal(typeof lib.symbols.nvmlDeviceGetComputeRunningProcesses_v3, "function");
+      assert.equal(typeof lib.symbols.nvmlDeviceGetTotalEnergyConsumption, "function");
       const src = new NvmlSource(lib.symbols, {
         warn: (l) => assert.fail(l),
         hangMs: 5000,

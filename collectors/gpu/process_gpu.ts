@@ -3,6 +3,7 @@
  * contract §3.14 that turn it into the three `process_gpu_*` values.
  */
 import type { GpuSample } from "../../core/sample.ts";
+import type { EnergyCounter } from "./energy_counter.ts";
 
 export interface ProcessGpu {
   /** Σ SM/GFX percent ÷ 100 (fractional GPUs). */
@@ -19,6 +20,8 @@ export interface NvidiaDevice {
   processes: { pid: number; usedBytes: number | null }[];
   /** Latest SM percent per PID on this device. */
   sm: Map<number, number>;
+  /** NVML's total-energy counter, when the device has one and it answered this refresh. */
+  energy?: EnergyCounter;
 }
 
 export interface NvidiaSnapshot {

@@ -1,9 +1,17 @@
 /*
  * A stand-in libnvidia-ml.so.1 for tests: the real struct layouts and signatures (nvml.h,
  * driver 550), two devices, and NVML_ERROR_INSUFFICIENT_SIZE when a caller's array is short.
- * Build: cc -shared -fPIC -o libnvidia-ml.so.1 fake_nvml.c  (-DFAIL_INIT: no driver loaded)
+ * Build: cc -shared -fPIC -o libnvidia-ml.so.1 fake_nvml.c  (-DFAIL_INIT: no driver loaded;
+ * -DNO_TOTAL_ENERGY: a driver without nvmlDeviceGetTotalEnergyConsumption).
+ *
+ * Total energy (device 0 only; device 1 is pre-Volta: NOT_SUPPORTED), read from the environment
+ * at each call: the n-th call (n = 1, 2, … on this device, init's probe included) answers
+ * FAKE_NVML_ENERGY_START_MJ + n × FAKE_NVML_ENERGY_STEP_MJ (defaults 5e12 and 1500: above 2³²,
+ * so the u64 decode is exercised). FAKE_NVML_ENERGY_RESET_AT=r: from call r on the counter
+ * restarts from 0 (a driver reload). FAKE_NVML_ENERGY=off: NOT_SUPPORTED on every device.
  */
 #include <stdio.h>
+#include <stdlib.h>
 #include <string.h>
 
 typedef struct { unsigned int gpu, memory; } nvmlUtilization_t;
@@ -124,3 +132,21 @@ int nvmlDeviceGetProcessUtilization(nvmlDevice_t d, nvmlProcessUtilizationSample
   *count = 3;
   return 0;
 }
+
+#ifndef NO_TOTAL_ENERGY
+static unsigned long long env_u64(const char *name, unsigned long long dflt) {
+  const char *v = getenv(name);
+  return v != NULL && *v != '\0' ? strtoull(v, NULL, 10) : dflt;
+}
+int nvmlDeviceGetTotalEnergyConsumption(nvmlDevice_t d, unsigned long long *mj) {
+  static unsigned long long calls = 0;
+  const char *mode = getenv("FAKE_NVML_ENERGY");
+  if (d->index != 0 || (mode != NULL && strcmp(mode, "off") == 0)) return 3; /* NOT_SUPPORTED */
+  unsigned long long n = ++calls;
+  unsigned long long step = env_u64("FAKE_NVML_ENERGY_STEP_MJ", 1500);
+  unsigned long long reset = env_u64("FAKE_NVML_ENERGY_RESET_AT", 0);
+  if (reset > 0 && n >= reset) *mj = (n - reset) * step;
+  else *mj = env_u64("FAKE_NVML_ENERGY_START_MJ", 5000000000000ULL) + n * step;
+  return 0;
+}
+#endif

@@ -202,7 +202,8 @@ export class CgroupMonitor {
       const split = user + system;
       if (split > 0) {
         user = (usage * user) / split;
-        system = usage - user;
+        // Rounding may leave -1e-18 when system is 0: an amount is never negative.
+        system = Math.max(0, usage - user);
       } else {
         user = usage;
         system = 0;

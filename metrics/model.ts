@@ -330,8 +330,9 @@ export function frameOf(s: Sample, acc: Accumulator): Frame {
     if (cpus > 0) put("pCpuUtil", c.process_cores_used / cpus);
     put("pChildren", c.process_child_count);
   }
-  if (c.process_rss_mib !== null) put("pRss", c.process_rss_mib * MIB);
-  if (c.process_pss_mib !== null) put("pPss", c.process_pss_mib * MIB);
+  // Process memory is fractional MiB (4 decimals, core/process_tracker.ts): whole bytes here.
+  if (c.process_rss_mib !== null) put("pRss", Math.round(c.process_rss_mib * MIB));
+  if (c.process_pss_mib !== null) put("pPss", Math.round(c.process_pss_mib * MIB));
   if (c.process_disk_read_bytes !== null) {
     put("pDiskIo", acc.treeRead, { "disk.io.direction": "read" });
     put("pDiskIo", acc.treeWrite, { "disk.io.direction": "write" });

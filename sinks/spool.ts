@@ -306,8 +306,10 @@ export interface SpoolScan {
   left: LeftJob[];
 }
 
-const KINDS = new Set(["http", "s3", "sentinel"]);
-const EXTS = new Set(["csv.gz", "jsonl.gz"]);
+/** Every remote sink kind that spools (sinks/mod.ts SINKS, sinks/flush.ts). */
+const KINDS = new Set(["http", "s3", "sentinel", "remote-write", "otlp"]);
+/** Batches: encoded samples, or the metric sinks' frames (sinks/frames.ts), gzipped. */
+const EXTS = new Set(["csv.gz", "jsonl.gz", "frames.jsonl.gz"]);
 
 /** Checks the shape of a parsed job.json; a reason when it is not one of ours. */
 function badMeta(meta: unknown): string | null {

@@ -68,6 +68,8 @@ function checkRun(args: string[], o: RunOptions, stdout: string): void {
   const at = (p: string) => (p.startsWith("/") || !o.cwd ? p : `${o.cwd}/${p}`);
   const read = (p: string) => {
     try {
+      // Regular files only: a FIFO or device given to -o would block the reader.
+      if (!Deno.lstatSync(at(p)).isFile) return "";
       return Deno.readTextFileSync(at(p));
     } catch {
       return "";

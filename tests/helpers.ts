@@ -19,7 +19,9 @@ export interface CliResult {
 export function cleanEnv(extra: Record<string, string> = {}): Record<string, string> {
   const env: Record<string, string> = {};
   for (const [k, v] of Object.entries(Deno.env.toObject())) {
-    if (/^(TRACKER_|SENTINEL_|AWS_|RUST_BACKTRACE$|DENO_)/.test(k)) continue;
+    // DENO_DIR stays: it is where Deno's cache (npm packages included) is, and without the
+    // network a child Deno could not load what is not in it.
+    if (/^(TRACKER_|SENTINEL_|AWS_|RUST_BACKTRACE$|DENO_(?!DIR$))/.test(k)) continue;
     env[k] = v;
   }
   // No test sends packets beyond loopback: cloud discovery stays off unless a test overrides it.

@@ -139,3 +139,39 @@ export function fixtureArgs(name: string): string[] {
   const dir = `${FIXTURES}/${name}`;
   return ["--procfs", `${dir}/proc`, "--sysfs", `${dir}/sys`, "--rootfs", `${dir}/root`];
 }
+
+/**
+ * What the sampling loop promises about time, whatever the machine's load: every sample's
+ * `actual_interval_ms` is positive and is the time since the previous sample (so consecutive
+ * timestamps differ by it: no sample was collected and then lost), and sample k is never taken
+ * before k intervals after the baseline (absolute deadlines; a late sample makes the next one
+ * come sooner, never earlier than its deadline). How late samples come depends on the load and
+ * is not asserted.
+ */
+export function assertSampleTiming(
+  samples: readonly { timestamp_ms: number; actual_interval_ms?: number | null }[],
+  intervalMs: number,
+  ctx = "",
+): void {
+  let elapsed = 0;
+  for (const [i, s] of samples.entries()) {
+    const actual = s.actual_interval_ms ?? NaN;
+    if (!(actual > 0)) throw new Error(`${ctx} sample ${i}: actual_interval_ms ${actual}`);
+    elapsed += actual;
+    // Rounding to whole ms and timer granularity: 2 ms per sample.
+    if (elapsed < (i + 1) * (intervalMs - 2)) {
+      throw new Error(
+        `${ctx} sample ${i} came ${elapsed} ms after the baseline, before its deadline`,
+      );
+    }
+    if (i > 0) {
+      const step = s.timestamp_ms - samples[i - 1]!.timestamp_ms;
+      // Wall and monotonic clocks read back to back; NTP may slew the wall clock a little.
+      if (Math.abs(step - actual) > 25) {
+        throw new Error(
+          `${ctx} sample ${i}: timestamps ${step} ms apart, actual_interval_ms ${actual}`,
+        );
+      }
+    }
+  }
+}

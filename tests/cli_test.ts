@@ -144,7 +144,21 @@ Deno.test("--help lists every flag with its variable; --version prints the versi
     ok(help.stdout.includes(`--${o.name}`), `--${o.name} missing from --help`);
     if (o.env) ok(help.stdout.includes(o.env), `${o.env} missing from --help`);
   }
-  match(help.stdout, /put `--` before it/);
+  match(help.stdout.replace(/\s+/g, " "), /put `--` before it/);
+  // Not a terminal here: at most 100 columns (example commands are not wrapped).
+  for (const l of help.stdout.split("\n")) {
+    ok(l.length <= 100 || l.startsWith("    resource-tracker"), `too wide: ${l}`);
+  }
+  for (const args of [["help", "host"], ["host", "--help"], ["host", "-h"]]) {
+    const page = await runCli(args);
+    strictEqual(page.code, 0, page.stderr);
+    match(page.stdout, /^resource-tracker host — /);
+    ok(page.stdout.includes("--procfs DIR") && !page.stdout.includes("--interval"), args.join(" "));
+  }
+  strictEqual((await runCli(["help"])).stdout, help.stdout);
+  const bad = await runCli(["help", "nope"]);
+  strictEqual(bad.code, 2);
+  match(bad.stderr, /^error: help: no subcommand "nope" \(one of [a-z, ]+\)\n$/);
   const v = await runCli(["--version"]);
   match(v.stdout, /^resource-tracker \d+\.\d+\.\d+\n$/);
 });

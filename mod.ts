@@ -29,8 +29,9 @@
  * totals are exact (kernel counters), while peak memory is what is resident at the end of the
  * block (hold what you allocate until it returns, or yield now and then with `await`).
  *
- * Linux only (it reads /proc and /sys). Needs `--allow-read` for /proc and /sys, and
- * `--allow-ffi` is not needed. GPU collection is not loaded in-process.
+ * Linux only (it reads /proc and /sys). Run with `--allow-all`: Deno lets a program read
+ * /proc/PID/smaps_rollup (PSS) only then; with `--allow-read --allow-ffi` alone PSS reads 0 and
+ * the result's `warnings` say so. GPU collection is not loaded in-process.
  *
  * @example Measure a block (boundary mode)
  * ```ts

@@ -175,3 +175,26 @@ export function assertSampleTiming(
     }
   }
 }
+
+/** True when `name` is an executable on PATH (or an executable path). */
+export function hasTool(name: string): boolean {
+  const dirs = name.includes("/") ? [""] : (Deno.env.get("PATH") ?? "").split(":");
+  for (const d of dirs) {
+    try {
+      const st = Deno.statSync(d ? `${d}/${name}` : name);
+      if (st.isFile && (st.mode ?? 0) & 0o111) return true;
+    } catch { /* not here */ }
+  }
+  return false;
+}
+
+/**
+ * Names the tools of `names` that are missing and prints why the calling test is skipped; true
+ * when it should be. .ci/run installs them (scripts/ci_tools.sh).
+ */
+export function skipWithout(test: string, ...names: string[]): boolean {
+  const missing = names.filter((n) => !hasTool(n));
+  if (missing.length === 0) return false;
+  console.log(`skipped "${test}": ${missing.join(", ")} not installed (.ci/run installs it)`);
+  return true;
+}

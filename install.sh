@@ -25,6 +25,16 @@ base_url=${RESOURCE_TRACKER_BASE_URL:-}
 from_clone=false
 sudo=
 
+usage() {
+  cat <<'USAGE'
+install.sh [--prefix DIR] [--version TAG] [--base-url URL] [--sudo] | --from-clone
+  Downloads resource-tracker-TARGET.tar.gz for this OS/CPU with its .sha256, checks the SHA-256
+  and installs resource-tracker to PREFIX/bin (default ~/.local/bin). Never uses root unless
+  --sudo is given. --from-clone links this clone's launcher (bin/resource-tracker) instead.
+  Variables: RESOURCE_TRACKER_PREFIX, RESOURCE_TRACKER_VERSION, RESOURCE_TRACKER_BASE_URL.
+USAGE
+}
+
 die() {
   echo "install.sh: error: $*" >&2
   exit 1
@@ -41,7 +51,7 @@ while [ $# -gt 0 ]; do
     --base-url=*) base_url=${1#--base-url=}; shift ;;
     --from-clone) from_clone=true; shift ;;
     --sudo) sudo=sudo; shift ;;
-    -h | --help) sed -n '2,/^set -eu/p' "$0" 2>/dev/null | sed '$d; s/^# \{0,1\}//'; exit 0 ;;
+    -h | --help) usage; exit 0 ;;
     *) die "unknown option $1 (try --help)" ;;
   esac
 done

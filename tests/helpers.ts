@@ -20,8 +20,11 @@ export function cleanEnv(extra: Record<string, string> = {}): Record<string, str
   const env: Record<string, string> = {};
   for (const [k, v] of Object.entries(Deno.env.toObject())) {
     // DENO_DIR stays: it is where Deno's cache (npm packages included) is, and without the
-    // network a child Deno could not load what is not in it.
-    if (/^(TRACKER_|SENTINEL_|AWS_|RUST_BACKTRACE$|DENO_(?!DIR$))/.test(k)) continue;
+    // network a child Deno could not load what is not in it; so do the TLS settings a child
+    // needs to fill that cache behind a TLS-inspecting proxy.
+    if (/^(TRACKER_|SENTINEL_|AWS_|RUST_BACKTRACE$|DENO_(?!DIR$|CERT$|TLS_CA_STORE$))/.test(k)) {
+      continue;
+    }
     env[k] = v;
   }
   // No test sends packets beyond loopback: cloud discovery stays off unless a test overrides it.

@@ -3,7 +3,7 @@ import { deepStrictEqual, match, ok, strictEqual } from "node:assert/strict";
 import { CSV_HEADER } from "../formats/csv.ts";
 import { OPTIONS } from "../core/options.ts";
 import type { Sample } from "../core/sample.ts";
-import { assertSampleTiming, jsonLines, runCli, spawnCli } from "./helpers.ts";
+import { assertSampleTiming, command, jsonLines, runCli, spawnCli } from "./helpers.ts";
 
 const cores =
   Deno.readTextFileSync("/proc/stat").split("\n").filter((l) => /^cpu\d/.test(l)).length;
@@ -126,14 +126,32 @@ Deno.test("--output FILE is created 0600; a symlink is refused; --quiet writes n
 
 Deno.test("SIGTERM and SIGINT: final partial sample, whole lines, exit 0", async () => {
   for (const sig of ["SIGTERM", "SIGINT"] as const) {
-    const { child, output } = spawnCli(["-i", "5"]);
-    await new Promise((r) => setTimeout(r, 1500)); // baseline taken, first deadline 5 s away
+    const child = command(["-i", "1"]).spawn();
+    // Signal once the first sample is out (start-up can take seconds on a loaded machine); the
+    // next deadline is then up to a second away, so the stop lands inside an interval.
+    const reader = child.stderr.getReader();
+    const dec = new TextDecoder();
+    let text = "";
+    while (!text.includes("\n")) {
+      const { value, done } = await reader.read();
+      if (done) break;
+      text += dec.decode(value, { stream: true });
+    }
+    await new Promise((r) => setTimeout(r, 300));
     child.kill(sig);
-    const r = await output;
-    strictEqual(r.code, 0, `${sig}: ${r.stderr}`);
-    const samples = jsonLines(r.stderr);
-    strictEqual(samples.length, 1, `${sig}: the partial interval is emitted`);
-    ok((samples[0]!.actual_interval_ms as number) < 5000);
+    for (;;) {
+      const { value, done } = await reader.read();
+      if (done) break;
+      text += dec.decode(value, { stream: true });
+    }
+    const st = await child.status;
+    await child.stdout.cancel();
+    strictEqual(st.code, 0, `${sig}: ${text}`);
+    ok(text.endsWith("\n"), `${sig}: ends with a partial line`);
+    const samples = jsonLines(text) as unknown as Sample[];
+    ok(samples.length >= 2, `${sig}: the partial interval is emitted (${samples.length})`);
+    assertSampleTiming(samples.slice(0, -1), 1000, sig);
+    ok(samples.at(-1)!.actual_interval_ms! < 1000, `${sig}: last is a partial interval`);
   }
 });
 

@@ -5,7 +5,7 @@
  * here (no Docker daemon, no denort download).
  */
 import { deepStrictEqual, equal, match, ok } from "node:assert/strict";
-import { cleanEnv, jsonLines } from "./helpers.ts";
+import { cleanEnv, jsonLines, unshareWith } from "./helpers.ts";
 
 const ROOT = new URL("..", import.meta.url).pathname.replace(/\/$/, "");
 const DOCKERFILE = Deno.readTextFileSync(`${ROOT}/Dockerfile`);
@@ -28,11 +28,8 @@ Deno.test("Dockerfile: a builder stage compiles, a small final stage runs the bi
 });
 
 Deno.test("entrypoint as PID 1: the job runs, SIGTERM to PID 1 reaches it, its exit code is the container's", async () => {
-  const probe = await new Deno.Command("unshare", {
-    args: ["--pid", "--fork", "--mount-proc", "true"],
-    stderr: "null",
-  }).output().catch(() => null);
-  if (!probe?.success) {
+  const unshare = await unshareWith("--pid", "--fork", "--mount-proc");
+  if (!unshare) {
     console.log("skipped: unshare --pid --mount-proc needs root (or a user namespace with mounts)");
     return;
   }
@@ -50,8 +47,8 @@ Deno.test("entrypoint as PID 1: the job runs, SIGTERM to PID 1 reaches it, its e
       "(sleep 0.3 &); sleep 0.5; kill -TERM 1; sleep 10 & wait $!; echo not-stopped",
     ];
     const argv = [...entrypoint(), ...job];
-    const out = await new Deno.Command("unshare", {
-      args: ["--pid", "--fork", "--mount-proc", ...argv],
+    const out = await new Deno.Command(unshare[0]!, {
+      args: [...unshare.slice(1), ...argv],
       env: cleanEnv({
         PATH: `${dir}/bin:/usr/local/sbin:/usr/sbin:/sbin:/usr/bin:/bin`,
         TRACKER_INTERVAL: "0.2",

@@ -4,7 +4,7 @@
  * Deno is cached, and with nothing of the launcher's own on stderr.
  */
 import { deepStrictEqual, equal, match, ok } from "node:assert/strict";
-import { cleanEnv, jsonLines } from "./helpers.ts";
+import { cleanEnv, jsonLines, unshareWith } from "./helpers.ts";
 import { V8_FLAGS_ARG } from "../scripts/v8_flags.ts";
 
 const ROOT = new URL("..", import.meta.url).pathname.replace(/\/$/, "");
@@ -154,9 +154,8 @@ Deno.test("launcher: relative -o, the default resource-tracker.toml and `-- make
 });
 
 Deno.test("launcher: runs with the network off (no registry) once Deno is cached", async () => {
-  const probe = await new Deno.Command("unshare", { args: ["--net", "true"], stderr: "null" })
-    .output().catch(() => null);
-  if (!probe?.success) {
+  const unshare = await unshareWith("--net");
+  if (!unshare) {
     console.log("skipped: `unshare --net` is not allowed here (needs root or user namespaces)");
     return;
   }
@@ -167,7 +166,14 @@ Deno.test("launcher: runs with the network off (no registry) once Deno is cached
     // A config file makes the tracker load its npm TOML parser: it must come from the cache.
     Deno.writeTextFileSync(`${dir}/rt.toml`, "[job]\nname = 'offline'\n");
     const t0 = performance.now();
-    const r = await run("unshare", ["--net", LAUNCHER, "-c", "rt.toml", "--samples", "1"], {
+    const r = await run(unshare[0]!, [
+      ...unshare.slice(1),
+      LAUNCHER,
+      "-c",
+      "rt.toml",
+      "--samples",
+      "1",
+    ], {
       cwd: dir,
       env,
     });

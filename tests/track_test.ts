@@ -5,7 +5,14 @@
 import { deepStrictEqual, match, ok, strictEqual } from "node:assert/strict";
 import type { Sample } from "../core/sample.ts";
 import { V8_FLAGS_ARG } from "../scripts/v8_flags.ts";
-import { assertSampleTiming, jsonLines, runCli, skipWithout, spawnCli } from "./helpers.ts";
+import {
+  assertSampleTiming,
+  jsonLines,
+  runCli,
+  skipWithout,
+  spawnCli,
+  unshareWith,
+} from "./helpers.ts";
 
 const REPO = new URL("..", import.meta.url).pathname;
 
@@ -57,7 +64,7 @@ Deno.test("a busy loop reads the cores the kernel gave it (~1.0 when idle); exit
       "-f",
       "%U %S %e",
       "timeout",
-      "2.6",
+      "4",
       "sh",
       "-c",
       "while :; do :; done",
@@ -66,7 +73,7 @@ Deno.test("a busy loop reads the cores the kernel gave it (~1.0 when idle); exit
     const kernel = timeFile(`${dir}/time`);
     const truth = kernel.cpu / kernel.elapsed;
     const full = r.samples.filter((s) => (s.actual_interval_ms ?? 0) >= 450).slice(1);
-    ok(full.length >= 3, `samples: ${r.samples.length}`);
+    ok(full.length >= 2, `samples: ${r.samples.length}`);
     // Mean over whole intervals, weighted by their length, against the kernel's mean.
     const secs = sum(full.map((s) => s.actual_interval_ms! / 1000));
     const mean = sum(full.map((s) => s.cpu.process_cores_used! * s.actual_interval_ms! / 1000)) /
@@ -294,21 +301,16 @@ Deno.test("attach mode: tracks an existing PID, ends with it (exit 0); a missing
 });
 
 Deno.test("as PID 1 (container entrypoint) it reaps orphans: no zombies", async () => {
-  const probe = await new Deno.Command("unshare", {
-    args: ["--pid", "--fork", "--mount-proc", "true"],
-  }).output()
-    .catch(() => undefined);
-  if (!probe?.success) {
+  const unshare = await unshareWith("--pid", "--fork", "--mount-proc");
+  if (!unshare) {
     console.log('skipped "PID 1": unshare --pid --mount-proc needs root (or user namespaces)');
     return;
   }
   if (skipWithout("PID 1", "ps")) return;
   const cmd = "sh -c 'sleep 0.2 &'; sleep 1; ps -eo stat= | grep -c '^Z' || true";
-  const out = await new Deno.Command("unshare", {
+  const out = await new Deno.Command(unshare[0]!, {
     args: [
-      "--pid",
-      "--fork",
-      "--mount-proc",
+      ...unshare.slice(1),
       Deno.execPath(),
       "run",
       "-A",

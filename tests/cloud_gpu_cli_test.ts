@@ -81,16 +81,23 @@ Deno.test("GPUs from the fake nvidia-smi: gpu[], CSV GPU columns, host-wide proc
     "0.5",
   ];
   const env = { TRACKER_NVIDIA_SMI: `${GPU_DATA}/nvidia-smi-fake` };
-  // The first reading arrives in the background: take a few samples and use the last.
-  const r = await runCli([...args, "--samples", "4", "-o", "-"], { env });
+  // The first reading arrives in the background (three nvidia-smi runs; seconds on a loaded
+  // machine) and never holds a sample up: samples before it have no GPU, every one after has.
+  const r = await runCli([...args, "--samples", "8", "-o", "-"], { env });
   strictEqual(r.code, 0, r.stderr);
-  const last = (jsonLines(r.stdout) as unknown as Sample[]).at(-1)!;
+  const samples = jsonLines(r.stdout) as unknown as Sample[];
+  const first = samples.findIndex((s) => s.gpu.length > 0);
+  ok(first >= 0, "no GPU reading in 8 samples");
+  ok(samples.slice(first).every((s) => s.gpu.length === 2), "a reading went missing");
+  const last = samples.at(-1)!;
   deepStrictEqual(last.gpu.map((g) => g.name), ["NVIDIA A100-SXM4-80GB", "NVIDIA A100-SXM4-80GB"]);
   strictEqual(last.gpu[0]!.utilization_pct, 87);
   strictEqual(last.gpu[0]!.vram_used_bytes, 40500 * 1048576);
   ok(last.cpu.process_gpu_utilized !== null, "host-wide GPU process fields without a tracked PID");
-  const csv = await runCli([...args, "--samples", "4", "-o", "-", "-f", "csv"], { env });
-  const row = csv.stdout.slice(CSV_HEADER.length).trimEnd().split("\n").at(-1)!.split(",");
+  const csv = await runCli([...args, "--samples", "8", "-o", "-", "-f", "csv"], { env });
+  const rows = csv.stdout.slice(CSV_HEADER.length).trimEnd().split("\n").map((l) => l.split(","));
+  const row = rows.at(-1)!;
+  ok(rows.some((r) => r[18] !== "0.0000"), "no GPU reading in 8 CSV rows");
   strictEqual(row[18], "0.8700"); // Σ utilization / 100
   strictEqual(row[20], "1"); // GPUs with utilisation > 0
 });

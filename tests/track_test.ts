@@ -109,14 +109,19 @@ Deno.test("touching 256 MiB reads ~256 MiB PSS; two processes sharing it are not
     "time.sleep(2.5); os.kill(pid, 9); os.wait()\n";
   const two = await trackJob(["-i", "0.3"], ["python3", "-c", shared]);
   strictEqual(two.code, 0, two.stderr);
-  // Not the first sample with the child: one that read the parent just before the fork and the
-  // child just after sees 256 + 128 MiB (on a loaded machine a sample's reads are spread far
-  // enough apart for that). Later ones never count the shared pages twice.
-  const withChild = two.samples.filter((s, i) =>
-    s.cpu.process_child_count === 1 && two.samples[i - 1]?.cpu.process_child_count === 1
+  // Not the first or the last sample with the child: a sample that lists the tree, then reads
+  // memory across the fork (or across the kill at the end) sees 256 + 128 MiB — the parent as
+  // sole owner, the child's half from just before — and on a loaded machine a sample's reads are
+  // spread far enough apart for that. The ones in between never count the pages twice.
+  const has = (i: number) => two.samples[i]?.cpu.process_child_count === 1;
+  const withChild = two.samples.filter((_, i) => has(i - 1) && has(i) && has(i + 1));
+  const series = JSON.stringify(
+    two.samples.map((
+      s,
+    ) => [s.cpu.process_child_count, s.cpu.process_pss_mib, s.cpu.process_rss_mib]),
   );
   for (const s of withChild) {
-    ok(s.cpu.process_pss_mib! < 300, `PSS ${s.cpu.process_pss_mib} double counted`);
+    ok(s.cpu.process_pss_mib! < 300, `PSS ${s.cpu.process_pss_mib} double counted: ${series}`);
   }
   // Both alive and holding the pages (RSS counts them in each): PSS still counts them once.
   const both = withChild.filter((s) => s.cpu.process_rss_mib! > 500);

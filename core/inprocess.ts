@@ -96,7 +96,7 @@ export function startTracking(o: TrackOptions = {}): Tracking {
     process: tracker,
   });
   const samples: Sample[] = [];
-  const builder = new SummaryBuilder();
+  const builder = new SummaryBuilder(intervalSecs);
   const stop = new AbortController();
   const startedMs = Date.now();
   let baseline: TrackResult["baseline"] | undefined;
@@ -126,7 +126,8 @@ export function startTracking(o: TrackOptions = {}): Tracking {
     builder.build({
       command: null,
       trackedPid: Deno.pid,
-      exitCode: 0,
+      exitCode: null,
+      end: "stopped",
       durationSecs: (Date.now() - startedMs) / 1000,
       cloud: null,
     });

@@ -3,7 +3,7 @@ import { deepStrictEqual, match, ok, strictEqual } from "node:assert/strict";
 import { CSV_HEADER } from "../formats/csv.ts";
 import { OPTIONS } from "../core/options.ts";
 import type { Sample } from "../core/sample.ts";
-import { assertSampleTiming, command, jsonLines, runCli, spawnCli } from "./helpers.ts";
+import { assertSampleTiming, command, jsonLines, runCli } from "./helpers.ts";
 
 const cores =
   Deno.readTextFileSync("/proc/stat").split("\n").filter((l) => /^cpu\d/.test(l)).length;

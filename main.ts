@@ -7,7 +7,7 @@ import { readSmallTextFile } from "./core/bounded_read.ts";
 import { type Config, loadConfigLazily } from "./core/config.ts";
 import { captureEarlySignals, releaseEarlySignals } from "./core/early_signals.ts";
 import { oneLine, RuntimeError, UsageError } from "./core/errors.ts";
-import { helpText } from "./core/help.ts";
+import { helpText, helpWidth, type SubcommandHelp, subcommandHelpText } from "./core/help.ts";
 import { error, warn, writeAllSync } from "./core/log.ts";
 import { gpuFor, hostFacts, track } from "./core/run.ts";
 import { SIGNAL_NUMBERS } from "./core/supervisor.ts";
@@ -16,9 +16,7 @@ import { runFlushCommand } from "./sinks/mod.ts";
 
 export const VERSION: string = denoJson.version;
 
-interface Subcommand {
-  readonly name: string;
-  readonly help: string;
+interface Subcommand extends SubcommandHelp {
   run(config: Config): Promise<number>;
   /** Subcommands that parse their own arguments (report: `-o` is not `--output`). */
   raw?: (args: readonly string[]) => Promise<number>;
@@ -54,6 +52,21 @@ const SUBCOMMANDS: readonly Subcommand[] = [
   {
     name: "flush",
     help: "Send what earlier runs left in the spool (undelivered batches) and exit.",
+    details: [
+      "Batches that an S3, HTTP or Sentinel sink could not deliver before a run ended are kept " +
+      "in the spool directory. `flush` delivers them, in order, with the credentials in the " +
+      "environment, and exits 0 when the spool is empty (1 when something is left).",
+    ],
+    options: [
+      "list",
+      "drop",
+      "all-rejected",
+      "spool-dir",
+      "flush-timeout",
+      "http-token-env",
+      "config",
+    ],
+    examples: [["resource-tracker flush --spool-dir /var/spool/rt", "Deliver a spool:"]],
     run: (config) =>
       runFlushCommand({
         config,
@@ -71,11 +84,21 @@ const SUBCOMMANDS: readonly Subcommand[] = [
   {
     name: "host",
     help: "Print the host facts (CPU, memory, GPUs, storage) as JSON.",
+    details: ["The facts Sentinel registers a run with, under its field names (host_vcpus, …)."],
+    options: ["no-gpu", "nvidia-smi", "procfs", "sysfs", "rootfs", "config"],
+    examples: [["resource-tracker host | jq .host_memory_mib", "Memory of this host:"]],
     run: hostCommand,
   },
   {
     name: "cloud",
     help: "Detect the cloud provider (DMI, then metadata services) and print it as JSON.",
+    details: [
+      "DMI (/sys/class/dmi) names the vendor without a packet; otherwise the providers' " +
+      "link-local metadata services are asked, in parallel, for at most 2.5 s. --no-cloud sends " +
+      "nothing; --cloud ID asks one provider only.",
+    ],
+    options: ["cloud", "no-cloud", "sysfs", "config"],
+    examples: [["resource-tracker cloud --cloud aws", "Ask only AWS:"]],
     run: async (config) => {
       const only = config.values.get("cloud") as string | undefined;
       const { runCloudCommand } = await import("./clouds/command.ts");
@@ -88,6 +111,16 @@ const SUBCOMMANDS: readonly Subcommand[] = [
     },
   },
 ];
+
+/** `resource-tracker help [SUBCOMMAND]` (handled in `main`, before any subcommand runs). */
+const HELP: Subcommand = {
+  name: "help",
+  help: "Show the help, or one subcommand's page (`help host`), and exit.",
+  usage: "[SUBCOMMAND]",
+  run: () => Promise.resolve(0),
+};
+const SUBCOMMANDS_ALL: readonly Subcommand[] = [...SUBCOMMANDS, HELP];
+const NAMES = SUBCOMMANDS_ALL.map((s) => s.name);
 
 export async function main(args: readonly string[]): Promise<number> {
   const raw = SUBCOMMANDS.find((s) => s.raw && s.name === args[0]);
@@ -107,7 +140,7 @@ export async function main(args: readonly string[]): Promise<number> {
     config = await loadConfigLazily({
       args,
       env: (name) => Deno.env.get(name),
-      subcommands: SUBCOMMANDS.map((s) => s.name),
+      subcommands: NAMES,
       readFile: (path) => readSmallTextFile(path),
       warn,
     });
@@ -118,8 +151,20 @@ export async function main(args: readonly string[]): Promise<number> {
     }
     throw err;
   }
-  if (config.help) {
-    writeAllSync(Deno.stdout, helpText(VERSION, SUBCOMMANDS.map((s) => [s.name, s.help])));
+  // `help [SUBCOMMAND]`, `SUBCOMMAND --help`, `--help`.
+  const helpFor = config.subcommand === HELP.name ? config.command[0] : config.subcommand;
+  if (config.help || config.subcommand === HELP.name) {
+    const width = helpWidth();
+    const sub = SUBCOMMANDS.find((s) => s.name === helpFor);
+    if (sub?.raw) return await sub.raw(["--help"]); // `help report`: it parses its own flags
+    if (helpFor && !sub && helpFor !== HELP.name) {
+      error(`help: no subcommand "${helpFor}" (one of ${NAMES.join(", ")})`);
+      return 2;
+    }
+    writeAllSync(
+      Deno.stdout,
+      sub ? subcommandHelpText(sub, width) : helpText(VERSION, SUBCOMMANDS_ALL, width),
+    );
     return 0;
   }
   if (config.version) {

@@ -113,7 +113,9 @@ export class LineSink implements Sink {
     // Write what is queued (or wait for the pump in progress), bounded by the deadline.
     const ctl = new AbortController();
     const done = (async () => {
-      while (this.#queue.length > 0 || this.#pump) await this.#kick();
+      // After a failure the pump writes nothing: what is still queued stays, and waiting for
+      // it would spin on resolved promises forever (the deadline timer could never fire).
+      while ((this.#queue.length > 0 && !this.#failed) || this.#pump) await this.#kick();
     })();
     const inTime = await Promise.race([
       done.then(() => true),

@@ -7,7 +7,7 @@
 import { ok, strictEqual } from "node:assert/strict";
 import { constants } from "node:os";
 import { symlinkRacer } from "./fakes/racer.ts";
-import { command, FIXTURES, spawnCli } from "./helpers.ts";
+import { assertSampleTiming, command, FIXTURES, spawnCli } from "./helpers.ts";
 import { type Rng, rngFor, SEED } from "./seeded.ts";
 
 // ---------------------------------------------------------------------------------------------
@@ -19,6 +19,11 @@ import { type Rng, rngFor, SEED } from "./seeded.ts";
 const FIXTURE = `${FIXTURES}/vm-basic`;
 const IS_ROOT = Deno.uid() === 0;
 const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
+/**
+ * How long a tracker may take to exit after a signal before the test calls it hung. A hang
+ * detector, not a timing claim: at load average 8 on 2 cores Deno alone may need seconds.
+ */
+const HANG_MS = 30_000;
 
 /** A temporary copy of the fixture's proc/ (the sampler reads it; the test mangles it). */
 function copyProc(): { dir: string; proc: string } {
@@ -130,6 +135,16 @@ const CAN_MOUNT = (() => {
     Deno.removeSync(dir, { recursive: true });
   }
 })();
+
+if (IS_ROOT) {
+  console.log("faults_test: skipping the chmod 000 test: root (CAP_DAC_OVERRIDE) reads such files");
+}
+if (!CAN_MOUNT) {
+  console.log(
+    "faults_test: skipping the tmpfs tests (read-only and full disk): mounting needs root with " +
+      "CAP_SYS_ADMIN in this mount namespace",
+  );
+}
 
 async function withTmpfs<T>(opts: string, fn: (dir: string) => Promise<T>): Promise<T> {
   const dir = Deno.makeTempDirSync({ prefix: "rt-tmpfs-" });
@@ -250,25 +265,20 @@ Deno.test("faults: /proc entries vanish and turn to garbage while sampling at -i
     }
     const elapsed = performance.now() - t0;
     child.kill("SIGTERM");
-    const st = await statusWithin(child, 5000, ctx0);
+    const st = await statusWithin(child, HANG_MS, ctx0);
     const [out, err] = await Promise.all([stdout.done, stderr.done]);
     const ctx = `${ctx0} after ${ops} mutations`;
     strictEqual(st.code, 0, `${ctx}: exit ${st.code} (signal ${st.signal})\n${err}`);
     noStack(out + err, ctx);
     const samples = wholeJsonLines(out, ctx);
-    // Every interval keeps its sample: ≥ half the nominal count even on a loaded 2-core box.
-    ok(
-      samples.length >= (elapsed / 100) * 0.5,
-      `${ctx}: ${samples.length} samples in ${Math.round(elapsed)} ms`,
-    );
+    // Every interval keeps its sample: consecutive timestamps are exactly their measured interval
+    // apart (no sample lost to a fault). How many fit in the run depends on the load.
+    ok(samples.length >= 1, `${ctx}: no sample in ${Math.round(elapsed)} ms`);
+    assertSampleTiming(samples as unknown as { timestamp_ms: number }[], 100, ctx);
     for (const [i, s] of samples.entries()) {
       for (const k of ["cpu", "memory", "network", "disk"]) {
         ok(s[k] !== undefined && s[k] !== null, `${ctx}: sample ${i} lacks ${k}`);
       }
-    }
-    const stamps = samples.map((s) => s.timestamp_ms as number);
-    for (let i = 1; i < stamps.length; i++) {
-      ok(stamps[i]! - stamps[i - 1]! <= 1000, `${ctx}: a ${stamps[i]! - stamps[i - 1]!} ms gap`);
     }
     // Diagnostics: warnings only, and at most one per collector.
     const lines = err.split("\n").filter((l) => l !== "");
@@ -424,9 +434,13 @@ function runOnFullDisk() {
     const { child, stdout, stderr } = spawnLive(
       trackerArgs(`${FIXTURE}/proc`, "-i", "0.1", "-o", out),
     );
-    await sleep(2800); // start-up, then ~2.5 s of samples: 8 KiB fill after 4 or 5 of them
+    // The disk fills after 4 or 5 samples and the one warning comes; a few more samples after
+    // it show the tracker goes on. Waiting for the warning, not a fixed time: start-up takes
+    // seconds on a loaded machine.
+    await Promise.race([stderr.started, sleep(HANG_MS)]);
+    await sleep(500);
     child.kill("SIGTERM");
-    const st = await statusWithin(child, 5000, "disk full");
+    const st = await statusWithin(child, HANG_MS, "disk full");
     return {
       code: st.code,
       signal: st.signal,
@@ -465,6 +479,7 @@ Deno.test({
 // failed write, or write each batch with one write and ftruncate on a short write).
 Deno.test({
   name: "faults: a disk that fills mid-run leaves only whole lines in the file",
+  ignore: !CAN_MOUNT,
   fn: async () => {
     const r = await runOnFullDisk();
     wholeJsonLines(r.file, "disk full");
@@ -488,7 +503,7 @@ Deno.test("faults: SIGTERM/SIGINT at random moments in system-only mode exit 0, 
     await stdout.started; // handlers are in place before the first sample
     await sleep(delay);
     child.kill(sig);
-    const st = await statusWithin(child, 5000, ctx);
+    const st = await statusWithin(child, HANG_MS, ctx);
     const out = await stdout.done;
     const err = await stderr.done;
     strictEqual(st.code, 0, `${ctx}: exit ${st.code} (signal ${st.signal})\n${err}`);
@@ -532,7 +547,7 @@ Deno.test("faults: SIGHUP in system-only mode stops gracefully: exit 0, whole li
     await stdout.started;
     await sleep(delay);
     child.kill("SIGHUP");
-    const st = await statusWithin(child, 5000, ctx);
+    const st = await statusWithin(child, HANG_MS, ctx);
     const out = await stdout.done;
     const err = await stderr.done;
     strictEqual(st.code, 0, `${ctx}: exit ${st.code} (signal ${st.signal})\n${err}`);
@@ -561,7 +576,7 @@ Deno.test("faults: signals to a wrapper are forwarded; exit 128+N of the child, 
     await stdout.started; // the child runs and signals are forwarded from here on
     await sleep(delay);
     child.kill(sig);
-    const st = await statusWithin(child, 6000, ctx);
+    const st = await statusWithin(child, HANG_MS, ctx);
     const out = await stdout.done;
     const err = await stderr.done;
     const want = 128 + SIGNAL_NUMBER[sig]!;

@@ -19,7 +19,12 @@ export interface CliResult {
 export function cleanEnv(extra: Record<string, string> = {}): Record<string, string> {
   const env: Record<string, string> = {};
   for (const [k, v] of Object.entries(Deno.env.toObject())) {
-    if (/^(TRACKER_|SENTINEL_|AWS_|RUST_BACKTRACE$|DENO_)/.test(k)) continue;
+    // DENO_DIR stays: it is where Deno's cache (npm packages included) is, and without the
+    // network a child Deno could not load what is not in it; so do the TLS settings a child
+    // needs to fill that cache behind a TLS-inspecting proxy.
+    if (/^(TRACKER_|SENTINEL_|AWS_|RUST_BACKTRACE$|DENO_(?!DIR$|CERT$|TLS_CA_STORE$))/.test(k)) {
+      continue;
+    }
     env[k] = v;
   }
   // No test sends packets beyond loopback: cloud discovery stays off unless a test overrides it.
@@ -136,4 +141,81 @@ export function jsonLines(text: string): Record<string, unknown>[] {
 export function fixtureArgs(name: string): string[] {
   const dir = `${FIXTURES}/${name}`;
   return ["--procfs", `${dir}/proc`, "--sysfs", `${dir}/sys`, "--rootfs", `${dir}/root`];
+}
+
+/**
+ * What the sampling loop promises about time, whatever the machine's load: every sample's
+ * `actual_interval_ms` is positive and is the time since the previous sample (so consecutive
+ * timestamps differ by it, within scheduling jitter: no sample was collected and then lost), and
+ * sample k is never taken
+ * before k intervals after the baseline (absolute deadlines; a late sample makes the next one
+ * come sooner, never earlier than its deadline). How late samples come depends on the load and
+ * is not asserted.
+ */
+export function assertSampleTiming(
+  samples: readonly { timestamp_ms: number; actual_interval_ms?: number | null }[],
+  intervalMs: number,
+  ctx = "",
+): void {
+  let elapsed = 0;
+  for (const [i, s] of samples.entries()) {
+    const actual = s.actual_interval_ms ?? NaN;
+    if (!(actual > 0)) throw new Error(`${ctx} sample ${i}: actual_interval_ms ${actual}`);
+    elapsed += actual;
+    // Rounding to whole ms and timer granularity: 2 ms per sample.
+    if (elapsed < (i + 1) * (intervalMs - 2)) {
+      throw new Error(
+        `${ctx} sample ${i} came ${elapsed} ms after the baseline, before its deadline`,
+      );
+    }
+    if (i > 0) {
+      const step = s.timestamp_ms - samples[i - 1]!.timestamp_ms;
+      // Wall and monotonic clocks are read back to back, but a loaded machine can preempt the
+      // process between the two reads (30+ ms seen at load average 9 on 2 cores). A sample
+      // collected and then lost would add its whole interval to the step.
+      if (Math.abs(step - actual) > Math.max(60, intervalMs * 0.6)) {
+        throw new Error(
+          `${ctx} sample ${i}: timestamps ${step} ms apart, actual_interval_ms ${actual}`,
+        );
+      }
+    }
+  }
+}
+
+/** True when `name` is an executable on PATH (or an executable path). */
+export function hasTool(name: string): boolean {
+  const dirs = name.includes("/") ? [""] : (Deno.env.get("PATH") ?? "").split(":");
+  for (const d of dirs) {
+    try {
+      const st = Deno.statSync(d ? `${d}/${name}` : name);
+      if (st.isFile && (st.mode ?? 0) & 0o111) return true;
+    } catch { /* not here */ }
+  }
+  return false;
+}
+
+/**
+ * Names the tools of `names` that are missing and prints why the calling test is skipped; true
+ * when it should be. .ci/run installs them (scripts/ci_tools.sh).
+ */
+export function skipWithout(test: string, ...names: string[]): boolean {
+  const missing = names.filter((n) => !hasTool(n));
+  if (missing.length === 0) return false;
+  console.log(`skipped "${test}": ${missing.join(", ")} not installed (.ci/run installs it)`);
+  return true;
+}
+
+/**
+ * The `unshare` argv prefix that creates the namespaces `flags` ask for here: as root the flags
+ * alone; otherwise inside a new user namespace (`--user --map-root-user`) where the kernel allows
+ * one. null when neither works (the caller skips and says why).
+ */
+export async function unshareWith(...flags: string[]): Promise<string[] | null> {
+  for (const prefix of [["unshare"], ["unshare", "--user", "--map-root-user"]]) {
+    const args = [...prefix.slice(1), ...flags, "true"];
+    const out = await new Deno.Command(prefix[0]!, { args, stdout: "null", stderr: "null" })
+      .output().catch(() => null);
+    if (out?.success) return [...prefix, ...flags];
+  }
+  return null;
 }

@@ -17,9 +17,14 @@ Deno.test("README option table matches the registry (scripts/options_table.ts --
   deepStrictEqual(cells(README.slice(a + START.length, b)), cells(optionsTable()));
 });
 
-Deno.test("README names the two commands that .ci/run relies on", () => {
+Deno.test("README opens with the two commands: the launcher, and the tests .ci/run runs", () => {
   const ci = Deno.readTextFileSync(new URL("../.ci/run", import.meta.url));
   ok(README.includes("npx --yes deno@2.9.6 task test"));
   ok(ci.includes("npx --yes deno@2.9.6 task test"));
-  ok(README.includes("npx --yes deno@2.9.6 task run"));
+  // The first command runs the tracker through the launcher (the caller's directory).
+  const commands = /## The two commands[\s\S]*?```sh\n([\s\S]*?)```/.exec(README)?.[1] ?? "";
+  const lines = commands.split("\n").filter((l) => l.trim() !== "" && !l.startsWith("#"));
+  ok(lines.length === 2, `the README opens with two commands, not ${lines.length}: ${lines}`);
+  ok(lines[0]!.startsWith("./bin/resource-tracker "), lines[0]);
+  ok(lines[1] === "npx --yes deno@2.9.6 task test", lines[1]);
 });

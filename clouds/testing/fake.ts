@@ -53,14 +53,16 @@ export function serve(handler: Handler): Fake {
 }
 
 /** Accepts TCP connections and never writes a byte. */
-export function blackhole(): Fake {
+export function blackhole(): Fake & { firstHitMs: () => number | null } {
   const listener = Deno.listen({ hostname: "127.0.0.1", port: 0 });
   const conns: Deno.Conn[] = [];
   const hits: string[] = [];
+  let first: number | null = null;
   const loop = (async () => {
     try {
       for await (const conn of listener) {
         hits.push("CONNECT");
+        first ??= Date.now();
         conns.push(conn);
       }
     } catch {
@@ -70,6 +72,8 @@ export function blackhole(): Fake {
   return {
     url: `http://127.0.0.1:${(listener.addr as Deno.NetAddr).port}`,
     hits,
+    /** Wall-clock ms of the first connection (when the race began), or null. */
+    firstHitMs: () => first,
     close: async () => {
       listener.close();
       for (const c of conns) {

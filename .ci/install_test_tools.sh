@@ -1,7 +1,8 @@
 #!/usr/bin/env bash
 # Installs the real servers and clients the tests drive. Each one is optional: a test whose tool
 # is missing prints a SKIPPED line naming it (and `deno task test` still passes on its own).
-#   Debian: time, make        GNU time as the CPU reference (tests/accuracy_test.ts, cgroup tests)
+#   Debian: python3, procps, coreutils, util-linux (unshare), curl, tar, gzip: what tests drive
+#           time, make        GNU time as the CPU reference (tests/accuracy_test.ts, cgroup tests)
 #           prometheus        promtool + a real Prometheus for /metrics and remote write
 #           chromium          headless browser for the report and the dashboard
 #           tmux              drives --live in a real terminal
@@ -17,6 +18,10 @@ say() { echo "install_test_tools: $*" >&2; }
 
 # One apt-get run for every missing Debian package (root only; otherwise the tests skip).
 need=()
+for pair in python3:python3 ps:procps timeout:coreutils sha256sum:coreutils unshare:util-linux \
+  curl:curl tar:tar gzip:gzip; do
+  command -v "${pair%%:*}" >/dev/null || need+=("${pair#*:}")
+done
 [ -x /usr/bin/time ] || need+=(time)
 command -v make >/dev/null || need+=(make)
 { command -v prometheus >/dev/null && command -v promtool >/dev/null; } || need+=(prometheus)
@@ -29,7 +34,7 @@ if [ ${#need[@]} -gt 0 ]; then
     export DEBIAN_FRONTEND=noninteractive
     apt-get -o DPkg::Lock::Timeout=600 update -qq >/dev/null
     # Each package alone, so one that is missing from the archive does not stop the others.
-    for p in "${need[@]}"; do
+    for p in $(printf '%s\n' "${need[@]}" | sort -u); do
       apt-get -o DPkg::Lock::Timeout=600 install -y -qq --no-install-recommends "$p" >/dev/null 2>&1 ||
         say "WARNING: could not install $p; the tests that need it will be skipped"
     done

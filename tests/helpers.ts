@@ -196,7 +196,7 @@ export function hasTool(name: string): boolean {
 
 /**
  * Names the tools of `names` that are missing and prints why the calling test is skipped; true
- * when it should be. .ci/run installs them (scripts/ci_tools.sh).
+ * when it should be. .ci/run installs them (.ci/install_test_tools.sh).
  */
 export function skipWithout(test: string, ...names: string[]): boolean {
   const missing = names.filter((n) => !hasTool(n));

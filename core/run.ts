@@ -384,7 +384,10 @@ export async function track(config: Config, deps: RunDeps): Promise<number> {
   }
   await sinks.close({ exitCode, signal: guard.signal });
   adopter?.reap();
+  // The job's limits, read once at exit for the run record and the summary's right-sizing.
+  const limits = await readLimits(config);
   await writeRunRecord(config, deps, {
+    limits,
     command: wrap ? config.command : null,
     trackedPid: tracker?.pid ?? null,
     // An attached process is not our child: its exit status is not ours to see.
@@ -409,12 +412,8 @@ export async function track(config: Config, deps: RunDeps): Promise<number> {
       cloud: discovery?.info ? { ...discovery.info } : null,
       metadata: config.metadata,
       tags: config.tags,
-      memoryLimitMib: (await import("../report/sidecar.ts")).memoryLimitMib(
-        config.roots.sys,
-        config.roots.proc,
-      ),
-      cpuLimitCores: (await import("../collectors/cgroup.ts")).readQuotaCores(config.roots.sys) ??
-        null,
+      memoryLimitMib: limits.memoryMib,
+      cpuLimitCores: limits.cpuCores,
     });
     report.cgroup = forensics.build(seenCgroups, {
       job: job !== undefined,
@@ -517,11 +516,30 @@ async function descendantsGone(
   }
 }
 
+interface Limits {
+  /** The cgroup's memory limit, MiB, or null. */
+  memoryMib: number | null;
+  /** The CFS quota in cores, or null. */
+  cpuCores: number | null;
+}
+
+async function readLimits(config: Config): Promise<Limits> {
+  const [{ memoryLimitMib }, { readQuotaCores }] = await Promise.all([
+    import("../report/sidecar.ts"),
+    import("../collectors/cgroup.ts"),
+  ]);
+  return {
+    memoryMib: memoryLimitMib(config.roots.sys, config.roots.proc),
+    cpuCores: readQuotaCores(config.roots.sys) ?? null,
+  };
+}
+
 /** `FILE.run.json` beside each sample file, for `report` and `replay` (report/sidecar.ts). */
 async function writeRunRecord(
   config: Config,
   deps: RunDeps,
   o: {
+    limits: Limits;
     command: readonly string[] | null;
     trackedPid: number | null;
     exitCode: number | null;
@@ -534,7 +552,7 @@ async function writeRunRecord(
     cloud: () => Promise<Record<string, unknown>>;
   },
 ): Promise<void> {
-  const { sampleFiles, memoryLimitMib, writeRunRecords } = await import("../report/sidecar.ts");
+  const { sampleFiles, writeRunRecords } = await import("../report/sidecar.ts");
   let lifetime: Record<string, number> | null = null;
   if (Object.keys(o.energyTotals).length > 0) {
     // The host's lifetime joules per device, kept across runs (collectors/energy/lifetime.ts).
@@ -560,9 +578,8 @@ async function writeRunRecord(
     tags: { ...config.tags },
     host: { ...await o.host().catch(() => ({})) },
     cloud: await o.cloud().catch(() => ({})),
-    memory_limit_mib: memoryLimitMib(config.roots.sys, config.roots.proc),
-    cpu_quota_cores: (await import("../collectors/cgroup.ts")).readQuotaCores(config.roots.sys) ??
-      null,
+    memory_limit_mib: o.limits.memoryMib,
+    cpu_quota_cores: o.limits.cpuCores,
     energy: {
       domains: o.energyDomains,
       run_joules: { ...o.energyTotals },

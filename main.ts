@@ -3,12 +3,12 @@
  * or CSV to sinks. This file only dispatches; the work lives in core/, collectors/ and sinks/.
  */
 import denoJson from "./deno.json" with { type: "json" };
-import { readSmallTextFile } from "./core/bounded_read.ts";
-import { type Config, loadConfigLazily } from "./core/config.ts";
+import { readSmallTextFile } from "./base/bounded_read.ts";
+import { type Config, loadConfigLazily } from "./cli/config.ts";
 import { captureEarlySignals, releaseEarlySignals } from "./core/early_signals.ts";
-import { oneLine, RuntimeError, UsageError } from "./core/errors.ts";
-import { helpText, helpWidth, type SubcommandHelp, subcommandHelpText } from "./core/help.ts";
-import { error, warn, writeAllSync } from "./core/log.ts";
+import { oneLine, RuntimeError, UsageError } from "./base/errors.ts";
+import { helpText, helpWidth, type SubcommandHelp, subcommandHelpText } from "./cli/help.ts";
+import { error, warn, writeAllSync } from "./base/log.ts";
 import { gpuFor, hostFacts, track } from "./core/run.ts";
 import { SIGNAL_NUMBERS } from "./core/supervisor.ts";
 import { EMPTY_CLOUD } from "./clouds/types.ts";
@@ -40,14 +40,14 @@ const SUBCOMMANDS: readonly Subcommand[] = [
     help: "Write an HTML report of a recorded run: charts, right-sizing, cost, energy.",
     run: () => Promise.resolve(2),
     raw: async (args) =>
-      (await import("./report/cli.ts")).runReportCommand(args, { version: VERSION, env, warn }),
+      (await import("./cli/report.ts")).runReportCommand(args, { version: VERSION, env, warn }),
   },
   {
     name: "replay",
     help: "Send a recorded run to sinks (--sink URI…) with its original timestamps.",
     run: () => Promise.resolve(2),
     raw: async (args) =>
-      (await import("./report/replay.ts")).runReplayCommand(args, { version: VERSION, env, warn }),
+      (await import("./cli/replay.ts")).runReplayCommand(args, { version: VERSION, env, warn }),
   },
   {
     name: "flush",
@@ -101,7 +101,7 @@ const SUBCOMMANDS: readonly Subcommand[] = [
     examples: [["resource-tracker cloud --cloud aws", "Ask only AWS:"]],
     run: async (config) => {
       const only = config.values.get("cloud") as string | undefined;
-      const { runCloudCommand } = await import("./clouds/command.ts");
+      const { runCloudCommand } = await import("./cli/cloud.ts");
       return await runCloudCommand({
         sys: config.roots.sys,
         env,

@@ -78,4 +78,4 @@ export {
   type TrackOptions,
   type TrackResult,
 } from "./core/inprocess.ts";
-export { formatSummary } from "./core/summary.ts";
+export { formatSummary } from "./report/summary.ts";

@@ -1,7 +1,7 @@
 import { readDmi } from "./dmi.ts";
 import { PROBES } from "./mod.ts";
-import { assertEquals } from "./testing/assert.ts";
-import { dmiRoot } from "./testing/env.ts";
+import { assertEquals } from "./testdata/assert.ts";
+import { dmiRoot } from "./testdata/env.ts";
 
 const matchIds = (fixture: string) =>
   PROBES.filter((p) => p.dmi(readDmi(dmiRoot(fixture))) !== undefined).map((p) => p.id);

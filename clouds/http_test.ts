@@ -8,9 +8,9 @@ import {
   ProbeError,
   UnreachableError,
 } from "./http.ts";
-import { assert, assertEquals } from "./testing/assert.ts";
-import { blackhole, text } from "./testing/fake.ts";
-import { strictServe } from "./testing/strict.ts";
+import { assert, assertEquals } from "./testdata/assert.ts";
+import { blackhole, text } from "./testdata/fake.ts";
+import { strictServe } from "./testdata/strict.ts";
 
 Deno.test("clean: identifier-like values only", () => {
   const table: [unknown, string | null][] = [

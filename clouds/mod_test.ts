@@ -11,8 +11,8 @@ import {
   EMPTY_CLOUD,
   PROBES,
 } from "./mod.ts";
-import { assert, assertEquals } from "./testing/assert.ts";
-import { dmiRoot, forbiddenFetch, loopbackEnv, loopbackFetch } from "./testing/env.ts";
+import { assert, assertEquals } from "./testdata/assert.ts";
+import { dmiRoot, forbiddenFetch, loopbackEnv, loopbackFetch } from "./testdata/env.ts";
 import {
   always,
   blackhole,
@@ -22,14 +22,14 @@ import {
   refusedUrl,
   serve,
   text,
-} from "./testing/fake.ts";
+} from "./testdata/fake.ts";
 import {
   aliyunMetadata,
   awsImds,
   azureImds,
   CASES,
   openstackMetadata,
-} from "./testing/providers.ts";
+} from "./testdata/providers.ts";
 
 const NO_DMI = "/nonexistent-sys-root";
 const RACE_IDS = PROBES.filter((p) => p.race).map((p) => p.id);

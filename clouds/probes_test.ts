@@ -6,8 +6,8 @@
 import { readDmi } from "./dmi.ts";
 import { ProbeError } from "./http.ts";
 import { PROBES } from "./mod.ts";
-import { assert, assertEquals } from "./testing/assert.ts";
-import { dmiRoot, loopbackFetch } from "./testing/env.ts";
+import { assert, assertEquals } from "./testdata/assert.ts";
+import { dmiRoot, loopbackFetch } from "./testdata/env.ts";
 import {
   always,
   blackhole,
@@ -18,7 +18,7 @@ import {
   serve,
   slow,
   text,
-} from "./testing/fake.ts";
+} from "./testdata/fake.ts";
 import {
   aliyunMetadata,
   awsImds,
@@ -30,10 +30,10 @@ import {
   openstackMetadata,
   oracleImds,
   pathJson,
-} from "./testing/providers.ts";
-import { strictServe } from "./testing/strict.ts";
+} from "./testdata/providers.ts";
+import { strictServe } from "./testdata/strict.ts";
 import type { CloudInfo, CloudProbe } from "./types.ts";
-import { USER_AGENT } from "../core/user_agent.ts";
+import { USER_AGENT } from "../base/user_agent.ts";
 
 const REQUEST_MS = 400;
 const SECRET = "SECRET-BODY-MARKER";

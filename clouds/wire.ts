@@ -12,7 +12,7 @@
  * redirect following, header and body sizes bounded, and the socket closed when the caller's
  * signal aborts.
  */
-import { USER_AGENT } from "../core/user_agent.ts";
+import { USER_AGENT } from "../base/user_agent.ts";
 
 export const MAX_HEADER_BYTES = 64 * 1024;
 

@@ -18,6 +18,9 @@ import {
   type Pressure,
 } from "./cgroup_fs.ts";
 import { readText } from "./read.ts";
+import type { CgroupSample } from "../base/sample.ts";
+
+export type { CgroupSample };
 
 /** Raw cumulative values of one cgroup; `undefined` = the kernel has no such file. */
 export interface CgroupReading {
@@ -244,43 +247,6 @@ function readV1(dirs: CgroupDirs, r: CgroupReading, what: ReadWhat): void {
         readText(at(dirs.blkio, "blkio.throttle.io_service_bytes")),
     );
   }
-}
-
-/** The `cgroup` object of a sample. Counters are this interval; `null` = not available. */
-export interface CgroupSample {
-  /** 1 or 2: the hierarchy the memory and cpu controllers are on. */
-  version: 1 | 2;
-  /** The cgroup path as `/proc/<pid>/cgroup` shows it (v2 path, else v1 memory path). */
-  path: string;
-  memory_current_bytes: number | null;
-  memory_peak_bytes: number | null;
-  /** `null`: no limit (or unknown; see README). */
-  memory_limit_bytes: number | null;
-  memory_high_bytes: number | null;
-  swap_current_bytes: number | null;
-  swap_limit_bytes: number | null;
-  memory_limit_hits: number | null;
-  /** v2 only: times memory.high was exceeded this interval (allocations throttled). */
-  memory_high_events: number | null;
-  oom_events: number | null;
-  oom_kills: number | null;
-  cpu_quota_cores: number | null;
-  cpu_period_us: number | null;
-  cpu_periods: number | null;
-  cpu_throttled_periods: number | null;
-  cpu_throttled_secs: number | null;
-  pids_current: number | null;
-  pids_limit: number | null;
-  /** Forks refused at `pids_limit` (pids.events `max`; read every 10th sample). */
-  pids_limit_hits: number | null;
-  /** "cgroup" (its own *.pressure files) or "host" (/proc/pressure); null without PSI. */
-  pressure_source: "cgroup" | "host" | null;
-  cpu_some_stall_secs: number | null;
-  cpu_full_stall_secs: number | null;
-  memory_some_stall_secs: number | null;
-  memory_full_stall_secs: number | null;
-  io_some_stall_secs: number | null;
-  io_full_stall_secs: number | null;
 }
 
 /** Δ of a counter; 0 on the first reading, never negative (a reset reads as 0). */

@@ -3,8 +3,8 @@
  * (sectors, always 512-byte units), identity from /sys/block/<dev>, and the space of the
  * filesystems mounted from each device (statfs).
  */
-import { statfs } from "../core/libc.ts";
-import type { DiskSample, DiskType, MountSample } from "../core/sample.ts";
+import { statfs } from "../base/libc.ts";
+import type { DiskSample, DiskType, MountSample } from "../base/sample.ts";
 import { listDir, readAttr, readInt, readText } from "./read.ts";
 
 /** The kernel counts diskstats sectors in 512-byte units whatever the device's sector size. */

@@ -2,7 +2,7 @@
  * Host facts, collected once at start (CONTRACT §3.15, Sentinel wire names). Reading is in
  * `readHostInputs`; `deriveHost` is pure.
  */
-import type { Roots } from "../core/sample.ts";
+import type { Roots } from "../base/sample.ts";
 import { readDiskIdentity } from "./disk.ts";
 import { parseMeminfo } from "./memory.ts";
 import { listDir, readAttr, readInt, readText } from "./read.ts";

@@ -1,5 +1,5 @@
 /** System memory from /proc/meminfo (kB values) → MemorySample in MiB (CONTRACT §1.4, §3.10). */
-import type { MemorySample } from "../core/sample.ts";
+import type { MemorySample } from "../base/sample.ts";
 import { readText } from "./read.ts";
 
 /** Field name → value in kB (the unit /proc/meminfo prints for every sized field). */

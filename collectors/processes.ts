@@ -1,5 +1,5 @@
 /** `process_count` (CONTRACT Part A): all-digit entries of /proc — processes, not threads. */
-import { DigitEntryCounter } from "../core/libc.ts";
+import { DigitEntryCounter } from "../base/libc.ts";
 import { listDir } from "./read.ts";
 
 export function countPidNames(names: Iterable<string>): number {

@@ -9,7 +9,7 @@
  * from offset 0; a file whose process has exited fails to read and is dropped. Other files
  * (fixtures, copies) are read plainly, since they may be replaced by a new inode at any time.
  */
-import { rawFile, statfs } from "../core/libc.ts";
+import { rawFile, statfs } from "../base/libc.ts";
 
 const PROC_SUPER_MAGIC = 0x9fa0;
 const SYSFS_MAGIC = 0x62656572;

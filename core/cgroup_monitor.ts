@@ -20,7 +20,7 @@ import {
   readCgroupStats,
 } from "../collectors/cgroup_stats.ts";
 import { readText } from "../collectors/read.ts";
-import type { CpuSample } from "./sample.ts";
+import type { CpuSample } from "../base/sample.ts";
 
 /** Limits and the peak are re-read every this many samples (and when the cgroup changes). */
 const LIMITS_EVERY = 10;

@@ -5,7 +5,7 @@
 import { deepStrictEqual, ok, strictEqual } from "node:assert/strict";
 import { CgroupMonitor } from "./cgroup_monitor.ts";
 import { CgroupForensics, formatCgroupLines } from "./cgroup_summary.ts";
-import type { Sample } from "./sample.ts";
+import type { Sample } from "../base/sample.ts";
 
 const FIXTURES = new URL("../tests/fixtures/cgroup/", import.meta.url).pathname;
 

@@ -4,9 +4,9 @@
  */
 import { runLoop } from "./loop.ts";
 import { ProcessTracker } from "./process_tracker.ts";
-import type { Sample } from "./sample.ts";
+import type { Sample } from "../base/sample.ts";
 import { Sampler } from "./sampler.ts";
-import { type RunSummary, SummaryBuilder } from "./summary.ts";
+import { type RunSummary, SummaryBuilder } from "../report/summary.ts";
 import denoJson from "../deno.json" with { type: "json" };
 
 export type { RunSummary, Sample };

@@ -2,7 +2,7 @@
  * The sampling loop: a baseline, then one sample per interval on absolute deadlines
  * (start + k × interval), so samples never drift. A stop request wakes the sleep at once.
  */
-import type { Sample } from "./sample.ts";
+import type { Sample } from "../base/sample.ts";
 
 export interface Clock {
   /** Monotonic milliseconds. */

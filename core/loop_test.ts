@@ -1,7 +1,7 @@
 import { deepStrictEqual, strictEqual } from "node:assert/strict";
 import type { Clock } from "./loop.ts";
 import { runLoop } from "./loop.ts";
-import type { Sample } from "./sample.ts";
+import type { Sample } from "../base/sample.ts";
 
 /** A virtual clock: sleeping advances time; `work` ms pass inside each collect. */
 function fakeClock(work: number) {

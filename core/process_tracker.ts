@@ -15,7 +15,7 @@ import {
   type TreeScan,
 } from "../collectors/process.ts";
 import { registerRoot } from "../collectors/read.ts";
-import type { CpuSample } from "./sample.ts";
+import type { CpuSample } from "../base/sample.ts";
 import type { ProcessContext, ProcessSource } from "./sampler.ts";
 import { TICKS_PER_SEC } from "./sampler.ts";
 import { account, baseline, type Counters, type Ledger, type PidEntry } from "./tree_delta.ts";

@@ -8,14 +8,14 @@ import type { GpuCollector } from "../collectors/gpu/mod.ts";
 import type { HostInfo } from "../collectors/host.ts";
 import { readPidStat } from "../collectors/process.ts";
 import { createSinks, type SinkSet } from "../sinks/mod.ts";
-import { openPrivateFile } from "../sinks/safe_open.ts";
-import type { Config } from "./config.ts";
+import { openPrivateFile } from "../base/safe_open.ts";
+import type { Config } from "../cli/config.ts";
 import { releaseEarlySignals } from "./early_signals.ts";
 import { guardFlush } from "./flush_guard.ts";
-import { childrenUsage } from "./libc.ts";
+import { childrenUsage } from "../base/libc.ts";
 import type { JobCgroup } from "./cgroup_job.ts";
-import { oneLine, UsageError } from "./errors.ts";
-import { writeAllSync, writeWithin } from "./log.ts";
+import { oneLine, UsageError } from "../base/errors.ts";
+import { writeAllSync, writeWithin } from "../base/log.ts";
 import { runLoop } from "./loop.ts";
 import type { ProcessTracker } from "./process_tracker.ts";
 import { Adopter, exitCodeOf, forwardSignals, spawnCommand } from "./supervisor.ts";
@@ -70,7 +70,7 @@ function loadSampling() {
   return Promise.all([
     import("./sampler.ts"),
     import("./process_tracker.ts"),
-    import("./summary.ts"),
+    import("../report/summary.ts"),
     import("./warmup.ts"),
     import("./cgroup_monitor.ts"),
     import("./cgroup_summary.ts"),

@@ -24,7 +24,14 @@ import {
 import { ProcessCounter } from "../collectors/processes.ts";
 import { registerRoot } from "../collectors/read.ts";
 import { CgroupMonitor } from "./cgroup_monitor.ts";
-import type { CpuSample, EnergySample, GpuSample, MemorySample, Roots, Sample } from "./sample.ts";
+import type {
+  CpuSample,
+  EnergySample,
+  GpuSample,
+  MemorySample,
+  Roots,
+  Sample,
+} from "../base/sample.ts";
 
 /** USER_HZ: the unit of /proc/stat and /proc/<pid>/stat times; 100 on every Linux ABI. */
 export const TICKS_PER_SEC = 100;

@@ -5,9 +5,9 @@
  */
 import { readChildren, readPidStat } from "../collectors/process.ts";
 import { EARLY_SIGNALS } from "./early_signals.ts";
-import { RuntimeError } from "./errors.ts";
-import { processGroups, reapIfExited, setChildSubreaper } from "./libc.ts";
-import { SPAWNED } from "./spawned.ts";
+import { RuntimeError } from "../base/errors.ts";
+import { processGroups, reapIfExited, setChildSubreaper } from "../base/libc.ts";
+import { SPAWNED } from "../base/spawned.ts";
 
 /** Signals forwarded to the wrapped command (CONTRACT Part A); the same ones are held at start. */
 export const FORWARDED: readonly Deno.Signal[] = EARLY_SIGNALS;

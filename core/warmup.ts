@@ -8,7 +8,7 @@
 import { encodeCsvRow } from "../formats/csv.ts";
 import { encodeJsonLine } from "../formats/jsonl.ts";
 import { ProcessTracker } from "./process_tracker.ts";
-import type { Roots } from "./sample.ts";
+import type { Roots } from "../base/sample.ts";
 import { Sampler } from "./sampler.ts";
 
 export const WARMUP_ROUNDS = 300;

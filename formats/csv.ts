@@ -2,7 +2,7 @@
  * The Sentinel/R CSV (CONTRACT §2.1, Part A): one fixed 32-column header, plain comma join, no
  * quoting, `\n` line ends. Per-interval byte columns are rate × measured interval, truncated.
  */
-import type { Sample } from "../core/sample.ts";
+import type { Sample } from "../base/sample.ts";
 
 export const CSV_COLUMNS = [
   "timestamp",

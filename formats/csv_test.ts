@@ -1,5 +1,5 @@
 import { strictEqual } from "node:assert/strict";
-import type { Sample } from "../core/sample.ts";
+import type { Sample } from "../base/sample.ts";
 import { CSV_COLUMNS, CSV_HEADER, encodeCsv, encodeCsvRow } from "./csv.ts";
 
 const EXACT_HEADER =

@@ -1,5 +1,5 @@
 /** JSON Lines: one compact object per sample (CONTRACT §1), newline-terminated. */
-import type { Sample } from "../core/sample.ts";
+import type { Sample } from "../base/sample.ts";
 
 export function encodeJsonLine(sample: Sample): string {
   return JSON.stringify(sample) + "\n";

@@ -1,5 +1,5 @@
 /** Output formats shared by every sink. */
-import type { Sample } from "../core/sample.ts";
+import type { Sample } from "../base/sample.ts";
 import { CSV_HEADER, encodeCsvRow } from "./csv.ts";
 import { encodeJsonLine } from "./jsonl.ts";
 

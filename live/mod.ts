@@ -4,7 +4,7 @@
  * cursor comes back even if the process exits without closing its sinks.
  */
 import denoJson from "../deno.json" with { type: "json" };
-import type { Sample } from "../core/sample.ts";
+import type { Sample } from "../base/sample.ts";
 import type { SinkContext } from "../sinks/mod.ts";
 import type { Sink } from "../sinks/sink.ts";
 import { type LiveState, renderLive } from "./render.ts";

@@ -2,8 +2,8 @@
  * The `--live` screen as plain lines: a pure function of the latest sample, the running
  * totals and the run's facts, cut to the terminal's size.
  */
-import type { Sample } from "../core/sample.ts";
-import { formatBytes } from "../core/summary.ts";
+import type { Sample } from "../base/sample.ts";
+import { formatBytes } from "../report/summary.ts";
 
 export interface LiveState {
   version: string;

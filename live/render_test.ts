@@ -1,6 +1,6 @@
 /** The `--live` screen: fits the terminal, shows tree rates per second, keeps the destinations. */
 import { equal, match, ok } from "node:assert/strict";
-import type { Sample } from "../core/sample.ts";
+import type { Sample } from "../base/sample.ts";
 import { makeSample } from "../tests/fakes/samples.ts";
 import { type LiveState, renderLive } from "./render.ts";
 

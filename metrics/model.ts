@@ -8,7 +8,7 @@
  * tree CPU time and I/O) or since boot (host disk and network bytes, as the kernel counts them).
  * A value the tracker does not know (no cgroup counter, no tracked tree, no GPU) has no point.
  */
-import type { Sample } from "../core/sample.ts";
+import type { Sample } from "../base/sample.ts";
 
 export type MetricType = "gauge" | "counter" | "updown";
 

@@ -4,7 +4,7 @@
  * Prometheus conventions, and an exposition that escapes what it must.
  */
 import { deepStrictEqual, equal, match, ok } from "node:assert/strict";
-import type { Sample } from "../core/sample.ts";
+import type { Sample } from "../base/sample.ts";
 import { makeSample } from "../tests/fakes/samples.ts";
 import { Accumulator, frameOf, identityLabels, METRICS, promName } from "./model.ts";
 import { exposition } from "./prometheus.ts";

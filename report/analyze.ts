@@ -1,5 +1,10 @@
 /** A recording's usage for right-sizing: the same UsageBuilder the live summary feeds. */
+import { type CostResult, type PriceRow, runCost } from "./cost.ts";
+import { type EnergySettings, type RunEnergy, runEnergy } from "./energy.ts";
+import { recommend, type Recommendation } from "./recommend.ts";
+import { readRecording } from "./read.ts";
 import { n, type Recording } from "./series.ts";
+import { type RunStats, runStats } from "./stats.ts";
 import { type Usage, UsageBuilder } from "./usage.ts";
 
 export function usageOf(r: Recording): Usage {
@@ -36,4 +41,46 @@ export function usageOf(r: Recording): Usage {
     gpuCount: r.host.gpuCount,
     gpuMemoryMib: r.host.gpuMemoryMib,
   });
+}
+
+export interface Analysis {
+  rec: Recording;
+  stats: RunStats;
+  recommendation: Recommendation;
+  cost: CostResult;
+  energy: RunEnergy;
+  /** For a Python-tracker CSV: what that tracker itself would recommend. */
+  pythonNote: string | null;
+}
+
+export interface AnalysisSettings {
+  energy: EnergySettings;
+  pricePerHour: number | null;
+  priceTable: PriceRow[] | null;
+  currency: string;
+}
+
+export async function analyze(files: readonly string[], s: AnalysisSettings): Promise<Analysis> {
+  const rec = await readRecording(files);
+  const stats = runStats(rec);
+  const recommendation = recommend(usageOf(rec));
+  const cloud = rec.run?.cloud ?? {};
+  const cost = runCost({
+    durationSecs: stats.durationSecs,
+    pricePerHour: s.pricePerHour,
+    table: s.priceTable,
+    vendor: (cloud.cloud_vendor_id as string | null | undefined) ?? null,
+    instanceType: (cloud.cloud_instance_type as string | null | undefined) ?? null,
+    host: { vcpus: rec.host.vcpus, memoryMib: rec.host.memoryMib },
+    rec: recommendation,
+    currency: s.currency,
+  });
+  let pythonNote: string | null = null;
+  if (rec.format === "python-csv") {
+    const { pythonRecommendation } = await import("./python_rule.ts");
+    const py = pythonRecommendation(stats.cores.mean, stats.memoryMib.max);
+    pythonNote =
+      `the Python tracker's recommend_resources() would say ${py.vcpus} vCPU(s) and ${py.memoryMib} MiB for this run (its memory rule divides a MiB figure by 1024 again)`;
+  }
+  return { rec, stats, recommendation, cost, energy: runEnergy(rec, s.energy), pythonNote };
 }

@@ -1,7 +1,7 @@
 /** `report --compare A B`: two runs side by side, with B's change against A in percent. */
 import uplotJs from "uplot/dist/uPlot.iife.min.js" with { type: "text" };
 import uplotCss from "uplot/dist/uPlot.min.css" with { type: "text" };
-import type { Analysis } from "./cli.ts";
+import type { Analysis } from "./analyze.ts";
 import { fmtMoney } from "./cost.ts";
 import { thin } from "./downsample.ts";
 import { fmtBytes, fmtMib } from "./recommend.ts";

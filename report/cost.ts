@@ -7,7 +7,7 @@
  * Price table: CSV with a header naming at least `instance_type` and `price_per_hour`, optional
  * `vendor`, `vcpus`, `memory_gib`, `gpus`; or a JSON array of objects with those keys.
  */
-import { UsageError } from "../core/errors.ts";
+import { UsageError } from "../base/errors.ts";
 import type { Recommendation } from "./recommend.ts";
 
 export interface PriceRow {

@@ -9,7 +9,7 @@
  *   with --vcpu-watts), plus measured GPU board power when the samples have it; ±50 %.
  * Power is integrated trapezoidally; gaps over 3 intervals are not bridged.
  */
-import { integratePower, JOULES_PER_KWH, validWatts } from "../collectors/energy/integrate.ts";
+import { integratePower, JOULES_PER_KWH, validWatts } from "../base/integrate.ts";
 import type { Recording } from "./series.ts";
 
 export interface EnergySettings {

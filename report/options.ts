@@ -1,16 +1,10 @@
 /**
- * Cost and energy settings, spread into OPTIONS (core/options.ts): the run summary and the
+ * Cost and energy settings, spread into OPTIONS (cli/options.ts): the run summary and the
  * `report` command read them with the usual precedence (flag > env > TOML > default).
  */
-import type { OptionDef } from "../core/options.ts";
+import { atLeast, type OptionDef } from "../base/option.ts";
 
-function nonNegative(v: unknown): number {
-  const x = typeof v === "number" ? v : Number(String(v).trim());
-  if (String(v).trim() === "" || !Number.isFinite(x) || x < 0) {
-    throw new Error(`expected a number >= 0, got ${JSON.stringify(v)}`);
-  }
-  return x;
-}
+const nonNegative = atLeast(0);
 
 function vcpuWatts(v: unknown): string {
   const parts = String(v).split(/[,:]/).map((x) => Number(x.trim()));

@@ -4,7 +4,7 @@
  * order. Pieces are put in time order and samples with a timestamp already seen are dropped, so
  * naming a piece twice cannot double a total.
  */
-import { RuntimeError, UsageError } from "../core/errors.ts";
+import { RuntimeError, UsageError } from "../base/errors.ts";
 import { type Columns, emptyColumns, n, type Recording, type RunRecord } from "./series.ts";
 
 type Row = Partial<Record<keyof Columns, number>>;

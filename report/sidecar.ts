@@ -4,9 +4,9 @@
  * host and cloud facts, the cgroup memory limit, the exit code. A separate file keeps the JSON
  * Lines stream one sample per line and the CSV at exactly its 32 columns (CONTRACT §1, §2).
  */
-import type { Config } from "../core/config.ts";
-import { writeAllSync } from "../core/log.ts";
-import { openPrivateFile } from "../sinks/safe_open.ts";
+import type { Config } from "../cli/config.ts";
+import { writeAllSync } from "../base/log.ts";
+import { openPrivateFile } from "../base/safe_open.ts";
 import type { RunRecord } from "./series.ts";
 
 /** Local files the run writes samples to: `--output FILE` and file `--sink`s. */

@@ -1,6 +1,6 @@
 /**
  * What right-sizing needs from a run, gathered one sample at a time in constant memory: a
- * time-weighted histogram of cores (0.01-core bins) and peaks. The live run (core/summary.ts)
+ * time-weighted histogram of cores (0.01-core bins) and peaks. The live run (report/summary.ts)
  * and the `report` command feed the same builder, so the terminal and the report agree.
  */
 

@@ -13,7 +13,7 @@
  */
 import { parseArgs } from "node:util";
 import { ProcessTracker } from "../core/process_tracker.ts";
-import { DEFAULT_ROOTS } from "../core/sample.ts";
+import { DEFAULT_ROOTS } from "../base/sample.ts";
 import { Sampler } from "../core/sampler.ts";
 import { V8_FLAGS_ARG } from "./v8_flags.ts";
 

@@ -11,7 +11,7 @@
  * rounds of 50 samples (the spread says how noisy the machine was).
  */
 import { ProcessTracker } from "../core/process_tracker.ts";
-import { DEFAULT_ROOTS } from "../core/sample.ts";
+import { DEFAULT_ROOTS } from "../base/sample.ts";
 import { Sampler } from "../core/sampler.ts";
 
 const samples = Number(Deno.args[0] ?? 300);

@@ -3,7 +3,7 @@
  *   deno run -A scripts/options_table.ts          print it
  *   deno run -A scripts/options_table.ts --write  replace it in README.md
  */
-import { OPTIONS } from "../core/options.ts";
+import { OPTIONS } from "../cli/options.ts";
 
 export const START = "<!-- options:start -->";
 export const END = "<!-- options:end -->";

@@ -4,8 +4,8 @@
  * references and hands one serialized line to each subscriber; everything else (exposition,
  * JSON of the window) is computed when a client asks.
  */
-import type { Sample } from "../core/sample.ts";
-import { SummaryBuilder } from "../core/summary.ts";
+import type { Sample } from "../base/sample.ts";
+import { SummaryBuilder } from "../report/summary.ts";
 import { Accumulator, type Frame, frameOf } from "../metrics/model.ts";
 
 export interface Subscriber {
@@ -27,7 +27,7 @@ export class Hub {
 
   /**
    * @param intervalSecs the nominal sampling interval (peaks are taken over windows of at least
-   *   half of it, core/summary.ts)
+   *   half of it, report/summary.ts)
    * @param max samples kept for `/api/samples` and a dashboard that connects late
    */
   constructor(intervalSecs: number, max = 900) {

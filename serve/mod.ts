@@ -5,8 +5,8 @@
  * closes its sinks.
  */
 import denoJson from "../deno.json" with { type: "json" };
-import { UsageError } from "../core/errors.ts";
-import { writeAllSync } from "../core/log.ts";
+import { UsageError } from "../base/errors.ts";
+import { writeAllSync } from "../base/log.ts";
 import { identityLabels } from "../metrics/model.ts";
 import type { Sink } from "../sinks/sink.ts";
 import type { SinkContext } from "../sinks/mod.ts";

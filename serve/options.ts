@@ -1,5 +1,5 @@
-/** Options of the live views (`--listen`, `--live`), spread into OPTIONS (core/options.ts). */
-import type { OptionDef } from "../core/options.ts";
+/** Options of the live views (`--listen`, `--live`), spread into OPTIONS (cli/options.ts). */
+import type { OptionDef } from "../base/option.ts";
 
 export const LISTEN_TOKEN_ENV = "TRACKER_LISTEN_TOKEN";
 

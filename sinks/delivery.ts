@@ -15,7 +15,7 @@
  * - `write()` only appends a string: it never waits for I/O.
  */
 import { compress, gunzip } from "./compress.ts";
-import type { Sample } from "../core/sample.ts";
+import type { Sample } from "../base/sample.ts";
 import { resolveClose, type Sink, sleep } from "./sink.ts";
 import { type JobMeta, newJobId, type SpoolFs, SpoolJob } from "./spool.ts";
 

@@ -6,7 +6,7 @@
 import type { Format } from "../formats/mod.ts";
 import { createEncoder } from "../formats/mod.ts";
 import { type Compression, LineSink } from "./lines.ts";
-import { openPrivateFile } from "./safe_open.ts";
+import { openPrivateFile } from "../base/safe_open.ts";
 import type { Sink } from "./sink.ts";
 
 const EXT_RE = /\.(jsonl|ndjson|json|csv)(\.gz|\.zst)?$|(\.gz|\.zst)$/i;

@@ -4,7 +4,7 @@
  * spools these lines like any other sink's rows; the transport turns a batch into its wire
  * format when it sends it, so `flush` can resend a spooled batch later with the same values.
  */
-import type { Sample } from "../core/sample.ts";
+import type { Sample } from "../base/sample.ts";
 import { Accumulator, type Frame, frameOf } from "../metrics/model.ts";
 import { gunzip } from "./compress.ts";
 import type { Outcome } from "./delivery.ts";

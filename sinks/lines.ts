@@ -6,7 +6,7 @@
  * so the file is readable after any exit, with at most one block missing after a kill.
  */
 import { compress, type Compression } from "./compress.ts";
-import type { Sample } from "../core/sample.ts";
+import type { Sample } from "../base/sample.ts";
 import type { Encoder } from "../formats/mod.ts";
 import { resolveClose, type Sink, sleep } from "./sink.ts";
 

@@ -1,5 +1,5 @@
 import { equal, ok } from "node:assert/strict";
-import type { Sample } from "../core/sample.ts";
+import type { Sample } from "../base/sample.ts";
 import { LineSink } from "./lines.ts";
 
 Deno.test("LineSink: a line queued while the failing write was in flight does not hang close()", async () => {

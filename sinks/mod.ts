@@ -3,10 +3,10 @@
  * ones load with `await import()` only when selected. `createSinks` adds the R-compatible
  * default stream (`--output`/`--format`/`--quiet`) and Sentinel (when a token is set).
  */
-import type { Config } from "../core/config.ts";
-import { UsageError } from "../core/errors.ts";
-import { writeAllSync } from "../core/log.ts";
-import type { Sample } from "../core/sample.ts";
+import type { Config } from "../cli/config.ts";
+import { UsageError } from "../base/errors.ts";
+import { writeAllSync } from "../base/log.ts";
+import type { Sample } from "../base/sample.ts";
 import { createEncoder, type Format } from "../formats/mod.ts";
 import { DEFAULT_TUNING, type RemoteDeps, type Tuning } from "./delivery.ts";
 import { createFileSink, fileKind } from "./file.ts";
@@ -319,7 +319,7 @@ function spoolRoot(ctx: SinkContext): string {
 function identified(base: typeof fetch): typeof fetch {
   let wrapped: typeof fetch | null = null;
   return async (input, init) => {
-    wrapped ??= (await import("../core/user_agent.ts")).withUserAgent(base);
+    wrapped ??= (await import("../base/user_agent.ts")).withUserAgent(base);
     return await wrapped(input, init);
   };
 }

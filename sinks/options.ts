@@ -1,49 +1,10 @@
-/** The sink options, spread into OPTIONS (core/options.ts). */
-import type { OptionDef } from "../core/options.ts";
-
-/** Longest interval or timeout: one day, well inside a timer's 2^31-1 ms (about 24.8 days). */
-const MAX_SECONDS = 86_400;
-
-function seconds(min: number) {
-  return (v: unknown): number => {
-    const n = typeof v === "number" ? v : Number(String(v).trim());
-    if (String(v).trim() === "" || !Number.isFinite(n) || n < min) {
-      throw new Error(`expected seconds >= ${min}, got ${JSON.stringify(v)}`);
-    }
-    if (n > MAX_SECONDS) {
-      throw new Error(`expected seconds <= ${MAX_SECONDS}, got ${JSON.stringify(v)}`);
-    }
-    return n;
-  };
-}
-
-const UNITS: Record<string, number> = { "": 1, k: 1 << 10, m: 1 << 20, g: 1 << 30 };
+/** The sink options, spread into OPTIONS (cli/options.ts). */
+import { envName, type OptionDef, seconds, size, wholeNumber } from "../base/option.ts";
 
 /** `1048576`, `512K`, `10M`, `1G` (binary units; a trailing `B`/`iB` is allowed) → bytes. */
-export function parseSize(v: unknown): number {
-  const m = /^\s*(\d+(?:\.\d+)?)\s*([kmg]?)(?:i?b)?\s*$/i.exec(String(v));
-  const n = m ? Math.floor(Number(m[1]) * UNITS[m[2]!.toLowerCase()]!) : NaN;
-  if (!Number.isFinite(n) || n < 4096) {
-    throw new Error(`expected a size of at least 4K such as 10M or 1G, got ${JSON.stringify(v)}`);
-  }
-  return n;
-}
+export const parseSize = size(4096, "4K such as 10M or 1G");
 
-function count(v: unknown): number {
-  const n = typeof v === "number" ? v : Number(String(v).trim());
-  if (!Number.isInteger(n) || n < 0 || n > 1000) {
-    throw new Error(`expected a whole number 0-1000, got ${JSON.stringify(v)}`);
-  }
-  return n;
-}
-
-function envName(v: unknown): string {
-  const s = String(v).trim();
-  if (!/^[A-Za-z_][A-Za-z0-9_]*$/.test(s)) {
-    throw new Error(`expected an environment variable name, got ${JSON.stringify(v)}`);
-  }
-  return s;
-}
+const count = wholeNumber(0, 1000, "a whole number 0-1000");
 
 export const SINK_OPTIONS: readonly OptionDef[] = [
   {

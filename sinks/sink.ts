@@ -1,5 +1,5 @@
 /** What every sink implements. Sinks encode with formats/ and own their delivery. */
-import type { Sample } from "../core/sample.ts";
+import type { Sample } from "../base/sample.ts";
 
 export interface CloseInfo {
   /** The tracker's exit code (the wrapped command's), for Sentinel `/finish`. */

@@ -14,7 +14,7 @@
  * Directories are 0700 and files 0600; files are written to a fresh name (O_EXCL), fsynced and
  * renamed into place, so a reader never sees half a batch.
  */
-import { readOwnedFile, tryLock, unlock, untrustedDir } from "../core/safe_fs.ts";
+import { readOwnedFile, tryLock, unlock, untrustedDir } from "../base/safe_fs.ts";
 
 /** POSIX path join (not node:path: loading any node: module costs 15–20 ms of start-up). */
 const join = (...parts: string[]) => parts.join("/").replace(/\/{2,}/g, "/");

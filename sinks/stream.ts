@@ -1,6 +1,6 @@
 /** stdout / stderr sink: whole lines, in order, written asynchronously so a slow reader never
  * holds up sampling; a reader that went away (EPIPE) only stops this sink. */
-import { stderrWrites } from "../core/log.ts";
+import { stderrWrites } from "../base/log.ts";
 import type { Encoder } from "../formats/mod.ts";
 import { LineSink } from "./lines.ts";
 import type { Sink } from "./sink.ts";
@@ -15,7 +15,7 @@ export function createStreamSink(
   warn: (line: string) => void = () => {},
   stream: Writable = which === "stdout" ? Deno.stdout : Deno.stderr,
 ): Sink {
-  // While this sink writes to the real stderr, diagnostics queue behind it (core/log.ts):
+  // While this sink writes to the real stderr, diagnostics queue behind it (base/log.ts):
   // stderr may be a pipe no one reads, and a blocking write would freeze the tracker.
   const counted = which === "stderr" && stream === Deno.stderr;
   return new LineSink({

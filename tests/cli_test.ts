@@ -1,8 +1,8 @@
 /** Live smoke tests of the real CLI on this machine's /proc and /sys. */
 import { deepStrictEqual, match, ok, strictEqual } from "node:assert/strict";
 import { CSV_HEADER } from "../formats/csv.ts";
-import { OPTIONS } from "../core/options.ts";
-import type { Sample } from "../core/sample.ts";
+import { OPTIONS } from "../cli/options.ts";
+import type { Sample } from "../base/sample.ts";
 import { assertSampleTiming, command, jsonLines, runCli } from "./helpers.ts";
 
 const cores =

@@ -4,10 +4,10 @@
  */
 import { deepStrictEqual, ok, strictEqual } from "node:assert/strict";
 import { CLOUD_ENDPOINTS } from "../clouds/mod.ts";
-import { blackhole, serve, text } from "../clouds/testing/fake.ts";
-import { dmiRoot } from "../clouds/testing/env.ts";
+import { blackhole, serve, text } from "../clouds/testdata/fake.ts";
+import { dmiRoot } from "../clouds/testdata/env.ts";
 import { CSV_HEADER } from "../formats/csv.ts";
-import type { Sample } from "../core/sample.ts";
+import type { Sample } from "../base/sample.ts";
 import { assertSampleTiming, jsonLines, runCli } from "./helpers.ts";
 
 const GPU_DATA = new URL("../collectors/gpu/testdata", import.meta.url).pathname;

@@ -7,8 +7,8 @@
  */
 import { deepStrictEqual, strictEqual } from "node:assert/strict";
 import { CLOUD_ENDPOINTS } from "../clouds/mod.ts";
-import { refusedUrl } from "../clouds/testing/fake.ts";
-import { CASES } from "../clouds/testing/providers.ts";
+import { refusedUrl } from "../clouds/testdata/fake.ts";
+import { CASES } from "../clouds/testdata/providers.ts";
 import { closedPort } from "./fakes/faults.ts";
 import { runCli } from "./helpers.ts";
 

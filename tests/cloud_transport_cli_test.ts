@@ -5,10 +5,10 @@
  */
 import { deepStrictEqual, ok, strictEqual } from "node:assert/strict";
 import { CLOUD_ENDPOINTS } from "../clouds/mod.ts";
-import { refusedUrl } from "../clouds/testing/fake.ts";
-import { CASES } from "../clouds/testing/providers.ts";
-import { strictServe } from "../clouds/testing/strict.ts";
-import { USER_AGENT } from "../core/user_agent.ts";
+import { refusedUrl } from "../clouds/testdata/fake.ts";
+import { CASES } from "../clouds/testdata/providers.ts";
+import { strictServe } from "../clouds/testdata/strict.ts";
+import { USER_AGENT } from "../base/user_agent.ts";
 import { runCli } from "./helpers.ts";
 
 const DEAD_PROXY = refusedUrl();

@@ -589,7 +589,7 @@ Deno.test("faults: signals to a wrapper are forwarded; exit 128+N of the child, 
 });
 
 Deno.test("faults: 2,000 output opens against a symlink racer never truncate the victim", async () => {
-  const { openPrivateFile } = await import("../sinks/safe_open.ts");
+  const { openPrivateFile } = await import("../base/safe_open.ts");
   const dir = Deno.makeTempDirSync({ prefix: "rt-race-" });
   const victim = `${dir}/victim`, path = `${dir}/out.csv`;
   const text = "precious\n".repeat(100);

@@ -8,11 +8,11 @@
  * spawns of the real CLI (exit 0/1/2, at most one `error:` line, no stack frames).
  */
 import { ok } from "node:assert/strict";
-import { loadConfig } from "../core/config.ts";
+import { loadConfig } from "../cli/config.ts";
 import * as TOML from "smol-toml";
 import { envInt, type Rng, rngFor, SEED } from "./seeded.ts";
-import { UsageError } from "../core/errors.ts";
-import { OPTIONS } from "../core/options.ts";
+import { UsageError } from "../base/errors.ts";
+import { OPTIONS } from "../cli/options.ts";
 import { parseCpuMax, parseCpuStatUsage } from "../collectors/cgroup.ts";
 import { parseProcStat } from "../collectors/cpu.ts";
 import { parseDiskstats, parseMountinfo, parseProcMounts } from "../collectors/disk.ts";

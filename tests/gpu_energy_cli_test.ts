@@ -7,7 +7,7 @@
  */
 import { deepStrictEqual, ok, strictEqual } from "node:assert/strict";
 import { buildFakeNvml, CC } from "../collectors/gpu/testdata/fakes.ts";
-import type { Sample } from "../core/sample.ts";
+import type { Sample } from "../base/sample.ts";
 import { jsonLines, runCli } from "./helpers.ts";
 
 const GPU0 = "gpu:GPU-00000000-0000-0000-0000-000000000000";

@@ -2,7 +2,7 @@
  * Spawns the real entry point the way a user would, with a clean, predictable environment.
  * Every run's JSON samples and summary are checked against tests/invariants.ts.
  */
-import type { Sample } from "../core/sample.ts";
+import type { Sample } from "../base/sample.ts";
 import { V8_FLAGS_ARG } from "../scripts/v8_flags.ts";
 import { assertInvariants } from "./invariants.ts";
 export const MAIN = new URL("../main.ts", import.meta.url).pathname;

@@ -4,8 +4,8 @@
  * memory that is not rounded to 0.
  */
 import { deepStrictEqual, match, ok, strictEqual } from "node:assert/strict";
-import type { Sample } from "../core/sample.ts";
-import { formatSummary, SummaryBuilder } from "../core/summary.ts";
+import type { Sample } from "../base/sample.ts";
+import { formatSummary, SummaryBuilder } from "../report/summary.ts";
 import { makeSample } from "./fakes/samples.ts";
 import { fixtureArgs, FIXTURES, jsonLines, runCli } from "./helpers.ts";
 import { violations } from "./invariants.ts";

@@ -10,7 +10,7 @@
  * - process PSS ≤ process RSS, and PSS ≤ MemTotal (whole MiB, floored: + 1);
  * - the run summary's totals are the sums of the intervals.
  */
-import type { Sample } from "../core/sample.ts";
+import type { Sample } from "../base/sample.ts";
 
 const TICK_SECS = 0.01; // USER_HZ 100
 const EPS = 1e-9;

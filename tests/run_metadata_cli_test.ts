@@ -1,6 +1,6 @@
 /** Run metadata (project, job, stage, task, team, env, tags) reaches every sink (real CLI). */
 import { deepStrictEqual, ok, strictEqual } from "node:assert/strict";
-import { USER_AGENT } from "../core/user_agent.ts";
+import { USER_AGENT } from "../base/user_agent.ts";
 import { HttpReceiver } from "./fakes/http_receiver.ts";
 import { FakeS3 } from "./fakes/s3.ts";
 import { runCli } from "./helpers.ts";

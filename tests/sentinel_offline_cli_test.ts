@@ -4,7 +4,7 @@
  * back, in order, exactly once, finished with the run's exit code. Also: an API under a path.
  */
 import { deepStrictEqual, match, ok, strictEqual } from "node:assert/strict";
-import { USER_AGENT } from "../core/user_agent.ts";
+import { USER_AGENT } from "../base/user_agent.ts";
 import { closedPort } from "./fakes/faults.ts";
 import { FakeS3 } from "./fakes/s3.ts";
 import { FakeSentinel } from "./fakes/sentinel.ts";

@@ -4,7 +4,7 @@
  * and a bounded, secret-free excerpt of its answer, and what is wrong with a bucket name.
  */
 import { match, ok, rejects, strictEqual } from "node:assert/strict";
-import { UsageError } from "../core/errors.ts";
+import { UsageError } from "../base/errors.ts";
 import { createSinks, type SinkTestHooks } from "../sinks/mod.ts";
 import { bucketProblem } from "../sinks/s3_names.ts";
 import { testContext } from "./fakes/context.ts";

@@ -1,6 +1,6 @@
 /** Every request names us (`User-Agent`); a bearer token over plain http:// to another host is flagged once. */
 import { deepStrictEqual, ok, strictEqual } from "node:assert/strict";
-import { USER_AGENT } from "../core/user_agent.ts";
+import { USER_AGENT } from "../base/user_agent.ts";
 import { createSinks, type SinkTestHooks } from "../sinks/mod.ts";
 import { TEST_RUN, testContext } from "./fakes/context.ts";
 import { makeSample } from "./fakes/samples.ts";

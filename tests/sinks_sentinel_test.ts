@@ -5,7 +5,7 @@ import { CSV_HEADER } from "../formats/csv.ts";
 import { createSinks, runFlushCommand, type SinkTestHooks } from "../sinks/mod.ts";
 import { TEST_RUN, testContext } from "./fakes/context.ts";
 import { closedPort } from "./fakes/faults.ts";
-import { blackhole } from "../clouds/testing/fake.ts";
+import { blackhole } from "../clouds/testdata/fake.ts";
 import { makeSample, range, sampleIds, waitFor } from "./fakes/samples.ts";
 import { FakeS3 } from "./fakes/s3.ts";
 import { FakeSentinel, type FakeSentinelOptions } from "./fakes/sentinel.ts";

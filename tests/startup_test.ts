@@ -41,7 +41,7 @@ Deno.test("start-up imports no node:/npm: module and not the sampler", async () 
   ok(graph.includes("main.ts") && graph.includes("core/supervisor.ts"), graph.join(" "));
   const heavy = graph.filter((s) =>
     s.startsWith("node:") || s.startsWith("npm:") || s.startsWith("jsr:") ||
-    ["core/sampler.ts", "core/process_tracker.ts", "core/summary.ts", "collectors/cpu.ts"]
+    ["core/sampler.ts", "core/process_tracker.ts", "report/summary.ts", "collectors/cpu.ts"]
       .includes(s)
   );
   ok(heavy.length === 0, `loaded before the spawn: ${heavy.join(", ")}`);

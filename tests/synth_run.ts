@@ -3,7 +3,7 @@
  * CSV (through the real encoders) and the Python tracker's combined CSV (CONTRACT §2.2: quoted
  * header, bare numbers, "" for None, \r\n, float MiB, 6-decimal times, empty children when 0).
  */
-import type { Sample } from "../core/sample.ts";
+import type { Sample } from "../base/sample.ts";
 import { encodeCsvRow } from "../formats/csv.ts";
 import { CSV_HEADER } from "../formats/csv.ts";
 import { encodeJsonLine } from "../formats/jsonl.ts";

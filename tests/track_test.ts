@@ -3,7 +3,7 @@
  * 256 MiB is ~256 MiB of PSS, dd writes 64 MiB), exit codes, signals, attach mode, PID 1.
  */
 import { deepStrictEqual, match, ok, strictEqual } from "node:assert/strict";
-import type { Sample } from "../core/sample.ts";
+import type { Sample } from "../base/sample.ts";
 import { V8_FLAGS_ARG } from "../scripts/v8_flags.ts";
 import {
   assertSampleTiming,

@@ -1,7 +1,7 @@
 import { deepStrictEqual, ok, strictEqual } from "node:assert/strict";
 import { cp } from "node:fs/promises";
-import type { GpuSample } from "../../core/sample.ts";
-import { counterDelta, integratePower, JOULES_PER_KWH } from "./integrate.ts";
+import type { GpuSample } from "../../base/sample.ts";
+import { counterDelta, integratePower, JOULES_PER_KWH } from "../../base/integrate.ts";
 import { discoverHwmon } from "./hwmon.ts";
 import { detectEnergyMeter, EnergyMeter } from "./mod.ts";
 import { discoverRapl } from "./rapl.ts";

@@ -5,7 +5,7 @@
  * written through a symlink, and bounded to MAX_DEVICES entries. A file that does not parse is
  * set aside (renamed `.bad`) rather than trusted or silently zeroed.
  */
-import { openPrivateFile } from "../../sinks/safe_open.ts";
+import { openPrivateFile } from "../../base/safe_open.ts";
 
 export const MAX_DEVICES = 64;
 

@@ -10,9 +10,9 @@
  * Where no device can be read the sample has no `energy` key and `report` estimates from
  * utilisation instead, saying so.
  */
-import type { EnergySample, GpuSample } from "../../core/sample.ts";
+import type { EnergySample, GpuSample } from "../../base/sample.ts";
 import { type EnergyCounter, energyCounterOf } from "../gpu/energy_counter.ts";
-import { counterDelta, validWatts } from "./integrate.ts";
+import { counterDelta, validWatts } from "../../base/integrate.ts";
 import { discoverHwmon, type HwmonDevice, readMicro } from "./hwmon.ts";
 import { discoverRapl, type RaplZone, readZone } from "./rapl.ts";
 

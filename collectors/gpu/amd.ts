@@ -1,5 +1,5 @@
 /** AMD devices and per-process values (contract §3.14, AMD part), read synchronously. */
-import type { GpuSample, Roots } from "../../core/sample.ts";
+import type { GpuSample, Roots } from "../../base/sample.ts";
 import { allPids, AmdProcessUsage } from "./amd_fdinfo.ts";
 import { AmdNames, listAmdCards, readAmdCard, readRocmVersion } from "./amd_sysfs.ts";
 import { MIB, type ProcessGpu } from "./process_gpu.ts";

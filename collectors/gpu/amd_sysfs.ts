@@ -2,7 +2,7 @@
  * AMD GPUs through amdgpu sysfs (`<sys>/class/drm/cardN/device`): VRAM, busy percent, hwmon
  * sensors, `pp_dpm_sclk`, and the binary `gpu_metrics` when readable (preferred, contract §1.7).
  */
-import type { GpuSample, Roots } from "../../core/sample.ts";
+import type { GpuSample, Roots } from "../../base/sample.ts";
 import { listDir, readAttr, readInt, readLinkBase, readText } from "../read.ts";
 import { decodeGpuMetrics } from "./gpu_metrics.ts";
 import { usedPct } from "./process_gpu.ts";

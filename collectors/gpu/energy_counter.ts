@@ -5,7 +5,7 @@
  * sample object the collector hands out is the channel: nothing for formats to strip, a copy of a
  * sample (replay, a sink's clone) carries no counter, and the entry is freed with the sample.
  */
-import type { GpuSample } from "../../core/sample.ts";
+import type { GpuSample } from "../../base/sample.ts";
 
 export interface EnergyCounter {
   /** Millijoules since the driver loaded (wraps only on driver reload: it then goes back). */

@@ -3,7 +3,7 @@
  * AMD through amdgpu sysfs and fdinfo. `read()` never waits: NVIDIA values come from the latest
  * completed background refresh, AMD values are read synchronously from small sysfs files.
  */
-import type { GpuSample, Roots } from "../../core/sample.ts";
+import type { GpuSample, Roots } from "../../base/sample.ts";
 import { AmdSource } from "./amd.ts";
 import { amdgpuLoaded, join } from "./amd_sysfs.ts";
 import { attachEnergyCounter } from "./energy_counter.ts";

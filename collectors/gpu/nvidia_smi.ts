@@ -3,8 +3,8 @@
  * output, a runner with a hard timeout that kills the whole process group, and `SmiSource`,
  * which refreshes in the background (one child at a time) and backs off when it keeps failing.
  */
-import { SPAWNED } from "../../core/spawned.ts";
-import type { GpuSample } from "../../core/sample.ts";
+import { SPAWNED } from "../../base/spawned.ts";
+import type { GpuSample } from "../../base/sample.ts";
 import { MIB, type NvidiaSnapshot, usedPct } from "./process_gpu.ts";
 
 export const QUERY_GPU_FIELDS =

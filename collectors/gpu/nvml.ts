@@ -3,7 +3,7 @@
  * yields an `NvidiaSnapshot`. `NvmlSource` runs refreshes in the background so `read()` never
  * waits on the driver; a refresh that does not finish within `hangMs` marks NVML as hung.
  */
-import type { GpuSample } from "../../core/sample.ts";
+import type { GpuSample } from "../../base/sample.ts";
 import type { NvmlSymbols } from "./nvml_ffi.ts";
 import {
   decodeCString,

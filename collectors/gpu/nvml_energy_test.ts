@@ -4,7 +4,7 @@
  * (NOT_SUPPORTED) and is counted as board power × time; see fake_nvml.c for the knobs.
  */
 import assert from "node:assert/strict";
-import type { GpuSample } from "../../core/sample.ts";
+import type { GpuSample } from "../../base/sample.ts";
 import { EnergyMeter } from "../energy/mod.ts";
 import { attachEnergyCounter, type EnergyCounter, energyCounterOf } from "./energy_counter.ts";
 import { createGpuCollector, type GpuCollector } from "./mod.ts";

@@ -2,7 +2,7 @@
  * What the NVIDIA back-ends (NVML, nvidia-smi) hand to the collector, and the pure rules of
  * contract §3.14 that turn it into the three `process_gpu_*` values.
  */
-import type { GpuSample } from "../../core/sample.ts";
+import type { GpuSample } from "../../base/sample.ts";
 import type { EnergyCounter } from "./energy_counter.ts";
 
 export interface ProcessGpu {

@@ -1,5 +1,5 @@
 import assert from "node:assert/strict";
-import type { GpuSample } from "../../core/sample.ts";
+import type { GpuSample } from "../../base/sample.ts";
 import {
   addProcessGpu,
   mergeProcesses,

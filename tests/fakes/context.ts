@@ -1,6 +1,6 @@
 /** A SinkContext for tests: config from argv with the sink options, env from a record. */
-import { type Config, loadConfig } from "../../core/config.ts";
-import { OPTIONS } from "../../core/options.ts";
+import { type Config, loadConfig } from "../../cli/config.ts";
+import { OPTIONS } from "../../cli/options.ts";
 import type { RunInfo, SinkContext } from "../../sinks/mod.ts";
 import { SINK_OPTIONS } from "../../sinks/options.ts";
 
@@ -19,7 +19,7 @@ export function testConfig(args: string[], env: Record<string, string> = {}): Co
       throw new Deno.errors.NotFound("no config");
     },
     warn: () => {},
-    // Until core/options.ts spreads SINK_OPTIONS itself.
+    // Until cli/options.ts spreads SINK_OPTIONS itself.
     options: [...OPTIONS, ...SINK_OPTIONS.filter((o) => !known.has(o.name))],
   });
 }

@@ -1,5 +1,5 @@
 /** Synthetic samples for sink tests: sample `i` has `timestamp_ms = BASE + i * 1000`. */
-import type { Sample } from "../../core/sample.ts";
+import type { Sample } from "../../base/sample.ts";
 
 export const BASE_MS = 1_775_000_000_000;
 

@@ -1,6 +1,6 @@
 /** Shared test helpers: the C fake of libnvidia-ml, fake nvidia-smi wrappers, fixture roots. */
 import assert from "node:assert/strict";
-import type { Roots } from "../../../core/sample.ts";
+import type { Roots } from "../../../base/sample.ts";
 
 export function testdata(path: string): string {
   return new URL(`./${path}`, import.meta.url).pathname;

@@ -5,17 +5,8 @@
  * tightened to 0600) or a character device such as /dev/null. See core/safe_fs.ts for why the
  * descriptor is reached through /proc/self/fd.
  */
-import { RuntimeError } from "../core/errors.ts";
-import {
-  available,
-  ERRNO,
-  errnoText,
-  fdPath,
-  kindOf,
-  O,
-  rawClose,
-  rawOpen,
-} from "../core/safe_fs.ts";
+import { RuntimeError } from "./errors.ts";
+import { available, ERRNO, errnoText, fdPath, kindOf, O, rawClose, rawOpen } from "./safe_fs.ts";
 
 export interface OpenOptions {
   /** Append instead of truncating an existing file. */

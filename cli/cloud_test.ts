@@ -1,8 +1,8 @@
-import { runCloudCommand } from "./command.ts";
-import { assertEquals } from "./testing/assert.ts";
-import { dmiRoot, forbiddenFetch, loopbackEnv, loopbackFetch } from "./testing/env.ts";
-import { refusedUrl, serve } from "./testing/fake.ts";
-import { CASES } from "./testing/providers.ts";
+import { runCloudCommand } from "./cloud.ts";
+import { assertEquals } from "../clouds/testdata/assert.ts";
+import { dmiRoot, forbiddenFetch, loopbackEnv, loopbackFetch } from "../clouds/testdata/env.ts";
+import { refusedUrl, serve } from "../clouds/testdata/fake.ts";
+import { CASES } from "../clouds/testdata/providers.ts";
 
 Deno.test("cloud command: --no-cloud prints the disabled discovery and exits 0", async () => {
   const lines: string[] = [];

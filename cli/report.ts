@@ -2,19 +2,16 @@
  * `resource-tracker report FILE… [-o OUT.html]` and `report --compare A B`. `-o` here names the
  * HTML file and is never taken from TRACKER_OUTPUT or the TOML file (those name sample outputs).
  */
-import type { Config } from "../core/config.ts";
-import { loadConfigLazily } from "../core/config.ts";
-import { UsageError } from "../core/errors.ts";
-import { writeAllSync } from "../core/log.ts";
-import { OPTIONS } from "../core/options.ts";
-import { openPrivateFile } from "../sinks/safe_open.ts";
-import { usageOf } from "./analyze.ts";
-import { type CostResult, parsePriceTable, type PriceRow, runCost } from "./cost.ts";
-import { DEFAULT_ENERGY, type EnergySettings, type RunEnergy, runEnergy } from "./energy.ts";
-import { formatRecommendation, recommend, type Recommendation } from "./recommend.ts";
-import { readRecording } from "./read.ts";
-import type { Recording } from "./series.ts";
-import { type RunStats, runStats } from "./stats.ts";
+import type { Config } from "./config.ts";
+import { loadConfigLazily } from "./config.ts";
+import { UsageError } from "../base/errors.ts";
+import { writeAllSync } from "../base/log.ts";
+import { OPTIONS } from "./options.ts";
+import { openPrivateFile } from "../base/safe_open.ts";
+import { type AnalysisSettings, analyze } from "../report/analyze.ts";
+import { parsePriceTable, type PriceRow } from "../report/cost.ts";
+import { DEFAULT_ENERGY } from "../report/energy.ts";
+import { formatRecommendation } from "../report/recommend.ts";
 
 export const REPORT_HELP = `Usage:
   resource-tracker report FILE... [-o REPORT.html] [OPTIONS]
@@ -71,23 +68,6 @@ export function parseReportArgs(args: readonly string[]): ReportArgs {
   return out;
 }
 
-export interface Analysis {
-  rec: Recording;
-  stats: RunStats;
-  recommendation: Recommendation;
-  cost: CostResult;
-  energy: RunEnergy;
-  /** For a Python-tracker CSV: what that tracker itself would recommend. */
-  pythonNote: string | null;
-}
-
-export interface AnalysisSettings {
-  energy: EnergySettings;
-  pricePerHour: number | null;
-  priceTable: PriceRow[] | null;
-  currency: string;
-}
-
 export async function settingsFrom(config: Config): Promise<AnalysisSettings> {
   const v = config.values;
   const tablePath = v.get("price-table") as string | undefined;
@@ -117,31 +97,6 @@ export async function settingsFrom(config: Config): Promise<AnalysisSettings> {
     priceTable,
     currency: (v.get("currency") as string | undefined) ?? "USD",
   };
-}
-
-export async function analyze(files: readonly string[], s: AnalysisSettings): Promise<Analysis> {
-  const rec = await readRecording(files);
-  const stats = runStats(rec);
-  const recommendation = recommend(usageOf(rec));
-  const cloud = rec.run?.cloud ?? {};
-  const cost = runCost({
-    durationSecs: stats.durationSecs,
-    pricePerHour: s.pricePerHour,
-    table: s.priceTable,
-    vendor: (cloud.cloud_vendor_id as string | null | undefined) ?? null,
-    instanceType: (cloud.cloud_instance_type as string | null | undefined) ?? null,
-    host: { vcpus: rec.host.vcpus, memoryMib: rec.host.memoryMib },
-    rec: recommendation,
-    currency: s.currency,
-  });
-  let pythonNote: string | null = null;
-  if (rec.format === "python-csv") {
-    const { pythonRecommendation } = await import("./python_rule.ts");
-    const py = pythonRecommendation(stats.cores.mean, stats.memoryMib.max);
-    pythonNote =
-      `the Python tracker's recommend_resources() would say ${py.vcpus} vCPU(s) and ${py.memoryMib} MiB for this run (its memory rule divides a MiB figure by 1024 again)`;
-  }
-  return { rec, stats, recommendation, cost, energy: runEnergy(rec, s.energy), pythonNote };
 }
 
 /** `report.jsonl.gz` → `report.html`. */
@@ -181,7 +136,7 @@ export async function runReportCommand(
       throw new UsageError("report --compare: name exactly two runs (pieces joined with commas)");
     }
     const [x, y] = await Promise.all(a.files.map((f) => analyze(f.split(","), settings)));
-    const { renderCompareHtml, compareLines } = await import("./compare.ts");
+    const { renderCompareHtml, compareLines } = await import("../report/compare.ts");
     const out = a.output ??
       defaultHtmlName(a.files[1]!.split(",")[0]!).replace(/\.html$/, ".compare.html");
     writeHtml(out, renderCompareHtml(x!, y!, deps.version));
@@ -190,7 +145,7 @@ export async function runReportCommand(
   }
   if (a.files.length === 0) throw new UsageError("report: name at least one recording FILE");
   const an = await analyze(a.files, settings);
-  const { renderHtml } = await import("./html.ts");
+  const { renderHtml } = await import("../report/html.ts");
   const out = a.output ?? defaultHtmlName(an.rec.files[an.rec.files.length - 1]!);
   if (a.files.includes(out)) throw new UsageError(`report: -o ${out} would overwrite a recording`);
   writeHtml(out, renderHtml({ ...an, version: deps.version }));

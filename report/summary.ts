@@ -8,11 +8,61 @@
  * (the partial last interval) is joined to the window before it. Tick granularity over a few
  * tens of milliseconds is not a peak.
  */
-import { formatRecommendation, recommend, type Recommendation } from "../report/recommend.ts";
-import { UsageBuilder } from "../report/usage.ts";
-import type { CgroupRunSummary } from "./cgroup_summary.ts";
-import { escapeControls } from "./errors.ts";
-import type { Sample } from "./sample.ts";
+import { formatRecommendation, recommend, type Recommendation } from "./recommend.ts";
+import { UsageBuilder } from "./usage.ts";
+import { escapeControls } from "../base/errors.ts";
+import type { Sample } from "../base/sample.ts";
+
+/** Totals of the job's own cgroup (`--cgroup`): exact, whatever the processes did. */
+export interface JobCgroupTotals {
+  cpu_user_secs: number | null;
+  cpu_system_secs: number | null;
+  cpu_total_secs: number | null;
+  memory_peak_bytes: number | null;
+  read_bytes: number | null;
+  write_bytes: number | null;
+  pids_peak: number | null;
+  oom_kills: number | null;
+}
+
+export interface CgroupRunSummary {
+  version: 1 | 2;
+  path: string;
+  /** Every cgroup the job was seen in (paths), the followed one first. */
+  cgroups_seen: string[];
+  oom_kills: number | null;
+  oom_events: number | null;
+  memory_limit_hits: number | null;
+  memory_high_events: number | null;
+  memory_limit_bytes: number | null;
+  memory_high_bytes: number | null;
+  memory_peak_bytes: number | null;
+  memory_peak_pct_of_limit: number | null;
+  cpu_quota_cores: number | null;
+  cpu_periods: number | null;
+  cpu_throttled_periods: number | null;
+  cpu_throttled_pct_of_periods: number | null;
+  throttled_secs: number | null;
+  pids_peak: number | null;
+  pids_limit: number | null;
+  pids_limit_hits: number | null;
+  pressure_source: "cgroup" | "host" | null;
+  cpu_some_stall_secs: number | null;
+  cpu_full_stall_secs: number | null;
+  memory_some_stall_secs: number | null;
+  memory_full_stall_secs: number | null;
+  io_some_stall_secs: number | null;
+  io_full_stall_secs: number | null;
+  /** `--cgroup` only: the job cgroup's totals. */
+  job: JobCgroupTotals | null;
+  /** `--cgroup` only: tree CPU total against the cgroup's (a gap > 2 % is a warning). */
+  cross_check: {
+    tree_cpu_secs: number;
+    cgroup_cpu_secs: number;
+    difference_pct: number;
+    warning: boolean;
+  } | null;
+}
 
 export interface RunSummary {
   command: readonly string[] | null;

@@ -4,9 +4,9 @@
  */
 import type * as Toml from "smol-toml";
 import type { Format } from "../formats/mod.ts";
-import { UsageError } from "./errors.ts";
+import { UsageError } from "../base/errors.ts";
 import { METADATA_KEYS, type OptionDef, OPTIONS } from "./options.ts";
-import type { Roots } from "./sample.ts";
+import type { Roots } from "../base/sample.ts";
 
 export type Metadata = Record<string, string | null>;
 

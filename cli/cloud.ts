@@ -1,5 +1,5 @@
 /** `resource-tracker cloud`: runs discovery once and prints it as pretty JSON. */
-import { discoverCloud, type DiscoverOptions } from "./mod.ts";
+import { discoverCloud, type DiscoverOptions } from "../clouds/mod.ts";
 
 export async function runCloudCommand(
   opts: DiscoverOptions,

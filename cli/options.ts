@@ -7,69 +7,13 @@ import { FORMATS } from "../formats/mod.ts";
 import { REPORT_OPTIONS } from "../report/options.ts";
 import { SINK_OPTIONS } from "../sinks/options.ts";
 import { LIVE_OPTIONS } from "../serve/options.ts";
+import { atLeast, oneOf, type OptionDef, seconds, size, wholeNumber } from "../base/option.ts";
 
-/**
- * `list` = KEY=VALUE pairs merged per key across sources (tags); `strings` = a repeatable plain
- * value whose highest-precedence source wins whole (CLI list, else env comma list, else TOML array).
- */
-export type OptionType = "string" | "boolean" | "number" | "integer" | "list" | "strings";
+export type { OptionDef, OptionType } from "../base/option.ts";
 
-export interface OptionDef {
-  /** Key in the resolved settings object and long flag name (`--${name}`). */
-  readonly name: string;
-  readonly short?: string;
-  readonly type: OptionType;
-  readonly env?: string;
-  /** TOML keys, first is canonical; later ones are accepted aliases (R's `tracker.interval_secs`). */
-  readonly toml?: readonly string[];
-  readonly default?: string | number | boolean;
-  readonly metavar?: string;
-  readonly help: string;
-  /** Validates and normalises a value; throws a plain message, the caller adds where it came from. */
-  readonly check?: (value: unknown) => unknown;
-  /** Options only read from the command line (e.g. `--config` itself). */
-  readonly cliOnly?: boolean;
-}
-
-/** Longest interval or timeout: one day, well inside a timer's 2^31-1 ms (about 24.8 days). */
-export const MAX_SECONDS = 86_400;
-
-function interval(v: unknown): number {
-  const n = typeof v === "number" ? v : Number(String(v).trim());
-  if (String(v).trim() === "" || !Number.isFinite(n) || n < 0.1) {
-    throw new Error(`expected seconds >= 0.1, got ${JSON.stringify(v)}`);
-  }
-  if (n > MAX_SECONDS) {
-    throw new Error(`expected seconds <= ${MAX_SECONDS}, got ${JSON.stringify(v)}`);
-  }
-  return n;
-}
-
-function positiveInt(v: unknown): number {
-  const n = typeof v === "number" ? v : Number(String(v).trim());
-  if (!Number.isInteger(n) || n <= 0) {
-    throw new Error(`expected a positive integer, got ${JSON.stringify(v)}`);
-  }
-  return n;
-}
-
-function pid(v: unknown): number {
-  const n = typeof v === "number" ? v : Number(String(v).trim());
-  if (!Number.isInteger(n) || n <= 0 || n > 4_194_304) {
-    throw new Error(`expected a process id (positive integer), got ${JSON.stringify(v)}`);
-  }
-  return n;
-}
-
-function oneOf(values: readonly string[]) {
-  return (v: unknown): string => {
-    const s = String(v).trim().toLowerCase();
-    if (!values.includes(s)) {
-      throw new Error(`expected one of ${values.join(", ")}, got ${JSON.stringify(v)}`);
-    }
-    return s;
-  };
-}
+const interval = seconds(0.1);
+const positiveInt = wholeNumber(1, Number.MAX_SAFE_INTEGER, "a positive integer");
+const pid = wholeNumber(1, 4_194_304, "a process id (positive integer)");
 
 const META = [
   ["project-name", "Project name (run metadata)."],
@@ -85,24 +29,11 @@ const META = [
   ["container-image", "Container image (run metadata)."],
 ] as const;
 
-/** Bytes with an optional binary suffix (K, M, G, T; KiB … too), at least 1 MiB. */
-function bytes(v: unknown): number {
-  const m = /^\s*(\d+(?:\.\d+)?)\s*([KMGT]?)(?:i?B)?\s*$/i.exec(String(v));
-  const n = m ? Number(m[1]) * 1024 ** " KMGT".indexOf((m[2] || " ").toUpperCase()) : NaN;
-  if (!Number.isFinite(n) || n < 1048576) {
-    throw new Error(`expected a size of at least 1M (e.g. 512M, 4G), got ${JSON.stringify(v)}`);
-  }
-  return Math.floor(n);
-}
+/** At least 1 MiB (a smaller memory limit cannot hold a process). */
+const bytes = size(1048576, "1M (e.g. 512M, 4G)");
 
 /** Cores, at least 0.01 (the kernel's smallest CFS quota is 1 ms per 100 ms period). */
-function cores(v: unknown): number {
-  const n = typeof v === "number" ? v : Number(String(v).trim());
-  if (String(v).trim() === "" || !Number.isFinite(n) || n < 0.01) {
-    throw new Error(`expected cores >= 0.01 (e.g. 0.5, 2), got ${JSON.stringify(v)}`);
-  }
-  return n;
-}
+const cores = atLeast(0.01, "cores");
 
 /** Job cgroup mode and the job's life (issue 17). */
 const JOB_CGROUP_OPTIONS: readonly OptionDef[] = [
@@ -316,7 +247,3 @@ export const OPTIONS: readonly OptionDef[] = [
     help: "Where the host's root is mounted, for filesystem space (e.g. /host).",
   },
 ];
-
-export function optionByName(name: string): OptionDef | undefined {
-  return OPTIONS.find((o) => o.name === name);
-}

@@ -3,13 +3,13 @@
  * (e.g. a run made offline, to S3 or Sentinel), samples unchanged, original timestamps kept.
  * Run metadata, host and cloud facts come from the sidecar (`FILE.run.json`) when present.
  */
-import { loadConfigLazily } from "../core/config.ts";
-import { UsageError } from "../core/errors.ts";
-import type { Sample } from "../core/sample.ts";
+import { loadConfigLazily } from "./config.ts";
+import { UsageError } from "../base/errors.ts";
+import type { Sample } from "../base/sample.ts";
 import { EMPTY_CLOUD } from "../clouds/types.ts";
 import { createSinks } from "../sinks/mod.ts";
-import { lines, readRecordingBytes, sidecarCandidates } from "./read.ts";
-import type { RunRecord } from "./series.ts";
+import { lines, readRecordingBytes, sidecarCandidates } from "../report/read.ts";
+import type { RunRecord } from "../report/series.ts";
 
 export const REPLAY_HELP = `Usage:
   resource-tracker replay FILE... --sink URI [--sink URI...] [OPTIONS]

@@ -48,7 +48,7 @@ export const forbiddenFetch: typeof fetch = (input) => {
   throw new Error(`fetch must not be called (${String(input)})`);
 };
 
-/** Path of a DMI fixture tree (a `sys` root) under `clouds/testing/dmi/`. */
+/** Path of a DMI fixture tree (a `sys` root) under `clouds/testdata/dmi/`. */
 export function dmiRoot(name: string): string {
   return new URL(`./dmi/${name}`, import.meta.url).pathname;
 }

@@ -1,6 +1,6 @@
 import { deepStrictEqual, ok, strictEqual, throws } from "node:assert/strict";
 import { loadConfig, parseBool, parseFlags, parseTag, resolveValues, splitArgs } from "./config.ts";
-import { UsageError } from "./errors.ts";
+import { UsageError } from "../base/errors.ts";
 import * as TOML from "smol-toml";
 
 const SUBS = ["host", "cloud"];

@@ -21,8 +21,24 @@ export class RuntimeError extends Error {
   }
 }
 
-/** One line for any thrown value, never a stack trace. */
-export function oneLine(err: unknown): string {
-  const text = err instanceof Error ? err.message : String(err);
-  return text.split("\n")[0]!.trim();
+/** The message of any thrown value (an `Error`'s message, else its string form). */
+export function errorText(err: unknown): string {
+  return err instanceof Error ? err.message : String(err);
+}
+
+/**
+ * One line for any thrown value, never a stack trace; `max` cuts it (with "...") where the text
+ * comes from a remote party (a cloud endpoint's error) and could be long.
+ */
+export function oneLine(err: unknown, max = Infinity): string {
+  const line = errorText(err).split(/\r?\n/, 1)[0]!.trim();
+  return line.length > max ? `${line.slice(0, max - 3)}...` : line;
+}
+
+/**
+ * The part of a message before its first colon: Deno's file errors read "Permission denied
+ * (os error 13): open '/path'", and a warning should name the cause without repeating the path.
+ */
+export function shortReason(err: unknown): string {
+  return err instanceof Error ? err.message.split(":")[0]! : String(err);
 }

@@ -5,7 +5,7 @@
  * tightened to 0600) or a character device such as /dev/null. See core/safe_fs.ts for why the
  * descriptor is reached through /proc/self/fd.
  */
-import { RuntimeError } from "./errors.ts";
+import { RuntimeError, shortReason } from "./errors.ts";
 import { available, ERRNO, errnoText, fdPath, kindOf, O, rawClose, rawOpen } from "./safe_fs.ts";
 
 export interface OpenOptions {
@@ -110,8 +110,6 @@ function cannotOpen(path: string, err: unknown): RuntimeError {
     ? "permission denied"
     : err instanceof Deno.errors.NotFound
     ? "no such directory"
-    : err instanceof Error
-    ? err.message.split(":")[0]!
-    : String(err);
+    : shortReason(err);
   return refuse(path, why);
 }

@@ -4,7 +4,7 @@
  */
 import type * as Toml from "smol-toml";
 import type { Format } from "../formats/mod.ts";
-import { UsageError } from "../base/errors.ts";
+import { errorText, UsageError } from "../base/errors.ts";
 import { METADATA_KEYS, type OptionDef, OPTIONS } from "./options.ts";
 import type { Roots } from "../base/sample.ts";
 
@@ -275,7 +275,7 @@ export function resolveValues(
       try {
         return convert(o, raw);
       } catch (err) {
-        throw new UsageError(`${where}: ${err instanceof Error ? err.message : err}`);
+        throw new UsageError(`${where}: ${errorText(err)}`);
       }
     };
     if (o.type === "list") {
@@ -304,7 +304,7 @@ export function parseTomlText(parser: TomlParser, text: string, name: string): T
       const reason = err.message.split("\n")[0]!.replace(/^Invalid TOML document: /, "");
       throw new UsageError(`cannot parse "${name}" line ${err.line}: ${reason}`);
     }
-    throw new UsageError(`cannot parse "${name}": ${err instanceof Error ? err.message : err}`);
+    throw new UsageError(`cannot parse "${name}": ${errorText(err)}`);
   }
 }
 
@@ -336,7 +336,7 @@ export function loadConfig(o: LoadOptions): Config {
   } catch (err) {
     const missing = err instanceof Deno.errors.NotFound;
     if (explicit !== undefined || !missing) {
-      const why = missing ? "no such file" : (err instanceof Error ? err.message : String(err));
+      const why = missing ? "no such file" : errorText(err);
       throw new UsageError(`cannot read config file "${path}": ${why}`);
     }
   }

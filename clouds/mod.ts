@@ -19,6 +19,7 @@ import { scaleway } from "./scaleway.ts";
 import { upcloud } from "./upcloud.ts";
 import { vultr } from "./vultr.ts";
 import { type CloudInfo, type CloudProbe, type DmiMatch, EMPTY_CLOUD } from "./types.ts";
+import { oneLine } from "../base/errors.ts";
 
 export { EMPTY_CLOUD };
 export type { CloudInfo, CloudProbe, DmiEvidence, DmiMatch, ProbeContext } from "./types.ts";
@@ -118,13 +119,6 @@ function positive(name: string, v: number | undefined, fallback: number): number
   return v;
 }
 
-/** One line, bounded, whatever the error. */
-function oneLine(err: unknown): string {
-  const msg = err instanceof Error ? err.message : String(err);
-  const line = msg.split(/\r?\n/, 1)[0] ?? "";
-  return line.length > 160 ? `${line.slice(0, 157)}...` : line;
-}
-
 interface Entry {
   probe: CloudProbe;
   baseUrl: string;
@@ -168,7 +162,7 @@ async function race(
     } catch (err) {
       if (t.timedOut()) {
         errors.push(`${probe.id}: no complete answer within ${providerTimeoutMs} ms`);
-      } else if (!all.signal.aborted) errors.push(`${probe.id}: ${oneLine(err)}`);
+      } else if (!all.signal.aborted) errors.push(`${probe.id}: ${oneLine(err, 160)}`);
     } finally {
       t.dispose();
       pending.delete(probe.id);

@@ -34,6 +34,7 @@ import {
 import { strictServe } from "./testdata/strict.ts";
 import type { CloudInfo, CloudProbe } from "./types.ts";
 import { USER_AGENT } from "../base/user_agent.ts";
+import { errorText } from "../base/errors.ts";
 
 const REQUEST_MS = 400;
 const SECRET = "SECRET-BODY-MARKER";
@@ -75,7 +76,7 @@ async function withFake<T>(fake: Fake, fn: (f: Fake) => Promise<T>): Promise<T> 
 function assertNoAnswer(r: { info?: CloudInfo; error?: unknown }, what: string): void {
   assert(r.info === undefined, `${what}: unexpected answer ${JSON.stringify(r.info)}`);
   if (r.error !== undefined) {
-    const msg = r.error instanceof Error ? r.error.message : String(r.error);
+    const msg = errorText(r.error);
     assert(r.error instanceof ProbeError, `${what}: unexpected error type: ${msg}`);
     assert(!msg.includes(SECRET) && !msg.includes("\n"), `${what}: bad message ${msg}`);
   }

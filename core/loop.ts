@@ -3,6 +3,7 @@
  * (start + k × interval), so samples never drift. A stop request wakes the sleep at once.
  */
 import type { Sample } from "../base/sample.ts";
+import { sleep } from "../base/time.ts";
 
 export interface Clock {
   /** Monotonic milliseconds. */
@@ -16,17 +17,7 @@ export interface Clock {
 export const SYSTEM_CLOCK: Clock = {
   monotonic: () => performance.now(),
   wall: () => Date.now(),
-  sleep: (ms, signal) =>
-    new Promise((resolve) => {
-      if (signal.aborted) return resolve();
-      const done = () => {
-        clearTimeout(timer);
-        signal.removeEventListener("abort", done);
-        resolve();
-      };
-      const timer = setTimeout(done, Math.max(0, ms));
-      signal.addEventListener("abort", done, { once: true });
-    }),
+  sleep: (ms, signal) => sleep(ms, signal),
 };
 
 export interface LoopOptions {

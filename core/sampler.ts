@@ -32,6 +32,7 @@ import type {
   Roots,
   Sample,
 } from "../base/sample.ts";
+import { errorText } from "../base/errors.ts";
 
 /** USER_HZ: the unit of /proc/stat and /proc/<pid>/stat times; 100 on every Linux ABI. */
 export const TICKS_PER_SEC = 100;
@@ -151,7 +152,7 @@ export class Sampler {
     } catch (err) {
       if (!this.#failed.has(name)) {
         this.#failed.add(name);
-        this.#o.warn(`${name} collector failed: ${err instanceof Error ? err.message : err}`);
+        this.#o.warn(`${name} collector failed: ${errorText(err)}`);
       }
       return fallback;
     }

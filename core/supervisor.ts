@@ -5,7 +5,7 @@
  */
 import { readChildren, readPidStat } from "../collectors/process.ts";
 import { EARLY_SIGNALS } from "./early_signals.ts";
-import { RuntimeError } from "../base/errors.ts";
+import { errorText, RuntimeError } from "../base/errors.ts";
 import { processGroups, reapIfExited, setChildSubreaper } from "../base/libc.ts";
 import { SPAWNED } from "../base/spawned.ts";
 
@@ -74,7 +74,7 @@ export function spawnCommand(argv: readonly string[], beforeSpawn?: () => void):
     if (err instanceof Deno.errors.PermissionDenied) {
       throw new RuntimeError(`cannot run "${cmd}": permission denied (not executable?)`, 126);
     }
-    throw new RuntimeError(`cannot run "${cmd}": ${err instanceof Error ? err.message : err}`, 126);
+    throw new RuntimeError(`cannot run "${cmd}": ${errorText(err)}`, 126);
   }
 }
 

@@ -8,6 +8,7 @@ import type { Config } from "../cli/config.ts";
 import { writeAllSync } from "../base/log.ts";
 import { openPrivateFile } from "../base/safe_open.ts";
 import type { RunRecord } from "./series.ts";
+import { errorText } from "../base/errors.ts";
 
 /** Local files the run writes samples to: `--output FILE` and file `--sink`s. */
 export function sampleFiles(config: Config): string[] {
@@ -71,7 +72,7 @@ export function writeRunRecords(
         fd.close();
       }
     } catch (err) {
-      warn(`run record ${f}.run.json not written: ${err instanceof Error ? err.message : err}`);
+      warn(`run record ${f}.run.json not written: ${errorText(err)}`);
     }
   }
 }

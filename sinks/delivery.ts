@@ -18,10 +18,11 @@ import { compress, gunzip } from "./compress.ts";
 import type { Sample } from "../base/sample.ts";
 import { resolveClose, type Sink, sleep } from "./sink.ts";
 import { type JobMeta, newJobId, type SpoolFs, SpoolJob } from "./spool.ts";
+import { errorText, shortReason } from "../base/errors.ts";
 
 /** The cause of a failed `fetch`, in a few words (Deno's messages nest the URL and layers). */
 export function networkReason(err: unknown): string {
-  let msg = err instanceof Error ? err.message : String(err);
+  let msg = errorText(err);
   // Deno 2.x: "fetch failed", the layers in `cause`.
   if (err instanceof Error && err.cause !== undefined) msg += ` ${String(err.cause)}`;
   const m =
@@ -229,7 +230,7 @@ export class Delivery {
         } catch (err) {
           // A spooled file we must not or cannot read (a symlink, another user's) stays.
           throw new PermanentError(
-            `cannot read spooled batch ${batch.seq} (${err instanceof Error ? err.message : err})`,
+            `cannot read spooled batch ${batch.seq} (${errorText(err)})`,
           );
         }
       }
@@ -244,7 +245,7 @@ export class Delivery {
             ? "timed out"
             : err instanceof TypeError
             ? networkReason(err)
-            : (err instanceof Error ? err.message : String(err)),
+            : errorText(err),
         };
       }
     } finally {
@@ -304,7 +305,7 @@ export class Delivery {
       return true;
     } catch (err) {
       // Deno's own messages end in ": path"; ours (spool.ts) say everything before any colon.
-      const why = err instanceof Error ? err.message.split(":")[0]! : String(err);
+      const why = shortReason(err);
       this.#spoolBroken = why;
       this.#report(
         `${this.#o.transport.name}: cannot write spool "${this.#o.spool.dir}" (${why}); keeping batches in memory`,

@@ -25,6 +25,7 @@ import { CSV_HEADER } from "../formats/csv.ts";
 import { type FoundJob, type JobMeta, scanSpool, type SpoolFs, type SpoolScan } from "./spool.ts";
 import type { RemoteWriteMeta } from "./remote_write.ts";
 import type { OtlpMeta } from "./otlp.ts";
+import { errorText } from "../base/errors.ts";
 
 export interface FlushOptions {
   root: string;
@@ -43,7 +44,7 @@ export async function flushSpool(o: FlushOptions): Promise<number> {
   try {
     scan = await scanSpool(o.root, o.fs);
   } catch (err) {
-    o.deps.warn(`cannot use spool "${o.root}": ${err instanceof Error ? err.message : err}`);
+    o.deps.warn(`cannot use spool "${o.root}": ${errorText(err)}`);
     return 1;
   }
   for (const l of scan.left) {
@@ -59,7 +60,7 @@ export async function flushSpool(o: FlushOptions): Promise<number> {
       if (!await flushJob(found, o)) left++;
     } catch (err) {
       left++;
-      o.deps.warn(`${found.job.id}: ${err instanceof Error ? err.message : err}`);
+      o.deps.warn(`${found.job.id}: ${errorText(err)}`);
     } finally {
       await found.job.release(true); // no-op when delivered (the job is gone)
     }
@@ -195,7 +196,7 @@ async function flushJob({ job, batches }: FoundJob, o: FlushOptions): Promise<bo
         creds = r.credentials;
         await job.saveMeta(m);
       } catch (err) {
-        o.deps.warn(`${job.id}: ${err instanceof Error ? err.message : err}; kept`);
+        o.deps.warn(`${job.id}: ${errorText(err)}; kept`);
         return false;
       }
       o.info(`Sentinel run ${m.runId}: registered`);

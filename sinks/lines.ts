@@ -9,6 +9,7 @@ import { compress, type Compression } from "./compress.ts";
 import type { Sample } from "../base/sample.ts";
 import type { Encoder } from "../formats/mod.ts";
 import { resolveClose, type Sink, sleep } from "./sink.ts";
+import { shortReason } from "../base/errors.ts";
 
 export { compress, type Compression };
 
@@ -99,7 +100,7 @@ export class LineSink implements Sink {
         }
         await this.#o.output.write(chunk);
       } catch (err) {
-        this.#failed = err instanceof Error ? err.message.split(":")[0]! : String(err);
+        this.#failed = shortReason(err);
         this.#o.warn(`${this.name}: cannot write (${this.#failed}); no more samples go there`);
       }
     }

@@ -4,7 +4,7 @@
  * default stream (`--output`/`--format`/`--quiet`) and Sentinel (when a token is set).
  */
 import type { Config } from "../cli/config.ts";
-import { UsageError } from "../base/errors.ts";
+import { errorText, UsageError } from "../base/errors.ts";
 import { writeAllSync } from "../base/log.ts";
 import type { Sample } from "../base/sample.ts";
 import { createEncoder, type Format } from "../formats/mod.ts";
@@ -303,7 +303,7 @@ export function parseSinkUri(uri: string, ctx: SinkContext): SinkSpec {
   try {
     kind.validate(spec, ctx);
   } catch (err) {
-    throw bad(err instanceof Error ? err.message : String(err));
+    throw bad(errorText(err));
   }
   return spec;
 }
@@ -428,7 +428,7 @@ export function fanOut(sinks: Sink[], flushTimeoutMs: number, warn: (l: string) 
         try {
           s.write(sample);
         } catch (err) {
-          warn(`${s.name}: ${err instanceof Error ? err.message : err}; output stopped`);
+          warn(`${s.name}: ${errorText(err)}; output stopped`);
           live = live.filter((x) => x !== s);
         }
       }
@@ -443,9 +443,7 @@ export function fanOut(sinks: Sink[], flushTimeoutMs: number, warn: (l: string) 
         late,
         Promise.all(
           sinks.map((s) =>
-            s.close({ ...exit, deadline }).catch((err) =>
-              warn(`${s.name}: ${err instanceof Error ? err.message : err}`)
-            )
+            s.close({ ...exit, deadline }).catch((err) => warn(`${s.name}: ${errorText(err)}`))
           ),
         ),
       ]);

@@ -24,6 +24,7 @@ import type { Credentials } from "./sigv4.ts";
 import { resolveClose, type Sink, sleep } from "./sink.ts";
 import { boundedText } from "./bounded_body.ts";
 import { type JobMeta, newJobId, SpoolJob } from "./spool.ts";
+import { errorText } from "../base/errors.ts";
 
 export const DEFAULT_API_URL = "https://api.sentinel.sparecores.net";
 const REFRESH_MARGIN_MS = 300_000;
@@ -253,7 +254,7 @@ export class SentinelUploader implements Transport {
       } catch (err) {
         if (attempt === 1 && !this.#refreshFailedReported) {
           this.#refreshFailedReported = true;
-          this.deps.warn(`${err instanceof Error ? err.message : err}; using the old credentials`);
+          this.deps.warn(`${errorText(err)}; using the old credentials`);
         }
       }
       if (attempt === 0) await sleep(1_000);
@@ -345,7 +346,7 @@ export async function completeRun(
       await spool?.release(false);
       return null;
     } catch (err) {
-      why = err instanceof Error ? err.message : String(err);
+      why = errorText(err);
     } finally {
       clearTimeout(timer);
     }
@@ -376,7 +377,7 @@ function transient(err: unknown): boolean {
   return st === null || st === 408 || st === 429 || st >= 500;
 }
 
-const errLine = (err: unknown) => (err instanceof Error ? err.message : String(err));
+const errLine = (err: unknown) => errorText(err);
 
 /**
  * Keeps a run the API never registered: the registration body, every batch and the finish

@@ -22,19 +22,7 @@ export interface Sink {
   close(info?: Partial<CloseInfo>): Promise<void>;
 }
 
-/** Resolves after `ms`, or at once when `signal` aborts; never rejects, leaves no timer. */
-export function sleep(ms: number, signal?: AbortSignal): Promise<void> {
-  return new Promise((resolve) => {
-    if (signal?.aborted || ms <= 0) return resolve();
-    const done = () => {
-      clearTimeout(timer);
-      signal?.removeEventListener("abort", done);
-      resolve();
-    };
-    const timer = setTimeout(done, ms);
-    signal?.addEventListener("abort", done, { once: true });
-  });
-}
+export { sleep } from "../base/time.ts";
 
 /** Default close deadline when a caller gives none. */
 export const DEFAULT_FLUSH_TIMEOUT_MS = 10_000;

@@ -15,9 +15,10 @@
  * renamed into place, so a reader never sees half a batch.
  */
 import { readOwnedFile, tryLock, unlock, untrustedDir } from "../base/safe_fs.ts";
+import { join } from "../base/path.ts";
+import { errorText } from "../base/errors.ts";
 
 /** POSIX path join (not node:path: loading any node: module costs 15–20 ms of start-up). */
-const join = (...parts: string[]) => parts.join("/").replace(/\/{2,}/g, "/");
 
 /** Largest batch file read back (bodies are cut at 4 MiB of raw text, compressed). */
 export const MAX_BATCH_FILE_BYTES = 64 << 20;
@@ -382,7 +383,7 @@ export async function scanSpool(root: string, fs: SpoolFs = DENO_FS): Promise<Sp
       }
     } catch (err) {
       if (!/libc is not available/.test(String(err))) {
-        await leave(`cannot lock: ${err instanceof Error ? err.message : err}`);
+        await leave(`cannot lock: ${errorText(err)}`);
         continue;
       }
       const pid = await ownerAlive(fs, dir);
@@ -399,9 +400,7 @@ export async function scanSpool(root: string, fs: SpoolFs = DENO_FS): Promise<Sp
       if (lock !== null) fs.unlock(lock);
       const missing = (err as { errno?: number }).errno === 2;
       await leave(
-        missing
-          ? "job.json is missing"
-          : `job.json unreadable (${err instanceof Error ? err.message : err})`,
+        missing ? "job.json is missing" : `job.json unreadable (${errorText(err)})`,
       );
       continue;
     }

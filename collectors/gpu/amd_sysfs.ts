@@ -6,6 +6,7 @@ import type { GpuSample, Roots } from "../../base/sample.ts";
 import { listDir, readAttr, readInt, readLinkBase, readText } from "../read.ts";
 import { decodeGpuMetrics } from "./gpu_metrics.ts";
 import { usedPct } from "./process_gpu.ts";
+import { join } from "../../base/path.ts";
 
 export interface AmdCard {
   /** `card0` … */
@@ -16,9 +17,7 @@ export interface AmdCard {
   pciBus: string;
 }
 
-export function join(base: string, ...parts: string[]): string {
-  return [base.replace(/\/+$/, ""), ...parts].join("/");
-}
+export { join };
 
 /** amdgpu is loaded (`<sys>/module/amdgpu` exists). */
 export function amdgpuLoaded(roots: Roots): boolean {

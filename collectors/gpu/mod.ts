@@ -17,6 +17,7 @@ import {
   type ProcessGpu,
   zeroProcessGpu,
 } from "./process_gpu.ts";
+import { errorText } from "../../base/errors.ts";
 
 export type { ProcessGpu } from "./process_gpu.ts";
 
@@ -132,9 +133,7 @@ class Collector implements GpuCollector {
         if (!this.#amdWarned) {
           this.#amdWarned = true;
           this.#opts.warn(
-            `Cannot read AMD GPUs: ${
-              e instanceof Error ? e.message : String(e)
-            }; AMD GPU metrics are off for this run`,
+            `Cannot read AMD GPUs: ${errorText(e)}; AMD GPU metrics are off for this run`,
           );
         }
       }

@@ -6,6 +6,7 @@
 import { SPAWNED } from "../../base/spawned.ts";
 import type { GpuSample } from "../../base/sample.ts";
 import { MIB, type NvidiaSnapshot, usedPct } from "./process_gpu.ts";
+import { errorText } from "../../base/errors.ts";
 
 export const QUERY_GPU_FIELDS =
   "index,uuid,name,utilization.gpu,memory.total,memory.used,temperature.gpu,power.draw,clocks.gr,driver_version,pci.bus_id";
@@ -201,7 +202,7 @@ export async function runCommand(
     if (e instanceof Deno.errors.NotFound) {
       return { ok: false, reason: "not found", notFound: true };
     }
-    return { ok: false, reason: e instanceof Error ? e.message : String(e) };
+    return { ok: false, reason: errorText(e) };
   }
   const pid = child.pid;
   let killed: string | undefined;
@@ -242,7 +243,7 @@ export async function runCommand(
     }
     return { ok: true, stdout: new TextDecoder().decode(out.stdout) };
   } catch (e) {
-    return { ok: false, reason: e instanceof Error ? e.message : String(e) };
+    return { ok: false, reason: errorText(e) };
   } finally {
     clearTimeout(timer);
     clearTimeout(grace);

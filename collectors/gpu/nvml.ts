@@ -29,6 +29,8 @@ import {
   UTILIZATION_SIZE,
 } from "./nvml_decode.ts";
 import { mergeProcesses, type NvidiaDevice, type NvidiaSnapshot, usedPct } from "./process_gpu.ts";
+import { settlesWithin } from "../../base/time.ts";
+import { errorText } from "../../base/errors.ts";
 
 /** `nvmlProcessInfo_v1_t` (pid, usedGpuMemory) taken by the unversioned calls. */
 const PROCESS_INFO_V1_SIZE = 16;
@@ -229,18 +231,7 @@ export async function nvmlQuery(
   return { snapshot: { devices }, errors };
 }
 
-/** True when `p` settles within `ms`; the timer is always cleared. */
-export async function settlesWithin(p: Promise<unknown>, ms: number): Promise<boolean> {
-  let timer: ReturnType<typeof setTimeout> | undefined;
-  const timeout = new Promise<false>((resolve) => {
-    timer = setTimeout(() => resolve(false), ms);
-  });
-  try {
-    return await Promise.race([p.then(() => true, () => true), timeout]);
-  } finally {
-    clearTimeout(timer);
-  }
-}
+export { settlesWithin };
 
 export interface NvmlSourceOptions {
   warn: (line: string) => void;
@@ -357,7 +348,7 @@ export class NvmlSource {
         this.#snapshot = null;
         this.#warnOnce(
           `NVML failed ${this.#failures} times in a row (${
-            e instanceof Error ? e.message : String(e)
+            errorText(e)
           }); NVIDIA GPU metrics are off for this run`,
         );
       }

@@ -12,23 +12,14 @@ import { DEFAULT_TUNING, type RemoteDeps, type Tuning } from "./delivery.ts";
 import { createFileSink, fileKind } from "./file.ts";
 import { bucketProblem } from "./s3_names.ts";
 import { Redactor, redactUrl } from "./redact.ts";
-import type { Sink } from "./sink.ts";
+import type { RunInfo, Sink } from "./sink.ts";
+
+export type { RunInfo };
 import { defaultSpoolDir, DENO_FS, type SpoolFs } from "./spool.ts";
 import { createStreamSink } from "./stream.ts";
 
 export type { Sink } from "./sink.ts";
 export { SINK_OPTIONS } from "./options.ts";
-
-/** What Sentinel `/runs` needs about the run (main.ts provides it). */
-export interface RunInfo {
-  metadata: Record<string, string | null>;
-  tags: Record<string, string>;
-  command: readonly string[] | null;
-  /** host_* wire fields (may resolve to {}). */
-  host: () => Promise<Record<string, unknown>>;
-  /** cloud_* fields, nulls if unknown; resolves within maxWaitMs. */
-  cloud: (maxWaitMs: number) => Promise<Record<string, unknown>>;
-}
 
 export interface SinkContext {
   config: Config;

@@ -12,7 +12,7 @@ import { type AttrValue, buildRequest, encodeProtobuf } from "../metrics/otlp.ts
 import { compress } from "./compress.ts";
 import { batchedSink, type RemoteDeps, type Transport } from "./delivery.ts";
 import { frameEncoder, framesOf, post } from "./frames.ts";
-import type { RunInfo } from "./mod.ts";
+import type { RunInfo } from "./sink.ts";
 import { redactUrl } from "./redact.ts";
 import type { Sink } from "./sink.ts";
 import type { JobMeta } from "./spool.ts";

@@ -33,3 +33,14 @@ export function resolveClose(info: Partial<CloseInfo> | undefined): CloseInfo {
     deadline: info?.deadline ?? Date.now() + DEFAULT_FLUSH_TIMEOUT_MS,
   };
 }
+
+/** What Sentinel `/runs` needs about the run (main.ts provides it). */
+export interface RunInfo {
+  metadata: Record<string, string | null>;
+  tags: Record<string, string>;
+  command: readonly string[] | null;
+  /** host_* wire fields (may resolve to {}). */
+  host: () => Promise<Record<string, unknown>>;
+  /** cloud_* fields, nulls if unknown; resolves within maxWaitMs. */
+  cloud: (maxWaitMs: number) => Promise<Record<string, unknown>>;
+}

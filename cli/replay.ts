@@ -8,6 +8,7 @@ import { UsageError } from "../base/errors.ts";
 import type { Sample } from "../base/sample.ts";
 import { EMPTY_CLOUD } from "../clouds/types.ts";
 import { createSinks } from "../sinks/mod.ts";
+import { sentinelToken } from "../sinks/sink.ts";
 import { lines, readRecordingBytes, sidecarCandidates } from "../report/read.ts";
 import type { RunRecord } from "../report/series.ts";
 
@@ -77,7 +78,7 @@ export async function runReplayCommand(
     warn: deps.warn,
   });
   const sinksGiven = (config.values.get("sink") as string[] | undefined)?.length ?? 0;
-  const token = deps.env("SENTINEL_API_TOKEN") || deps.env("SENTINEL_API_KEY");
+  const token = sentinelToken(deps.env);
   if (sinksGiven === 0 && !token) {
     throw new UsageError("replay: name at least one --sink URI (or set SENTINEL_API_TOKEN)");
   }

@@ -8,6 +8,7 @@ import type { GpuCollector } from "../collectors/gpu/mod.ts";
 import type { HostInfo } from "../collectors/host.ts";
 import { readPidStat } from "../collectors/process.ts";
 import { createSinks, type SinkSet } from "../sinks/mod.ts";
+import { sentinelToken } from "../sinks/sink.ts";
 import { openPrivateFile } from "../base/safe_open.ts";
 import type { Config } from "../cli/config.ts";
 import { releaseEarlySignals } from "./early_signals.ts";
@@ -161,7 +162,7 @@ export async function track(config: Config, deps: RunDeps): Promise<number> {
   if ((wantJob || waitDescendants) && !wrap) {
     throw new UsageError(`--${wantJob ? "cgroup" : "wait-descendants"} needs a command to run`);
   }
-  const wantsCloud = tracked || !!(deps.env("SENTINEL_API_TOKEN") || deps.env("SENTINEL_API_KEY"));
+  const wantsCloud = tracked || sentinelToken(deps.env) !== null;
   // What is not needed to start the command waits until it runs.
   let started!: () => void;
   const afterSpawn = new Promise<void>((r) => (started = r));

@@ -15,9 +15,7 @@
  * - `write()` only appends a string: it never waits for I/O.
  */
 import { compress, gunzip } from "./compress.ts";
-import type { Sample } from "../base/sample.ts";
-import { resolveClose, type Sink, sleep } from "./sink.ts";
-import { type JobMeta, newJobId, type SpoolFs, SpoolJob } from "./spool.ts";
+import type { SpoolJob } from "./spool.ts";
 import { errorText, shortReason } from "../base/errors.ts";
 
 /** The cause of a failed `fetch`, in a few words (Deno's messages nest the URL and layers). */
@@ -99,6 +97,20 @@ export interface KeepReport {
   reason: string | null;
 }
 
+/**
+ * The wait before the next try after `failures` failures in a row (1 = the first): exponential
+ * from `retryBaseMs`, capped at `retryMaxMs`, with "equal jitter" (half fixed, half random) so
+ * many trackers cut off together do not come back in step. `random` returns [0, 1).
+ */
+export function retryDelay(
+  failures: number,
+  tuning: Pick<Tuning, "retryBaseMs" | "retryMaxMs">,
+  random: () => number,
+): number {
+  const exp = Math.min(tuning.retryMaxMs, tuning.retryBaseMs * 2 ** (failures - 1));
+  return exp / 2 + random() * (exp / 2);
+}
+
 const enc = new TextEncoder();
 
 class PermanentError extends Error {}
@@ -116,6 +128,8 @@ export class Delivery {
   #failures = 0;
   #retryAt = 0;
   #wake: (() => void) | null = null;
+  /** Woken after every attempt and when sending stops: what `drain` waits on. */
+  #settled: (() => void) | null = null;
   #ticker: ReturnType<typeof setInterval> | undefined;
   #loop: Promise<void> | null = null;
   #inflight: AbortController | null = null;
@@ -191,6 +205,29 @@ export class Delivery {
     w?.();
   }
 
+  #settle(): void {
+    const w = this.#settled;
+    this.#settled = null;
+    w?.();
+  }
+
+  /** Resolves after the next attempt ends, when sending stops, or when `until` aborts. */
+  #nextSettled(until: AbortSignal): Promise<void> {
+    return new Promise((resolve) => {
+      const done = () => {
+        until.removeEventListener("abort", done);
+        resolve();
+      };
+      if (until.aborted) return resolve();
+      until.addEventListener("abort", done, { once: true });
+      const prev = this.#settled;
+      this.#settled = () => {
+        prev?.();
+        done();
+      };
+    });
+  }
+
   #idle(ms: number): Promise<void> {
     return new Promise((resolve) => {
       const timer = ms < Infinity ? setTimeout(() => this.#kick(), ms) : undefined;
@@ -214,14 +251,20 @@ export class Delivery {
         continue;
       }
       await this.#attempt(head);
+      this.#settle();
     }
+    this.#settle();
   }
 
   async #attempt(batch: Batch): Promise<void> {
     let outcome: Outcome;
     const ctl = new AbortController();
     this.#inflight = ctl;
-    const timer = setTimeout(() => ctl.abort(), this.#o.tuning.requestTimeoutMs);
+    // Aborted by the request timeout, or by drain's deadline and stop() through `ctl`.
+    const signal = AbortSignal.any([
+      ctl.signal,
+      AbortSignal.timeout(this.#o.tuning.requestTimeoutMs),
+    ]);
     try {
       let body = batch.body;
       if (body === null) {
@@ -234,14 +277,14 @@ export class Delivery {
           );
         }
       }
-      outcome = await this.#o.transport.send(batch.seq, body, ctl.signal);
+      outcome = await this.#o.transport.send(batch.seq, body, signal);
     } catch (err) {
       if (err instanceof PermanentError) {
         outcome = { ok: false, permanent: true, reason: err.message };
       } else {
         outcome = {
           ok: false,
-          reason: ctl.signal.aborted
+          reason: signal.aborted
             ? "timed out"
             : err instanceof TypeError
             ? networkReason(err)
@@ -249,7 +292,6 @@ export class Delivery {
         };
       }
     } finally {
-      clearTimeout(timer);
       this.#inflight = null;
     }
     if (this.#pending[0] !== batch) return; // taken over by close()
@@ -279,12 +321,8 @@ export class Delivery {
         `${this.#o.transport.name}: upload failed (${outcome.reason}); retrying (attempt ${this.#failures})`,
       );
     }
-    const exp = Math.min(
-      this.#o.tuning.retryMaxMs,
-      this.#o.tuning.retryBaseMs * 2 ** (this.#failures - 1),
-    );
-    const rnd = this.#o.random ?? Math.random;
-    this.#retryAt = Date.now() + exp / 2 + rnd() * (exp / 2); // "equal jitter"
+    this.#retryAt = Date.now() +
+      retryDelay(this.#failures, this.#o.tuning, this.#o.random ?? Math.random);
     // On disk before the next try: nothing that failed once lives only in memory.
     for (const b of this.#pending) if (b.body && !await this.#spoolBatch(b)) break;
     await this.#relieveMemory();
@@ -346,16 +384,17 @@ export class Delivery {
     this.#paused = false;
     this.#kick();
     // A request still in flight at the deadline (or when `signal` aborts) is cut short.
+    const timeout = AbortSignal.timeout(Math.max(0, deadline - Date.now()));
+    const until = signal ? AbortSignal.any([timeout, signal]) : timeout;
     const cutShort = () => this.#inflight?.abort();
-    const timer = setTimeout(cutShort, Math.max(0, deadline - Date.now()));
-    signal?.addEventListener("abort", cutShort, { once: true });
-    while (this.#pending.length > 0 && Date.now() < deadline && !signal?.aborted) {
-      // Poll in short steps: the loop itself does the sending.
-      await sleep(Math.min(20, Math.max(1, deadline - Date.now())));
+    until.addEventListener("abort", cutShort, { once: true });
+    // The loop does the sending; this wakes after each attempt to see where things stand.
+    while (this.#pending.length > 0 && !until.aborted && !this.#stopped) {
       if (!this.#inflight && this.#retryAt > deadline) break; // next try would be too late
+      await this.#nextSettled(until);
     }
-    clearTimeout(timer);
-    signal?.removeEventListener("abort", cutShort);
+    // A listener left on a timeout signal keeps its timer (and the process) alive.
+    until.removeEventListener("abort", cutShort);
     return this.#pending.length === 0 && this.#kept.length === 0;
   }
 
@@ -422,74 +461,4 @@ export class Delivery {
       reason: this.#spoolBroken ?? (this.#o.spool ? null : "no spool directory"),
     };
   }
-}
-
-/** One line about what `keep()` did, or null when everything was delivered. */
-export function keepLine(name: string, r: KeepReport): string | null {
-  const parts: string[] = [];
-  if (r.samples > 0 || r.batches > 0) { // a batch of unknown size (flush) is still left
-    parts.push(
-      `${r.samples} samples in ${r.batches} batches not delivered; kept in "${r.dir}" (send them with \`resource-tracker flush\`)`,
-    );
-  }
-  if (r.lost > 0) parts.push(`${r.lost} samples lost (${r.reason ?? "spool unavailable"})`);
-  return parts.length > 0 ? `${name}: ${parts.join("; ")}` : null;
-}
-
-/** What remote sinks get from the registry (everything injectable for tests). */
-export interface RemoteDeps {
-  env: (name: string) => string | undefined;
-  /** Already redacting. */
-  warn: (line: string) => void;
-  fetch: typeof fetch;
-  tuning: Tuning;
-  /** Spool root directory; null disables spooling. */
-  spoolRoot: string | null;
-  spoolFs?: SpoolFs;
-}
-
-/** A batched remote sink: one Delivery over `transport`, spooling under `kind` when enabled. */
-export function batchedSink(
-  kind: string,
-  meta: JobMeta,
-  transport: Transport,
-  encoder: { header: string; encode(s: Sample): string },
-  deps: RemoteDeps,
-): Sink {
-  const spool = deps.spoolRoot
-    ? new SpoolJob(deps.spoolRoot, newJobId(kind), meta, deps.spoolFs)
-    : null;
-  const delivery = new Delivery({
-    transport,
-    header: encoder.header,
-    tuning: deps.tuning,
-    spool,
-    warn: deps.warn,
-  });
-  return remoteSink(transport.name, delivery, (s) => encoder.encode(s), deps.warn);
-}
-
-/** A sink around one Delivery: encode on write, drain and keep on close. */
-export function remoteSink(
-  name: string,
-  delivery: Delivery,
-  encode: (s: Sample) => string,
-  warn: (line: string) => void,
-): Sink {
-  let closed = false;
-  return {
-    name,
-    write(sample) {
-      if (!closed) delivery.push(encode(sample));
-    },
-    async close(info) {
-      if (closed) return;
-      closed = true;
-      const { deadline } = resolveClose(info);
-      await delivery.drain(deadline, info?.signal);
-      await delivery.stop();
-      const line = keepLine(name, await delivery.keep());
-      if (line) warn(line);
-    },
-  };
 }

@@ -1,5 +1,5 @@
 import { deepStrictEqual, ok, strictEqual } from "node:assert/strict";
-import { DEFAULT_TUNING, Delivery, type Outcome } from "./delivery.ts";
+import { DEFAULT_TUNING, Delivery, type Outcome, retryDelay } from "./delivery.ts";
 
 Deno.test("delivery: retries keep the sequence number and bytes; order is strict", async () => {
   const seen: [number, string][] = [];
@@ -54,4 +54,83 @@ Deno.test("delivery: permanent failures are kept and reported once", async () =>
   const kept = await d.keep();
   deepStrictEqual([kept.samples, kept.lost], [0, 2]);
   deepStrictEqual(warnings, ["fake: HTTP 404; not retrying, batch kept"]);
+});
+
+Deno.test("retryDelay: exponential from the base, capped, half of it jitter", () => {
+  const t = { retryBaseMs: 1_000, retryMaxMs: 60_000 };
+  const at = (random: number) => [1, 2, 3, 6, 7, 8, 100].map((n) => retryDelay(n, t, () => random));
+  deepStrictEqual(at(0), [500, 1_000, 2_000, 16_000, 30_000, 30_000, 30_000]);
+  deepStrictEqual(at(1), [1_000, 2_000, 4_000, 32_000, 60_000, 60_000, 60_000]);
+  deepStrictEqual(at(0.5), [750, 1_500, 3_000, 24_000, 45_000, 45_000, 45_000]);
+  strictEqual(retryDelay(5_000, t, () => 1), 60_000, "no overflow after many failures");
+});
+
+Deno.test("delivery: drain returns as soon as the queue is empty, not at the deadline", async () => {
+  let release!: () => void;
+  const gate = new Promise<void>((r) => (release = r));
+  const d = new Delivery({
+    transport: { name: "fake", send: () => gate.then(() => ({ ok: true })) },
+    header: "",
+    tuning: { ...DEFAULT_TUNING, intervalMs: 60_000 },
+    spool: null,
+    warn: () => {},
+  });
+  d.push("a\n");
+  const drained = d.drain(Date.now() + 60_000);
+  setTimeout(release, 50);
+  const t0 = Date.now();
+  ok(await drained);
+  ok(Date.now() - t0 < 30_000, "woken by the delivery, not by the deadline");
+  await d.stop();
+});
+
+Deno.test("delivery: drain stops waiting when the next try would come after the deadline", async () => {
+  let tries = 0;
+  const d = new Delivery({
+    transport: {
+      name: "fake",
+      send: () => (tries++, Promise.resolve({ ok: false, reason: "HTTP 503" })),
+    },
+    header: "",
+    tuning: { ...DEFAULT_TUNING, intervalMs: 60_000, retryBaseMs: 120_000, retryMaxMs: 120_000 },
+    spool: null,
+    warn: () => {},
+  });
+  d.push("a\n");
+  const t0 = Date.now();
+  strictEqual(await d.drain(Date.now() + 60_000), false);
+  ok(Date.now() - t0 < 30_000, "did not sit out the deadline");
+  // One try when the batch is cut, one when drain starts (it retries at once, then gives up).
+  ok(tries <= 2, `${tries} tries`);
+  await d.stop();
+});
+
+Deno.test("delivery: the deadline or the signal cuts the request in flight short", async () => {
+  for (const how of ["deadline", "signal"] as const) {
+    const seen: AbortSignal[] = [];
+    const d = new Delivery({
+      transport: {
+        name: "fake",
+        send: (_seq, _body, signal) => {
+          seen.push(signal);
+          return new Promise((_, reject) =>
+            signal.addEventListener("abort", () => reject(new Error("aborted")), { once: true })
+          );
+        },
+      },
+      header: "",
+      tuning: { ...DEFAULT_TUNING, intervalMs: 60_000 },
+      spool: null,
+      warn: () => {},
+    });
+    d.push("a\n");
+    const ctl = new AbortController();
+    const drained = how === "deadline"
+      ? d.drain(Date.now() + 100)
+      : d.drain(Date.now() + 60_000, ctl.signal);
+    if (how === "signal") setTimeout(() => ctl.abort(), 100);
+    strictEqual(await drained, false, how);
+    ok(seen[0]?.aborted, `${how}: the request was aborted`);
+    await d.stop();
+  }
 });

@@ -7,7 +7,8 @@
  * it is sent, so two `flush` runs never send one batch twice. Whatever is left is named, and
  * the exit code is 1.
  */
-import { Delivery, keepLine, type RemoteDeps, type Transport } from "./delivery.ts";
+import { Delivery, type Transport } from "./delivery.ts";
+import { keepLine, type RemoteDeps } from "./remote.ts";
 import { type HttpMeta, httpTransport, urlHash } from "./http.ts";
 import type { Redactor } from "./redact.ts";
 import { type S3Meta, s3Transport } from "./s3.ts";

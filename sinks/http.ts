@@ -12,7 +12,8 @@
  * stored redacted with a salted hash; `flush` needs the same `--sink URL` to send it.
  */
 import { createEncoder, type Format } from "../formats/mod.ts";
-import { batchedSink, type RemoteDeps, type Transport } from "./delivery.ts";
+import type { Transport } from "./delivery.ts";
+import { batchedSink, type RemoteDeps } from "./remote.ts";
 import { redactUrl } from "./redact.ts";
 import { classify, excerpt, readPrefix } from "./s3_client.ts";
 import type { Sink } from "./sink.ts";

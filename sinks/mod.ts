@@ -8,11 +8,12 @@ import { errorText, UsageError } from "../base/errors.ts";
 import { writeAllSync } from "../base/log.ts";
 import type { Sample } from "../base/sample.ts";
 import { createEncoder, type Format } from "../formats/mod.ts";
-import { DEFAULT_TUNING, type RemoteDeps, type Tuning } from "./delivery.ts";
+import { DEFAULT_TUNING, type Tuning } from "./delivery.ts";
+import type { RemoteDeps } from "./remote.ts";
 import { createFileSink, fileKind } from "./file.ts";
 import { bucketProblem } from "./s3_names.ts";
 import { Redactor, redactUrl } from "./redact.ts";
-import type { RunInfo, Sink } from "./sink.ts";
+import { type RunInfo, sentinelToken, type Sink } from "./sink.ts";
 
 export type { RunInfo };
 import { defaultSpoolDir, DENO_FS, type SpoolFs } from "./spool.ts";
@@ -388,7 +389,7 @@ export async function createSinks(ctx: SinkContext, hooks: SinkTestHooks = {}): 
       const { viewSinks } = await import("../serve/views.ts");
       sinks.push(...await viewSinks(ctx, specs.map((s) => redactUrl(s.target))));
     }
-    const token = ctx.env("SENTINEL_API_TOKEN")?.trim() || ctx.env("SENTINEL_API_KEY")?.trim();
+    const token = sentinelToken(ctx.env);
     if (token) {
       const { createSentinelSink, sentinelApiUrl } = await import("./sentinel.ts");
       const { plainTokenWarning } = await import("./plain_http.ts");

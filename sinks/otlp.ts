@@ -10,7 +10,8 @@ import denoJson from "../deno.json" with { type: "json" };
 
 import { type AttrValue, buildRequest, encodeProtobuf } from "../metrics/otlp.ts";
 import { compress } from "./compress.ts";
-import { batchedSink, type RemoteDeps, type Transport } from "./delivery.ts";
+import type { Transport } from "./delivery.ts";
+import { batchedSink, type RemoteDeps } from "./remote.ts";
 import { frameEncoder, framesOf, post } from "./frames.ts";
 import type { RunInfo } from "./sink.ts";
 import { redactUrl } from "./redact.ts";

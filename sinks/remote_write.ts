@@ -9,7 +9,8 @@
 import snappy from "snappyjs";
 import { type Identity, identityLabels } from "../metrics/model.ts";
 import { encodeWriteRequest, toSeries } from "../metrics/remote_write.ts";
-import { batchedSink, type RemoteDeps, type Transport } from "./delivery.ts";
+import type { Transport } from "./delivery.ts";
+import { batchedSink, type RemoteDeps } from "./remote.ts";
 import { frameEncoder, framesOf, post } from "./frames.ts";
 import { redactUrl } from "./redact.ts";
 import type { Sink } from "./sink.ts";

@@ -5,21 +5,19 @@
  * `AWS_REGION`/`AWS_DEFAULT_REGION`, else the bucket's own (HEAD probe), else us-east-1.
  */
 import { createEncoder, type Format } from "../formats/mod.ts";
-import { batchedSink, type RemoteDeps, type Transport } from "./delivery.ts";
+import type { Transport } from "./delivery.ts";
 import { redactUrl } from "./redact.ts";
+import { batchedSink, type RemoteDeps } from "./remote.ts";
 import {
-  classify,
-  describeS3,
   joinKey,
   parseS3Uri,
-  probeRegion,
-  putObject,
   s3Endpoint,
   type S3Location,
-  wrongRegion,
+  s3Put,
+  type S3Target,
 } from "./s3_client.ts";
-import type { Sink } from "./sink.ts";
-import { type JobMeta, newJobId } from "./spool.ts";
+import type { RunInfo, Sink } from "./sink.ts";
+import { batchName, type JobMeta, newJobId } from "./spool.ts";
 
 export interface S3Meta extends JobMeta {
   kind: "s3";
@@ -46,60 +44,47 @@ export function validateS3(uri: string, env: (name: string) => string | undefine
 
 export function s3Transport(meta: S3Meta, deps: Pick<RemoteDeps, "env" | "fetch">): Transport {
   const env = deps.env;
-  const endpoint = s3Endpoint(env);
-  let region: string | null = env("AWS_REGION") || env("AWS_DEFAULT_REGION") || null;
+  const target: S3Target = {
+    fetch: deps.fetch,
+    bucket: meta.bucket,
+    endpoint: s3Endpoint(env),
+    region: env("AWS_REGION") || env("AWS_DEFAULT_REGION") || null,
+    fallbackRegion: "us-east-1",
+  };
   let manifestSent = meta.manifest === undefined;
-  const credentials = () => ({
-    accessKeyId: env("AWS_ACCESS_KEY_ID") ?? "",
-    secretAccessKey: env("AWS_SECRET_ACCESS_KEY") ?? "",
-    sessionToken: env("AWS_SESSION_TOKEN") || undefined,
-  });
-  /** One PUT; a region redirect switches the region for the next try. */
-  const put = async (key: string, body: Uint8Array, contentType: string, signal: AbortSignal) => {
-    region ??= (await probeRegion(deps.fetch, meta.bucket, endpoint)) ?? "us-east-1";
-    const signedFor = region;
-    const r = await putObject({
-      fetch: deps.fetch,
-      credentials: credentials(),
-      region: signedFor,
-      bucket: meta.bucket,
+  const put = (key: string, body: Uint8Array, contentType: string, signal: AbortSignal) =>
+    s3Put(target, {
       key,
       body,
       contentType,
-      endpoint,
       signal,
+      credentials: {
+        accessKeyId: env("AWS_ACCESS_KEY_ID") ?? "",
+        secretAccessKey: env("AWS_SECRET_ACCESS_KEY") ?? "",
+        sessionToken: env("AWS_SESSION_TOKEN") || undefined,
+      },
     });
-    const c = classify(r.status);
-    if (c === "ok") return null;
-    const moved = wrongRegion(r, signedFor);
-    if (moved) {
-      // S3 named the bucket's region: sign for it from now on and try again.
-      region = moved;
-      return {
-        ok: false as const,
-        reason: `${describeS3(r)} (bucket is in ${moved}, not ${signedFor}; retrying there)`,
-      };
-    }
-    return { ok: false as const, permanent: c === "permanent", reason: describeS3(r) };
-  };
   return {
     name: redactUrl(`s3://${meta.bucket}/${meta.prefix}`).replace(/\/$/, ""),
     async send(seq, body, signal) {
       if (!manifestSent) {
         // The manifest goes first, so whoever finds the batches finds what run they are.
         const doc = new TextEncoder().encode(JSON.stringify(meta.manifest, null, 2) + "\n");
-        const failed = await put(
+        const r = await put(
           joinKey(meta.prefix, meta.run, MANIFEST_NAME),
           doc,
           "application/json",
           signal,
         );
-        if (failed) return { ...failed, reason: `run manifest: ${failed.reason}` };
+        if (!r.ok) return { ...r, reason: `run manifest: ${r.reason}` };
         manifestSent = true;
       }
-      const key = joinKey(meta.prefix, meta.run, `${String(seq).padStart(6, "0")}.${meta.ext}`);
-      const failed = await put(key, body, "application/gzip", signal);
-      return failed ?? { ok: true, uri: `s3://${meta.bucket}/${key}` };
+      return await put(
+        joinKey(meta.prefix, meta.run, batchName(seq, meta.ext)),
+        body,
+        "application/gzip",
+        signal,
+      );
     },
   };
 }
@@ -109,11 +94,7 @@ export function createS3Sink(
   format: Format,
   intervalSecs: number,
   deps: RemoteDeps,
-  run?: {
-    metadata: Record<string, string | null>;
-    tags: Record<string, string>;
-    command: readonly string[] | null;
-  },
+  run?: Pick<RunInfo, "metadata" | "tags" | "command">,
 ): Sink {
   const loc = validateS3(uri, deps.env);
   const encoder = createEncoder(format, intervalSecs);

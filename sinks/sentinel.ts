@@ -1,64 +1,35 @@
 /**
- * Sentinel streaming (CONTRACT Part A "Sentinel", Part B §5): register the run in the
- * background, upload gzip CSV batches to `<upload_uri_prefix>/<seq>.csv.gz` with the temporary
- * credentials it returns (refreshed when ≤ 300 s remain or after a 403), then `/finish` with
- * every uploaded URI, or inline with the CSV of every sample when no batch reached S3.
- * Response bodies are never printed: they hold STS credentials.
+ * Sentinel streaming (docs/COMPATIBILITY.md "Sentinel"): register the run in the background,
+ * upload gzip CSV batches to `<upload_uri_prefix>/<seq>.csv.gz` with the temporary credentials
+ * it returns (refreshed when ≤ 300 s remain or after a 403), then `/finish` with every uploaded
+ * URI, or inline with the CSV of every sample when no batch reached S3. The API itself is in
+ * sentinel_api.ts.
  */
 import { CSV_HEADER } from "../formats/csv.ts";
 import { createEncoder } from "../formats/mod.ts";
-import { Delivery, networkReason, type RemoteDeps, type Transport } from "./delivery.ts";
-import { type Redactor, redactUrl } from "./redact.ts";
+import { Delivery, type Transport } from "./delivery.ts";
+import type { Redactor } from "./redact.ts";
+import type { RemoteDeps } from "./remote.ts";
+import { joinKey, parseS3Uri, s3Endpoint, s3Put, type S3Target } from "./s3_client.ts";
 import {
-  classify,
-  describeS3,
-  joinKey,
-  parseS3Uri,
-  probeRegion,
-  putObject,
-  s3Endpoint,
-  type S3Location,
-  wrongRegion,
-} from "./s3_client.ts";
-import type { Credentials } from "./sigv4.ts";
-import { resolveClose, type Sink, sleep } from "./sink.ts";
-import { boundedText } from "./bounded_body.ts";
-import { type JobMeta, newJobId, SpoolJob } from "./spool.ts";
+  type FinishRecord,
+  finishRecord,
+  registrationBody,
+  SentinelApi,
+  sentinelApiUrl,
+  transient,
+  type UploadCredentials,
+} from "./sentinel_api.ts";
+import { resolveClose, type RunInfo, type Sink, sleep } from "./sink.ts";
+import { batchName, type JobMeta, newJobId, SpoolJob } from "./spool.ts";
 import { errorText } from "../base/errors.ts";
 
-export const DEFAULT_API_URL = "https://api.sentinel.sparecores.net";
+// What `flush` (sinks/flush.ts) and the registry use, from one place.
+export { finishRecord, SentinelApi, sentinelApiUrl, type UploadCredentials };
+export { sentinelToken } from "./sink.ts";
+
 const REFRESH_MARGIN_MS = 300_000;
 const DEFAULT_REGION = "eu-central-1";
-const API_TIMEOUT_MS = 30_000;
-
-/** `SENTINEL_API_TOKEN`, else its alias `SENTINEL_API_KEY`; null when neither is set. */
-export function sentinelToken(env: (name: string) => string | undefined): string | null {
-  return env("SENTINEL_API_TOKEN")?.trim() || env("SENTINEL_API_KEY")?.trim() || null;
-}
-
-export function sentinelApiUrl(env: (name: string) => string | undefined): string {
-  return (env("SENTINEL_API_URL")?.trim() || DEFAULT_API_URL).replace(/\/+$/, "");
-}
-
-export interface RunDescription {
-  metadata: Record<string, string | null>;
-  tags: Record<string, string>;
-  command: readonly string[] | null;
-  host: () => Promise<Record<string, unknown>>;
-  cloud: (maxWaitMs: number) => Promise<Record<string, unknown>>;
-}
-
-export interface UploadCredentials extends Credentials {
-  /** Unix ms; null = no expiry given; NaN = unparsable (refresh before use). */
-  expiresAtMs: number | null;
-  region: string | null;
-}
-
-export interface FinishRecord {
-  exit_code: number;
-  run_status: "finished" | "failed";
-  finished_at: string;
-}
 
 /** What the spool keeps of a run (no credentials: `flush` refreshes them). */
 export interface SentinelMeta extends JobMeta {
@@ -72,155 +43,12 @@ export interface SentinelMeta extends JobMeta {
   registration?: Record<string, unknown>;
 }
 
-export class SentinelApiError extends Error {
-  constructor(what: string, readonly status: number | null, detail: string) {
-    super(`Sentinel ${what} failed (${detail})`);
-  }
-}
-
-/** The three API calls. Logs status codes and sizes only. */
-export class SentinelApi {
-  constructor(
-    readonly baseUrl: string,
-    private readonly token: string,
-    private readonly fetchFn: typeof fetch,
-    private readonly timeoutMs = API_TIMEOUT_MS,
-  ) {}
-
-  async #post(what: string, path: string, body: unknown, signal?: AbortSignal) {
-    const ctl = new AbortController();
-    const timer = setTimeout(() => ctl.abort(), this.timeoutMs);
-    const onAbort = () => ctl.abort();
-    signal?.addEventListener("abort", onAbort, { once: true });
-    try {
-      const headers: Record<string, string> = {
-        authorization: `Bearer ${this.token}`,
-        accept: "application/json",
-      };
-      if (body !== undefined) headers["content-type"] = "application/json";
-      let res: Response;
-      try {
-        res = await this.fetchFn(this.baseUrl + path, {
-          method: "POST",
-          headers,
-          ...(body !== undefined ? { body: JSON.stringify(body) } : {}),
-          signal: ctl.signal,
-        });
-      } catch (err) {
-        const why = ctl.signal.aborted ? "timed out" : networkReason(err);
-        throw new SentinelApiError(what, null, `cannot reach ${redactUrl(this.baseUrl)}: ${why}`);
-      }
-      let text: string;
-      try {
-        text = await boundedText(res);
-      } catch (err) {
-        throw new SentinelApiError(what, res.status, err instanceof Error ? err.message : "");
-      }
-      if (res.status < 200 || res.status >= 300) {
-        throw new SentinelApiError(what, res.status, `HTTP ${res.status}, ${text.length} bytes`);
-      }
-      return text;
-    } finally {
-      clearTimeout(timer);
-      signal?.removeEventListener("abort", onAbort);
-    }
-  }
-
-  async register(body: Record<string, unknown>, signal?: AbortSignal) {
-    const text = await this.#post("registration", "/runs", body, signal);
-    let json: Record<string, unknown>;
-    try {
-      json = JSON.parse(text);
-    } catch {
-      throw new SentinelApiError("registration", 200, `unreadable answer, ${text.length} bytes`);
-    }
-    const runId = json["run_id"];
-    if (typeof runId !== "string" && typeof runId !== "number") {
-      throw new SentinelApiError("registration", 200, "answer has no run_id");
-    }
-    const prefix = typeof json["upload_uri_prefix"] === "string"
-      ? json["upload_uri_prefix"] as string
-      : null;
-    return { runId: String(runId), uploadPrefix: prefix, credentials: parseCreds(json) };
-  }
-
-  async refresh(runId: string): Promise<UploadCredentials | null> {
-    const text = await this.#post(
-      "credential refresh",
-      `/runs/${encodeURIComponent(runId)}/refresh-credentials`,
-      undefined,
-    );
-    try {
-      return parseCreds(JSON.parse(text));
-    } catch {
-      return null;
-    }
-  }
-
-  async finish(runId: string, body: Record<string, unknown>, signal?: AbortSignal) {
-    await this.#post("finish", `/runs/${encodeURIComponent(runId)}/finish`, body, signal);
-  }
-}
-
-function parseCreds(json: Record<string, unknown>): UploadCredentials | null {
-  const c = json["upload_credentials"];
-  if (c === null || typeof c !== "object") return null;
-  const o = c as Record<string, unknown>;
-  const str = (k: string) => (typeof o[k] === "string" ? o[k] as string : null);
-  const access = str("access_key"), secret = str("secret_key");
-  if (!access || !secret) return null;
-  const exp = str("expiration") ?? str("expires_at");
-  return {
-    accessKeyId: access,
-    secretAccessKey: secret,
-    sessionToken: str("session_token") ?? undefined,
-    expiresAtMs: exp === null ? null : Date.parse(exp),
-    region: str("region"),
-  };
-}
-
-/** The flat `/runs` body: metadata, tags object, JSON-encoded command, host, cloud; no pid. */
-export async function registrationBody(
-  run: RunDescription,
-  maxWaitMs = 3_000,
-): Promise<Record<string, unknown>> {
-  const within = <T>(p: Promise<T>, fallback: T) =>
-    Promise.race([p.catch(() => fallback), sleep(maxWaitMs + 500).then(() => fallback)]);
-  const [host, cloud] = await Promise.all([
-    within(run.host(), {}),
-    within(run.cloud(maxWaitMs), {}),
-  ]);
-  const body: Record<string, unknown> = {
-    ...run.metadata,
-    tags: { ...run.tags },
-    command: run.command && run.command.length > 0 ? JSON.stringify(run.command) : null,
-    ...host,
-    ...cloud,
-  };
-  delete body["pid"];
-  for (const [k, v] of Object.entries(body)) if (v === undefined) body[k] = null;
-  return body;
-}
-
-/** `YYYY-MM-DDTHH:MM:SSZ`. */
-export function isoSeconds(ms: number): string {
-  return new Date(ms).toISOString().replace(/\.\d{3}Z$/, "Z");
-}
-
-export function finishRecord(exitCode: number, nowMs = Date.now()): FinishRecord {
-  return {
-    exit_code: exitCode,
-    run_status: exitCode === 0 ? "finished" : "failed",
-    finished_at: isoSeconds(nowMs),
-  };
-}
-
 /** S3 uploads with the run's temporary credentials. */
 export class SentinelUploader implements Transport {
   readonly name = "Sentinel upload";
   #creds: UploadCredentials | null = null;
-  #region: string | null = null;
-  #loc: S3Location;
+  #target: S3Target;
+  #prefix: string;
   #refreshFailedReported = false;
 
   constructor(
@@ -230,7 +58,15 @@ export class SentinelUploader implements Transport {
     private readonly deps: Pick<RemoteDeps, "env" | "fetch" | "warn">,
     private readonly redactor: Redactor,
   ) {
-    this.#loc = parseS3Uri(meta.uploadPrefix ?? "");
+    const loc = parseS3Uri(meta.uploadPrefix ?? "");
+    this.#prefix = loc.prefix;
+    this.#target = {
+      fetch: deps.fetch,
+      bucket: loc.bucket,
+      endpoint: s3Endpoint(deps.env),
+      region: null,
+      fallbackRegion: DEFAULT_REGION,
+    };
     this.#setCreds(creds);
   }
 
@@ -267,46 +103,29 @@ export class SentinelUploader implements Transport {
     if (!c || (c.expiresAtMs !== null && !(c.expiresAtMs - Date.now() > REFRESH_MARGIN_MS))) {
       await this.refresh();
     }
-    const creds = this.#creds;
-    if (!creds) return { ok: false as const, reason: "no upload credentials" };
-    const endpoint = s3Endpoint(this.deps.env);
-    this.#region ??= creds.region ??
-      (await probeRegion(this.deps.fetch, this.#loc.bucket, endpoint)) ?? DEFAULT_REGION;
-    const key = joinKey(this.#loc.prefix, `${String(seq).padStart(6, "0")}.csv.gz`);
-    const signedFor = this.#region;
-    const r = await putObject({
-      fetch: this.deps.fetch,
-      credentials: creds,
-      region: signedFor,
-      bucket: this.#loc.bucket,
-      key,
+    const credentials = this.#creds;
+    if (!credentials) return { ok: false as const, reason: "no upload credentials" };
+    // The region the API named, else the bucket's own; kept for the run (a redirect moves it).
+    this.#target.region ??= credentials.region;
+    const r = await s3Put(this.#target, {
+      key: joinKey(this.#prefix, batchName(seq, "csv.gz")),
       body,
       contentType: "application/gzip",
-      endpoint,
+      credentials,
       signal,
     });
-    const c2 = classify(r.status);
-    if (c2 === "ok") return { ok: true as const, uri: `s3://${this.#loc.bucket}/${key}` };
-    const moved = wrongRegion(r, signedFor);
-    if (moved) {
-      this.#region = moved;
-      return {
-        ok: false as const,
-        reason: `${describeS3(r)} (bucket is in ${moved}, not ${signedFor}; retrying there)`,
-      };
-    }
-    if (r.status === 403 || r.status === 400) {
+    if (!r.ok && !r.redirected && (r.status === 403 || r.status === 400)) {
       // Expired or revoked session credentials (AWS answers 400 ExpiredToken or 403).
       await this.refresh();
-      return { ok: false as const, reason: describeS3(r) };
+      return { ok: false as const, reason: r.reason };
     }
-    return { ok: false as const, permanent: c2 === "permanent", reason: describeS3(r) };
+    return r;
   }
 }
 
 export interface SentinelOptions {
   token: string;
-  run: RunDescription;
+  run: RunInfo;
   intervalSecs: number;
   deps: RemoteDeps;
   redactor: Redactor;
@@ -338,17 +157,17 @@ export async function completeRun(
   }
   let why = "some batches are not uploaded yet";
   if (body) {
-    const ctl = new AbortController();
-    const timer = setTimeout(() => ctl.abort(), Math.max(1_000, deadline - Date.now()));
     try {
-      await api.finish(meta.runId, body, ctl.signal);
+      await api.finish(
+        meta.runId,
+        body,
+        AbortSignal.timeout(Math.max(1_000, deadline - Date.now())),
+      );
       await delivery.discard();
       await spool?.release(false);
       return null;
     } catch (err) {
       why = errorText(err);
-    } finally {
-      clearTimeout(timer);
     }
   }
   const done: SentinelMeta = { ...meta, finish };
@@ -369,15 +188,6 @@ export async function completeRun(
   return `Sentinel run ${meta.runId}: ${why}${where}` +
     (kept.lost > 0 ? `; ${kept.lost} samples lost (${kept.reason})` : "");
 }
-
-/** Whether a failed API call may succeed later (network, timeout, 5xx, 408, 429). */
-function transient(err: unknown): boolean {
-  if (!(err instanceof SentinelApiError)) return true;
-  const st = err.status;
-  return st === null || st === 408 || st === 429 || st >= 500;
-}
-
-const errLine = (err: unknown) => errorText(err);
 
 /**
  * Keeps a run the API never registered: the registration body, every batch and the finish
@@ -478,7 +288,7 @@ export function createSentinelSink(o: SentinelOptions): Sink {
           lastError = "Sentinel registration got no answer before exit";
           return;
         }
-        lastError = errLine(err);
+        lastError = errorText(err);
         const again = transient(err);
         lastRetryable = again;
         if (attempt === 1) {

@@ -34,7 +34,16 @@ export function resolveClose(info: Partial<CloseInfo> | undefined): CloseInfo {
   };
 }
 
-/** What Sentinel `/runs` needs about the run (main.ts provides it). */
+/**
+ * The Sentinel token: `SENTINEL_API_TOKEN`, else its alias `SENTINEL_API_KEY`, trimmed; null
+ * when neither holds one. Here, in a module the start-up graph loads anyway, because the run
+ * asks it before the spawn (cloud discovery starts early when Sentinel is on).
+ */
+export function sentinelToken(env: (name: string) => string | undefined): string | null {
+  return env("SENTINEL_API_TOKEN")?.trim() || env("SENTINEL_API_KEY")?.trim() || null;
+}
+
+/** What Sentinel `/runs` and the S3 run manifest need about the run (the run or replay gives it). */
 export interface RunInfo {
   metadata: Record<string, string | null>;
   tags: Record<string, string>;

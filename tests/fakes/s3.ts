@@ -4,7 +4,7 @@
  * knows, stores objects, and answers `HEAD /<bucket>` with `x-amz-bucket-region`.
  */
 import { gunzipSync } from "node:zlib";
-import { sha256Hex, sign } from "../../sinks/sigv4.ts";
+import { sha256Hex, sign } from "./sigv4.ts";
 import { applyFault, Faults, serve } from "./faults.ts";
 
 export interface FakeKey {

@@ -4,7 +4,7 @@
  * policies once its first few set-up actions are done). Installed by .ci/install_test_tools.sh;
  * each start function returns a reason string instead of a server when its tool is missing.
  */
-import { amzDate, sha256Hex, sign } from "../../sinks/sigv4.ts";
+import { amzDate, sha256Hex, sign } from "../fakes/sigv4.ts";
 import { closedPort } from "../fakes/faults.ts";
 
 export function toolsDir(): string {

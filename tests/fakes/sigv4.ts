@@ -1,7 +1,10 @@
 /**
- * AWS Signature Version 4 for S3 PUT/HEAD (CONTRACT Part B §6). With a session token the signed
- * headers are exactly `host;x-amz-content-sha256;x-amz-date;x-amz-security-token` (the Sentinel
- * variant); without one (a user's static keys) the token header is simply left out.
+ * AWS Signature Version 4, written out step by step: the S3 fake's verifier and the moto set-up
+ * calls' signer. The tracker itself signs with aws4fetch (sinks/s3_client.ts); keeping this
+ * second, independent implementation here means a bug in either one fails the fakes' checks
+ * instead of passing on both sides. With a session token the signed headers are exactly
+ * `host;x-amz-content-sha256;x-amz-date;x-amz-security-token` (docs/COMPATIBILITY.md
+ * "Sentinel"); without one (a user's static keys) the token header is left out.
  */
 import { createHash, createHmac } from "node:crypto";
 
@@ -53,16 +56,6 @@ export function signingKey(secret: string, dateStamp: string, region: string, se
   const kRegion = hmac(kDate, region);
   const kService = hmac(kRegion, service);
   return hmac(kService, "aws4_request");
-}
-
-/** S3 path encoding: every byte but unreserved characters, per segment (slashes kept). */
-export function encodeS3Path(key: string): string {
-  return key.split("/").map((seg) =>
-    encodeURIComponent(seg).replace(
-      /[!'()*]/g,
-      (c) => "%" + c.charCodeAt(0).toString(16).toUpperCase(),
-    )
-  ).join("/");
 }
 
 export function sign(i: SignInput): Signed {

@@ -33,6 +33,13 @@ export type Outcome =
   | { ok: true; uri?: string }
   | { ok: false; permanent?: boolean; reason: string };
 
+/** What to do after an S3 or HTTP status. */
+export function classify(status: number): "ok" | "retry" | "permanent" {
+  if (status >= 200 && status < 300) return "ok";
+  if (status === 408 || status === 429 || status >= 500) return "retry";
+  return "permanent";
+}
+
 export interface Transport {
   /** Short printable name (redacted). */
   readonly name: string;

@@ -7,8 +7,8 @@
 import type { Sample } from "../base/sample.ts";
 import { Accumulator, type Frame, frameOf } from "../metrics/model.ts";
 import { gunzip } from "./compress.ts";
-import type { Outcome } from "./delivery.ts";
-import { classify, readPrefix } from "./s3_client.ts";
+import { readPrefix } from "./bounded_body.ts";
+import { classify, type Outcome } from "./delivery.ts";
 
 /** An encoder for `batchedSink`: frames as JSON lines, counters summed since the start. */
 export function frameEncoder(): { header: string; encode(s: Sample): string } {

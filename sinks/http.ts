@@ -12,10 +12,10 @@
  * stored redacted with a salted hash; `flush` needs the same `--sink URL` to send it.
  */
 import { createEncoder, type Format } from "../formats/mod.ts";
-import type { Transport } from "./delivery.ts";
 import { batchedSink, type RemoteDeps } from "./remote.ts";
 import { redactUrl } from "./redact.ts";
-import { classify, excerpt, readPrefix } from "./s3_client.ts";
+import { excerpt, readPrefix } from "./bounded_body.ts";
+import { classify, type Transport } from "./delivery.ts";
 import type { Sink } from "./sink.ts";
 import type { JobMeta } from "./spool.ts";
 

@@ -6,8 +6,9 @@
  * loaded on the first PUT (docs/ARCHITECTURE.md "Dependencies"); tests/fakes/sigv4.ts checks
  * them independently.
  */
-import type { Outcome } from "./delivery.ts";
 import { bucketProblem } from "./s3_names.ts";
+import { excerpt, readPrefix } from "./bounded_body.ts";
+import { classify, type Outcome } from "./delivery.ts";
 import { redactUrl } from "./redact.ts";
 
 export type Fetch = typeof fetch;
@@ -105,40 +106,6 @@ export interface PutResult {
   message: string | null;
   /** The bucket's region when S3 says the request went to the wrong one. */
   region: string | null;
-}
-
-/** Reads at most `limit` bytes of a body as text and cancels the rest. */
-export async function readPrefix(res: Response, limit: number): Promise<string> {
-  if (!res.body) return "";
-  const reader = res.body.getReader();
-  const parts: Uint8Array[] = [];
-  let size = 0;
-  try {
-    while (size < limit) {
-      const { done, value } = await reader.read();
-      if (done) break;
-      parts.push(value);
-      size += value.length;
-    }
-  } catch {
-    /* a broken body leaves what was read */
-  } finally {
-    await reader.cancel().catch(() => {});
-  }
-  const all = new Uint8Array(size);
-  let at = 0;
-  for (const p of parts) {
-    all.set(p, at);
-    at += p.length;
-  }
-  return new TextDecoder().decode(all.subarray(0, limit));
-}
-
-/** One line of printable text, at most `max` characters. */
-export function excerpt(text: string, max = 160): string {
-  // deno-lint-ignore no-control-regex
-  const flat = text.replace(/[\x00-\x1f\x7f]+/g, " ").replace(/\s+/g, " ").trim();
-  return flat.length > max ? `${flat.slice(0, max - 3)}...` : flat;
 }
 
 function xmlField(xml: string, tag: string): string | null {
@@ -305,13 +272,6 @@ export async function s3Put(
     status: r.status,
     redirected: false,
   };
-}
-
-/** What to do after an S3 or HTTP status. */
-export function classify(status: number): "ok" | "retry" | "permanent" {
-  if (status >= 200 && status < 300) return "ok";
-  if (status === 408 || status === 429 || status >= 500) return "retry";
-  return "permanent";
 }
 
 /**

@@ -7,7 +7,7 @@
  */
 import { CSV_HEADER } from "../formats/csv.ts";
 import { createEncoder } from "../formats/mod.ts";
-import { Delivery, type Transport } from "./delivery.ts";
+import { Delivery, retryDelay, type Transport } from "./delivery.ts";
 import type { Redactor } from "./redact.ts";
 import type { RemoteDeps } from "./remote.ts";
 import { joinKey, parseS3Uri, s3Endpoint, s3Put, type S3Target } from "./s3_client.ts";
@@ -273,6 +273,8 @@ export function createSentinelSink(o: SentinelOptions): Sink {
   const stopRetrying = new AbortController();
   let backingOff = false;
   let finished = false;
+  /** Called when registration ends or starts to wait for its next try (close() waits on it). */
+  let changed = () => {};
 
   // Registration is retried in the background while the API is unreachable; samples pile up
   // (in memory, then in the spool) and go out once it answers, or stay for `flush`.
@@ -300,11 +302,9 @@ export function createSentinelSink(o: SentinelOptions): Sink {
         }
         if (!again) return;
         backingOff = true;
-        const exp = Math.min(
-          deps.tuning.retryMaxMs,
-          deps.tuning.retryBaseMs * 2 ** Math.min(attempt - 1, 20),
-        );
-        await sleep(exp, stopRetrying.signal);
+        changed();
+        // The full exponential wait (no jitter): one run's registration, not a crowd's.
+        await sleep(retryDelay(attempt, deps.tuning, () => 1), stopRetrying.signal);
         backingOff = false;
         continue;
       }
@@ -324,7 +324,10 @@ export function createSentinelSink(o: SentinelOptions): Sink {
       if (canUpload) delivery.resume();
       return;
     }
-  })().finally(() => (finished = true));
+  })().finally(() => {
+    finished = true;
+    changed();
+  });
 
   return {
     name: "Sentinel",
@@ -340,9 +343,16 @@ export function createSentinelSink(o: SentinelOptions): Sink {
       // one that failed and waits for its next try is not tried again (the run goes to the
       // spool), so an API that refuses connections does not hold up the exit.
       // A signal during the exit flush shortens the wait (the run then goes to the spool).
-      while (
-        !finished && !backingOff && !info?.signal?.aborted && Date.now() < deadline - 500
-      ) await sleep(20, info?.signal);
+      if (!finished && !backingOff) {
+        const settled = new AbortController();
+        changed = () => settled.abort();
+        const signal = info?.signal;
+        await sleep(
+          deadline - 500 - Date.now(),
+          signal ? AbortSignal.any([settled.signal, signal]) : settled.signal,
+        );
+        changed = () => {};
+      }
       stopRetrying.abort();
       await Promise.race([registered, sleep(500, info?.signal)]);
       if (state !== "ready") {

@@ -14,15 +14,27 @@ export function sleep(ms: number, signal?: AbortSignal): Promise<void> {
   });
 }
 
-/** True when `p` settles (either way) within `ms`; the timer is always cleared. */
-export async function settlesWithin(p: Promise<unknown>, ms: number): Promise<boolean> {
+/**
+ * True when `p` settles (either way) within `ms`; false after `ms`, or as soon as `signal`
+ * aborts. The timer and the listener are always cleared.
+ */
+export async function settlesWithin(
+  p: Promise<unknown>,
+  ms: number,
+  signal?: AbortSignal,
+): Promise<boolean> {
   let timer: ReturnType<typeof setTimeout> | undefined;
+  let onAbort = () => {};
   const timeout = new Promise<false>((resolve) => {
     timer = setTimeout(() => resolve(false), ms);
+    onAbort = () => resolve(false);
+    if (signal?.aborted) resolve(false);
+    signal?.addEventListener("abort", onAbort, { once: true });
   });
   try {
     return await Promise.race([p.then(() => true, () => true), timeout]);
   } finally {
     clearTimeout(timer);
+    signal?.removeEventListener("abort", onAbort);
   }
 }

@@ -23,6 +23,7 @@ import {
 import { resolveClose, type RunInfo, type Sink, sleep } from "./sink.ts";
 import { batchName, type JobMeta, newJobId, SpoolJob } from "./spool.ts";
 import { errorText } from "../base/errors.ts";
+import { settlesWithin } from "../base/time.ts";
 
 // What `flush` (sinks/flush.ts) and the registry use, from one place.
 export { finishRecord, SentinelApi, sentinelApiUrl, type UploadCredentials };
@@ -344,17 +345,12 @@ export function createSentinelSink(o: SentinelOptions): Sink {
       // spool), so an API that refuses connections does not hold up the exit.
       // A signal during the exit flush shortens the wait (the run then goes to the spool).
       if (!finished && !backingOff) {
-        const settled = new AbortController();
-        changed = () => settled.abort();
-        const signal = info?.signal;
-        await sleep(
-          deadline - 500 - Date.now(),
-          signal ? AbortSignal.any([settled.signal, signal]) : settled.signal,
-        );
+        const change = new Promise<void>((resolve) => (changed = resolve));
+        await settlesWithin(change, deadline - 500 - Date.now(), info?.signal);
         changed = () => {};
       }
       stopRetrying.abort();
-      await Promise.race([registered, sleep(500, info?.signal)]);
+      await settlesWithin(registered, 500, info?.signal);
       if (state !== "ready") {
         await delivery.stop();
         // Exit came before the host and cloud facts: register with what is known now.

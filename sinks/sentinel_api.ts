@@ -144,12 +144,16 @@ export async function registrationBody(
   run: RunInfo,
   maxWaitMs = 3_000,
 ): Promise<Record<string, unknown>> {
+  const waited = new AbortController(); // ends the fallback timers once both are in
   const within = <T>(p: Promise<T>, fallback: T) =>
-    Promise.race([p.catch(() => fallback), sleep(maxWaitMs + 500).then(() => fallback)]);
+    Promise.race([
+      p.catch(() => fallback),
+      sleep(maxWaitMs + 500, waited.signal).then(() => fallback),
+    ]);
   const [host, cloud] = await Promise.all([
     within(run.host(), {}),
     within(run.cloud(maxWaitMs), {}),
-  ]);
+  ]).finally(() => waited.abort());
   const body: Record<string, unknown> = {
     ...run.metadata,
     tags: { ...run.tags },

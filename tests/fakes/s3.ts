@@ -1,7 +1,9 @@
 /**
  * An S3-compatible fake on loopback (path style: `/<bucket>/<key>`): checks every SigV4
  * signature (credential scope, signed headers, payload hash, signature) against the keys it
- * knows, stores objects, and answers `HEAD /<bucket>` with `x-amz-bucket-region`.
+ * knows, stores objects, and answers `HEAD /<bucket>` with `x-amz-bucket-region`. Signatures are
+ * recomputed with ./sigv4.ts, not with the client's signer (aws4fetch), so a bug on one side
+ * cannot pass on both.
  */
 import { gunzipSync } from "node:zlib";
 import { sha256Hex, sign } from "./sigv4.ts";

@@ -1,6 +1,6 @@
 /**
  * The sample every sink receives: field names and units follow resource-tracker-rs
- * (CONTRACT.md Part B §1). Units are in the names; MiB = 1 048 576 B.
+ * (docs/COMPATIBILITY.md Part B §1). Units are in the names; MiB = 1 048 576 B.
  */
 
 /** Where collectors read pseudo-files. Defaults are `/proc`, `/sys` and `/`. */

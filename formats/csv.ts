@@ -1,5 +1,5 @@
 /**
- * The Sentinel/R CSV (CONTRACT §2.1, Part A): one fixed 32-column header, plain comma join, no
+ * The Sentinel/R CSV (docs/COMPATIBILITY.md §2.1, Part A): one fixed 32-column header, plain comma join, no
  * quoting, `\n` line ends. Per-interval byte columns are rate × measured interval, truncated.
  */
 import type { Sample } from "../base/sample.ts";

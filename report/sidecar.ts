@@ -2,7 +2,7 @@
  * The run record written beside each sample file (`FILE.run.json`, 0600, never through a
  * symlink): what `report` and `replay` need that samples do not carry — the command, metadata,
  * host and cloud facts, the cgroup memory limit, the exit code. A separate file keeps the JSON
- * Lines stream one sample per line and the CSV at exactly its 32 columns (CONTRACT §1, §2).
+ * Lines stream one sample per line and the CSV at exactly its 32 columns (docs/COMPATIBILITY.md §1, §2).
  */
 import type { Config } from "../cli/config.ts";
 import { writeAllSync } from "../base/log.ts";

@@ -12,6 +12,7 @@ import { formatRecommendation, recommend, type Recommendation } from "./recommen
 import { UsageBuilder } from "./usage.ts";
 import { escapeControls } from "../base/errors.ts";
 import type { Sample } from "../base/sample.ts";
+import { MIB } from "../base/units.ts";
 
 /** Totals of the job's own cgroup (`--cgroup`): exact, whatever the processes did. */
 export interface JobCgroupTotals {
@@ -183,7 +184,7 @@ export class SummaryBuilder {
     }
     if (s.gpu.length > 0) {
       this.#gpuCount = s.gpu.length;
-      this.#gpuMemMib = s.gpu.reduce((a, g) => a + Math.floor(g.vram_total_bytes / 1048576), 0);
+      this.#gpuMemMib = s.gpu.reduce((a, g) => a + Math.floor(g.vram_total_bytes / MIB), 0);
     }
     if (c.process_gpu_usage !== null) {
       this.#gpuSeen = true;
@@ -265,7 +266,7 @@ export function formatBytes(n: number): string {
   return i === 0 ? `${v} B` : `${v.toFixed(1)} ${units[i]}`;
 }
 
-const mib = (n: number) => formatBytes(n * 1048576);
+const mib = (n: number) => formatBytes(n * MIB);
 
 /** The human-readable summary printed to stderr. */
 export function formatSummary(r: RunSummary): string {

@@ -1,9 +1,9 @@
 /**
- * Sentinel streaming (docs/COMPATIBILITY.md "Sentinel"): register the run in the background,
- * upload gzip CSV batches to `<upload_uri_prefix>/<seq>.csv.gz` with the temporary credentials
- * it returns (refreshed when ≤ 300 s remain or after a 403), then `/finish` with every uploaded
- * URI, or inline with the CSV of every sample when no batch reached S3. The API itself is in
- * sentinel_api.ts.
+ * Sentinel streaming (docs/COMPATIBILITY.md Part A "Sentinel", Part B §5): register the run in the
+ * background, upload gzip CSV batches to `<upload_uri_prefix>/<seq>.csv.gz` with the temporary
+ * credentials it returns (refreshed when ≤ 300 s remain or after a 403), then `/finish` with
+ * every uploaded URI, or inline with the CSV of every sample when no batch reached S3. The API
+ * calls are in sentinel_api.ts.
  */
 import { CSV_HEADER } from "../formats/csv.ts";
 import { createEncoder } from "../formats/mod.ts";

@@ -1,10 +1,10 @@
 /**
- * AWS Signature Version 4, written out step by step: the S3 fake's verifier and the moto set-up
- * calls' signer. The tracker itself signs with aws4fetch (sinks/s3_client.ts); keeping this
- * second, independent implementation here means a bug in either one fails the fakes' checks
- * instead of passing on both sides. With a session token the signed headers are exactly
- * `host;x-amz-content-sha256;x-amz-date;x-amz-security-token` (docs/COMPATIBILITY.md
- * "Sentinel"); without one (a user's static keys) the token header is left out.
+ * AWS Signature Version 4, written out step by step (docs/COMPATIBILITY.md Part B §6): the S3
+ * fake's verifier and the moto set-up calls' signer. The tracker itself signs with aws4fetch
+ * (sinks/s3_client.ts); keeping this second, independent implementation here means a bug in
+ * either one fails the fakes' checks instead of passing on both sides. With a session token the
+ * signed headers are exactly `host;x-amz-content-sha256;x-amz-date;x-amz-security-token` (the
+ * Sentinel variant); without one (a user's static keys) the token header is left out.
  */
 import { createHash, createHmac } from "node:crypto";
 

@@ -66,6 +66,8 @@ Deno.test("registry: ids, env variables and default URLs", () => {
     "scaleway",
   ]);
   assertEquals(new Set(CLOUD_IDS).size, CLOUD_IDS.length);
+  // The light copy the CLI checks `--cloud` against (clouds/options.ts) follows the registry.
+  assertEquals(CLOUD_IDS, PROBES.map((p) => p.id));
   const aws = CLOUD_ENDPOINTS.find((e) => e.id === "aws");
   assertEquals(aws?.env, "TRACKER_CLOUD_URL_AWS");
   assertEquals(aws?.defaultUrl, "http://169.254.169.254");
@@ -116,7 +118,7 @@ Deno.test("unknown --cloud id is rejected with a clear error", async () => {
   } catch (err) {
     message = (err as Error).message;
   }
-  assert(message.startsWith('Unknown cloud provider "ibm": expected one of aws, gcp'), message);
+  assert(message.startsWith('unknown cloud provider "ibm": expected one of aws, gcp'), message);
 });
 
 Deno.test("AWS DMI with an unreachable IMDS still gives vendor and Nitro instance type", async () => {
@@ -449,5 +451,5 @@ Deno.test("invalid limits are rejected", async () => {
   } catch (err) {
     message = (err as Error).message;
   }
-  assertEquals(message, "Invalid deadlineMs 0: expected a positive number");
+  assertEquals(message, "invalid deadlineMs 0: expected a positive number");
 });

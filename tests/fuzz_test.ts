@@ -29,7 +29,7 @@ import {
 import { parseFdinfo, parseSize } from "../collectors/gpu/amd_fdinfo.ts";
 import { parseDpmSclk, parsePciSlot } from "../collectors/gpu/amd_sysfs.ts";
 import { decodeGpuMetrics } from "../collectors/gpu/gpu_metrics.ts";
-import { parseComputeApps, parsePmon, parseQueryGpu } from "../collectors/gpu/nvidia_smi.ts";
+import { parseComputeApps, parsePmon, parseQueryGpu } from "../collectors/gpu/nvidia_smi_parse.ts";
 import {
   decodeCString,
   decodeHandle,

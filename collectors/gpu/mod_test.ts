@@ -4,7 +4,7 @@ import { createGpuCollector, firstReading, gpuHostFacts } from "./mod.ts";
 import { buildFakeNvml, CC, fixtureRoots, testdata, wrapperScript } from "./testdata/fakes.ts";
 
 const NO_LIB = "/nonexistent/libnvidia-ml.so.1";
-const MIB = 1_048_576;
+import { MIB } from "../../base/units.ts";
 
 Deno.test("CPU-only host: no devices, process null, nothing spawned", async () => {
   const dir = await Deno.makeTempDir();

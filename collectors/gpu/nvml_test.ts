@@ -5,7 +5,7 @@ import { openNvml } from "./nvml_ffi.ts";
 import { NVML_ERROR_INSUFFICIENT_SIZE, PROCESS_INFO_SIZE } from "./nvml_decode.ts";
 import { buildFakeNvml, CC } from "./testdata/fakes.ts";
 
-const MIB = 1_048_576;
+import { MIB } from "../../base/units.ts";
 
 function setU32(b: Uint8Array, value: number, at = 0): void {
   new DataView(b.buffer, b.byteOffset, b.byteLength).setUint32(at, value, true);

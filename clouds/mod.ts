@@ -1,8 +1,8 @@
 /**
  * Cloud discovery: DMI first (no network), then the metadata services of the providers DMI
  * names, or a race of every link-local probe when DMI names none. One overall deadline; every
- * request still in flight is aborted when it passes. Adding a provider = one module + one line
- * in `PROBES`.
+ * request still in flight is aborted when it passes (the race itself is in race.ts). Adding a
+ * provider = one module + one line in `PROBES` and its id in `CLOUD_IDS` (options.ts).
  */
 import { alicloud } from "./alibaba.ts";
 import { aws } from "./aws.ts";
@@ -44,12 +44,12 @@ export const PROBES: readonly CloudProbe[] = [
 /** Valid `--cloud` values, in `PROBES` order (a test keeps them equal). */
 export { CLOUD_IDS };
 
-export const DEFAULT_DEADLINE_MS = 2500;
-export const DEFAULT_REQUEST_TIMEOUT_MS = 1000;
-export const DEFAULT_PROVIDER_TIMEOUT_MS = 2000;
+const DEFAULT_DEADLINE_MS = 2500;
+const DEFAULT_REQUEST_TIMEOUT_MS = 1000;
+const DEFAULT_PROVIDER_TIMEOUT_MS = 2000;
 
 /** `TRACKER_CLOUD_URL_<ID>`: the variable overriding one provider's metadata base URL. */
-export function cloudUrlEnv(id: string): string {
+function cloudUrlEnv(id: string): string {
   return `TRACKER_CLOUD_URL_${id.toUpperCase()}`;
 }
 

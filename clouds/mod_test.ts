@@ -2,6 +2,7 @@
  * Discovery as a whole: DMI pre-check, the race, deadlines, `--no-cloud`, `--cloud`. Every test
  * points every provider at loopback (`loopbackEnv`) and uses a fetch that refuses other hosts.
  */
+import { sleep } from "../base/time.ts";
 import {
   CLOUD_ENDPOINTS,
   CLOUD_IDS,
@@ -411,7 +412,7 @@ Deno.test("timing: a provider slower than its own limit is cut off and reported"
   const slowFields = serve(awsImds({
     overrides: {
       "/latest/meta-data/instance-type": async (_r, _u, closing) => {
-        await Promise.race([new Promise((r) => setTimeout(r, 5000)), closing]);
+        await sleep(5000, closing);
         return text("m5a.large");
       },
     },

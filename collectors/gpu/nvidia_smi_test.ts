@@ -1,3 +1,4 @@
+import { sleep } from "../../base/time.ts";
 import assert from "node:assert/strict";
 import { SmiSource } from "./nvidia_smi.ts";
 import { nvidiaProcessGpu } from "./process_gpu.ts";
@@ -124,7 +125,7 @@ Deno.test("SmiSource: a missing command is given up at once", async () => {
 Deno.test("SmiSource: close() kills a refresh in flight", async () => {
   const src = new SmiSource({ command: HANG, timeoutMs: 60_000, warn: assert.fail });
   src.kick();
-  await new Promise((r) => setTimeout(r, 50));
+  await sleep(50);
   const t0 = performance.now();
   await src.close();
   assert.ok(performance.now() - t0 < 5000);

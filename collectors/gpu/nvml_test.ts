@@ -1,3 +1,4 @@
+import { sleep } from "../../base/time.ts";
 import assert from "node:assert/strict";
 import { growingCall, nvmlOpenSession, nvmlQuery, NvmlSource } from "./nvml.ts";
 import type { NvmlSymbols } from "./nvml_ffi.ts";
@@ -133,7 +134,7 @@ Deno.test("NvmlSource: a hung call is detected on a later kick, warned once, nev
   const { sym, calls } = fakeNvml({ hangMemory: true });
   const src = new NvmlSource(sym, { warn: (l) => warnings.push(l), hangMs: 500, now: () => now });
   src.kick();
-  await new Promise((r) => setTimeout(r, 10)); // init completes, the query hangs
+  await sleep(10); // init completes, the query hangs
   assert.equal(src.present, true);
   now = 400;
   src.kick();

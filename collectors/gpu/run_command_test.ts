@@ -1,3 +1,4 @@
+import { sleep } from "../../base/time.ts";
 import assert from "node:assert/strict";
 import { parseQueryGpu } from "./nvidia_smi_parse.ts";
 import { runCommand } from "./run_command.ts";
@@ -45,7 +46,7 @@ Deno.test("runCommand: a hung child and its grandchild are killed at the timeout
     const pgid = Number(await Deno.readTextFile(`${dir}/pid`));
     // The orphaned `sleep` is reaped by init: allow it a moment on a loaded machine.
     for (let i = 0; i < 50 && liveInGroup(pgid).length > 0; i++) {
-      await new Promise((res) => setTimeout(res, 20));
+      await sleep(20);
     }
     assert.deepEqual(liveInGroup(pgid), []);
     assert.deepEqual(await readLog(dir), ["start --query-gpu=x"]);

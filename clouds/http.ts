@@ -2,6 +2,7 @@
  * HTTP plumbing shared by the probes: one request with its own timeout, bounded body reads,
  * short error lines that never quote a response body (metadata can carry credentials).
  */
+import { concatBytes } from "../base/bytes.ts";
 import type { ProbeContext } from "./types.ts";
 import { BodyTooLargeError, MalformedResponseError, wireRequest } from "./wire.ts";
 
@@ -54,13 +55,7 @@ export async function readLimited(
   } finally {
     reader.releaseLock();
   }
-  const out = new Uint8Array(size);
-  let at = 0;
-  for (const c of chunks) {
-    out.set(c, at);
-    at += c.byteLength;
-  }
-  return out;
+  return concatBytes(chunks);
 }
 
 /**

@@ -3,6 +3,7 @@
  * and a ceiling on the output kept. Never throws: the outcome is a `RunResult`.
  */
 import { SPAWNED } from "../../base/spawned.ts";
+import { concatBytes } from "../../base/bytes.ts";
 import { errorText } from "../../base/errors.ts";
 
 export type RunResult =
@@ -24,13 +25,7 @@ async function readCapped(s: ReadableStream<Uint8Array>, over: () => void): Prom
     chunks.push(c);
     size += c.byteLength;
   }
-  const out = new Uint8Array(size);
-  let at = 0;
-  for (const c of chunks) {
-    out.set(c, at);
-    at += c.byteLength;
-  }
-  return out;
+  return concatBytes(chunks);
 }
 
 /** `child.output()` with a ceiling on what is kept of stdout and stderr. */

@@ -45,7 +45,9 @@ export function readLifetime(path: string): Lifetime {
     return { version: 1, devices, updated_at: String(v.updated_at ?? "") };
   } catch {
     Deno.renameSync(path, `${path}.bad`);
-    throw new UnparsableLifetime(`${path} did not parse; kept as ${path}.bad, counting starts again`);
+    throw new UnparsableLifetime(
+      `${path} did not parse; kept as ${path}.bad, counting starts again`,
+    );
   }
 }
 

@@ -244,6 +244,8 @@ export async function wireRequest(req: WireRequest): Promise<WireResponse> {
     if (aborted) throw signal!.reason;
     throw err;
   } finally {
+    // Always, even after a `once` dispatch: Deno keeps an `AbortSignal.timeout` behind `signal`
+    // (clouds/http.ts, clouds/race.ts) holding the process open while a listener is registered.
     signal?.removeEventListener("abort", onAbort);
     if (!aborted) {
       try {

@@ -97,3 +97,37 @@ Deno.test("race: nothing to run resolves at once", async () => {
   assertEquals(await race([], options(5000)), { errors: [] });
   assert(performance.now() - started < MARGIN_MS, "waited for the deadline");
 });
+
+Deno.test("race: its limits do not hold the process open once it has resolved", async () => {
+  // A child process: a winner at once, and a request through the real transport (wire.ts) to a
+  // listener that never answers, aborted by the win. The 30 s limits are platform timers
+  // (AbortSignal.timeout) that cannot be cleared: the child must still exit at once.
+  const race = new URL("./race.ts", import.meta.url).href;
+  const http = new URL("./http.ts", import.meta.url).href;
+  const code = `
+    const { race } = await import(${JSON.stringify(race)});
+    const { metadataFetch, request } = await import(${JSON.stringify(http)});
+    const hole = Deno.listen({ hostname: "127.0.0.1", port: 0 });
+    const accepted = hole.accept();
+    const probe = (id, lookup) => ({ probe: { id, lookup }, baseUrl: "http://127.0.0.1:" + hole.addr.port });
+    const r = await race([
+      probe("hang", (ctx) => request(ctx, "/")),
+      probe("win", async () => { await accepted; return {}; }),
+    ], { fetch: metadataFetch, deadlineAt: performance.now() + 30000, requestTimeoutMs: 30000, providerTimeoutMs: 30000 });
+    (await accepted).close();
+    hole.close();
+    console.log(r.winner.probe.id);`;
+  const started = performance.now();
+  const out = await new Deno.Command(Deno.execPath(), {
+    args: ["eval", code],
+    stdout: "piped",
+    stderr: "piped",
+  }).output();
+  const took = performance.now() - started;
+  assertEquals(
+    new TextDecoder().decode(out.stdout).trim(),
+    "win",
+    new TextDecoder().decode(out.stderr),
+  );
+  assert(took < 15_000, `the child lived ${Math.round(took)} ms: a 30 s timer held it`);
+});

@@ -1,10 +1,15 @@
-/** A SinkContext for tests: config from argv with the sink options, env from a record. */
+/**
+ * A SinkContext (and the `flush` command's context) for tests: settings from argv through the
+ * CLI's own resolution, env from a record.
+ */
 import { type Config, loadConfig } from "../../cli/config.ts";
+import type { FlushContext } from "../../cli/flush.ts";
 import { OPTIONS } from "../../cli/options.ts";
+import { flushSettings, sinkSettings } from "../../cli/sink_settings.ts";
 import type { RunInfo, SinkContext } from "../../sinks/mod.ts";
 import { SINK_OPTIONS } from "../../sinks/options.ts";
 
-export interface TestContext extends SinkContext {
+export interface TestContext extends SinkContext, FlushContext {
   warnings: string[];
   infos: string[];
 }
@@ -46,8 +51,10 @@ export function testContext(
 ): TestContext {
   const warnings: string[] = [];
   const infos: string[] = [];
+  const config = testConfig(["--quiet", ...args], env);
   return {
-    config: testConfig(["--quiet", ...args], env),
+    settings: sinkSettings(config),
+    flush: flushSettings(config),
     env: (n) => env[n],
     warn: (l) => warnings.push(l),
     info: (l) => infos.push(l),

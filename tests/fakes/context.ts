@@ -4,18 +4,15 @@
  */
 import { type Config, loadConfig } from "../../cli/config.ts";
 import type { FlushContext } from "../../cli/flush.ts";
-import { OPTIONS } from "../../cli/options.ts";
 import { flushSettings, sinkSettings } from "../../cli/sink_settings.ts";
 import type { RunInfo, SinkContext } from "../../sinks/mod.ts";
-import { SINK_OPTIONS } from "../../sinks/options.ts";
 
 export interface TestContext extends SinkContext, FlushContext {
   warnings: string[];
   infos: string[];
 }
 
-export function testConfig(args: string[], env: Record<string, string> = {}): Config {
-  const known = new Set(OPTIONS.map((o) => o.name));
+function testConfig(args: string[], env: Record<string, string> = {}): Config {
   return loadConfig({
     args,
     env: (n) => env[n],
@@ -24,8 +21,6 @@ export function testConfig(args: string[], env: Record<string, string> = {}): Co
       throw new Deno.errors.NotFound("no config");
     },
     warn: () => {},
-    // Until cli/options.ts spreads SINK_OPTIONS itself.
-    options: [...OPTIONS, ...SINK_OPTIONS.filter((o) => !known.has(o.name))],
   });
 }
 

@@ -30,38 +30,6 @@ export function readAtMost(f: Deno.FsFile, maxBytes: number): Uint8Array {
   return out.slice(0, n);
 }
 
-/**
- * A response body of at most `maxBytes`, or null when it is longer (the rest is cancelled): a
- * hostile or broken server cannot fill memory. A failing body stream rejects.
- */
-export async function readBodyAtMost(res: Response, maxBytes: number): Promise<Uint8Array | null> {
-  if (res.body === null) return new Uint8Array();
-  const reader = res.body.getReader();
-  const chunks: Uint8Array[] = [];
-  let size = 0;
-  try {
-    for (;;) {
-      const { done, value } = await reader.read();
-      if (done) break;
-      size += value.byteLength;
-      if (size > maxBytes) {
-        await reader.cancel().catch(() => {});
-        return null;
-      }
-      chunks.push(value);
-    }
-  } finally {
-    reader.releaseLock();
-  }
-  const out = new Uint8Array(size);
-  let at = 0;
-  for (const c of chunks) {
-    out.set(c, at);
-    at += c.byteLength;
-  }
-  return out;
-}
-
 /** What a path is, for messages: "regular file", "named pipe", … */
 export function kindOf(info: Deno.FileInfo): string {
   if (info.isFile) return "regular file";

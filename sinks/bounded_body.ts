@@ -2,7 +2,7 @@
  * Response bodies read with a ceiling: a hostile or broken server cannot fill our memory, and
  * what is quoted from one is a single bounded line.
  */
-import { readBodyAtMost } from "../base/bounded_read.ts";
+import { concatBytes, readBodyAtMost } from "../base/bytes.ts";
 
 /** The most any API answer we parse may hold (Sentinel's are a few hundred bytes). */
 export const MAX_API_BODY_BYTES = 1 << 20;
@@ -32,13 +32,7 @@ export async function readPrefix(res: Response, limit: number): Promise<string> 
   } finally {
     await reader.cancel().catch(() => {});
   }
-  const all = new Uint8Array(size);
-  let at = 0;
-  for (const p of parts) {
-    all.set(p, at);
-    at += p.length;
-  }
-  return new TextDecoder().decode(all.subarray(0, limit));
+  return new TextDecoder().decode(concatBytes(parts).subarray(0, limit));
 }
 
 /** One line of printable text, at most `max` characters. */

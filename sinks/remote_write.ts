@@ -13,6 +13,7 @@ import type { Transport } from "./delivery.ts";
 import { batchedSink, type RemoteDeps } from "./remote.ts";
 import { frameEncoder, framesOf, post } from "./frames.ts";
 import { redactUrl } from "./redact.ts";
+import type { ResumeFn } from "./resume.ts";
 import type { Sink } from "./sink.ts";
 import type { JobMeta } from "./spool.ts";
 
@@ -66,6 +67,12 @@ export function remoteWriteTransport(
     },
   };
 }
+
+/** `flush` for remote write jobs: the token variable from the caller's options. */
+export const resumeRemoteWrite: ResumeFn = ({ job }, o) =>
+  Promise.resolve({
+    transport: remoteWriteTransport(job.meta as RemoteWriteMeta, o.tokenEnv, o.deps),
+  });
 
 export function createRemoteWriteSink(
   uri: string,

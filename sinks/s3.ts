@@ -8,14 +8,7 @@ import { createEncoder, type Format } from "../formats/mod.ts";
 import type { Transport } from "./delivery.ts";
 import { redactUrl } from "./redact.ts";
 import { batchedSink, type RemoteDeps } from "./remote.ts";
-import {
-  joinKey,
-  parseS3Uri,
-  s3Endpoint,
-  type S3Location,
-  s3Put,
-  type S3Target,
-} from "./s3_client.ts";
+import { joinKey, parseS3Uri, s3Endpoint, s3Put, type S3Target } from "./s3_client.ts";
 import type { RunInfo, Sink } from "./sink.ts";
 import { batchName, type JobMeta, newJobId } from "./spool.ts";
 
@@ -31,16 +24,6 @@ export interface S3Meta extends JobMeta {
 
 /** The run manifest's key: `<prefix>/<run>/run.json`. */
 export const MANIFEST_NAME = "run.json";
-
-/** Checks what can be checked before the run starts; throws a plain message. */
-export function validateS3(uri: string, env: (name: string) => string | undefined): S3Location {
-  const loc = parseS3Uri(uri);
-  if (!env("AWS_ACCESS_KEY_ID") || !env("AWS_SECRET_ACCESS_KEY")) {
-    throw new Error("AWS_ACCESS_KEY_ID and AWS_SECRET_ACCESS_KEY must be set");
-  }
-  s3Endpoint(env);
-  return loc;
-}
 
 export function s3Transport(meta: S3Meta, deps: Pick<RemoteDeps, "env" | "fetch">): Transport {
   const env = deps.env;
@@ -96,7 +79,10 @@ export function createS3Sink(
   deps: RemoteDeps,
   run?: Pick<RunInfo, "metadata" | "tags" | "command">,
 ): Sink {
-  const loc = validateS3(uri, deps.env);
+  // The keys were checked with the URI (the registry's validate); the endpoint is checked here,
+  // still before the run starts.
+  const loc = parseS3Uri(uri);
+  s3Endpoint(deps.env);
   const encoder = createEncoder(format, intervalSecs);
   const meta: S3Meta = {
     version: 1,

@@ -3,7 +3,7 @@
  * (`<bucket>.s3.<region>.amazonaws.com`), path style on an endpoint override
  * (`AWS_ENDPOINT_URL_S3` / `AWS_ENDPOINT_URL`, e.g. MinIO or a loopback fake). Both S3 sinks (the
  * user's bucket and Sentinel's uploads) put through `s3Put`. Signatures come from aws4fetch,
- * loaded on the first PUT (docs/ARCHITECTURE.md "Dependencies"); tests/fakes/sigv4.ts checks
+ * loaded on the first PUT (docs/ARCHITECTURE.md "Start-up"); tests/fakes/sigv4.ts checks
  * them independently.
  */
 import { bucketProblem } from "./s3_names.ts";
@@ -174,7 +174,7 @@ export interface SignInput {
  * The SigV4 headers of an S3 request: `x-amz-content-sha256`, `x-amz-date`, `authorization`,
  * and `x-amz-security-token` with session credentials. Signed headers are exactly
  * `host;x-amz-content-sha256;x-amz-date[;x-amz-security-token]` (docs/COMPATIBILITY.md
- * "Sentinel"): nothing else is passed to the signer.
+ * Part B §6): nothing else is passed to the signer.
  */
 export async function signS3(i: SignInput): Promise<Record<string, string>> {
   const { AwsV4Signer } = await (aws4 ??= import("aws4fetch"));

@@ -1,5 +1,5 @@
 /**
- * The Sentinel HTTP API (docs/COMPATIBILITY.md "Sentinel"): `POST /runs` registers a run and
+ * The Sentinel HTTP API (docs/COMPATIBILITY.md Part B §5): `POST /runs` registers a run and
  * hands out an upload prefix with temporary S3 credentials, `refresh-credentials` renews them,
  * `/finish` closes the run. Only status codes and sizes are ever printed: the answers hold STS
  * credentials.

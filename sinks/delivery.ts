@@ -17,6 +17,7 @@
 import { compress, gunzip } from "./compress.ts";
 import type { SpoolJob } from "./spool.ts";
 import { errorText, shortReason } from "../base/errors.ts";
+import { backoff } from "../base/time.ts";
 
 /** The cause of a failed `fetch`, in a few words (Deno's messages nest the URL and layers). */
 export function networkReason(err: unknown): string {
@@ -114,7 +115,7 @@ export function retryDelay(
   tuning: Pick<Tuning, "retryBaseMs" | "retryMaxMs">,
   random: () => number,
 ): number {
-  const exp = Math.min(tuning.retryMaxMs, tuning.retryBaseMs * 2 ** (failures - 1));
+  const exp = backoff(failures, tuning.retryBaseMs, tuning.retryMaxMs);
   return exp / 2 + random() * (exp / 2);
 }
 

@@ -8,8 +8,9 @@
 import { compress, type Compression } from "./compress.ts";
 import type { Sample } from "../base/sample.ts";
 import type { Encoder } from "../formats/mod.ts";
-import { resolveClose, type Sink, sleep } from "./sink.ts";
+import { resolveClose, type Sink } from "./sink.ts";
 import { shortReason } from "../base/errors.ts";
+import { sleep } from "../base/time.ts";
 
 export { compress, type Compression };
 

@@ -7,7 +7,7 @@
  */
 import { CSV_HEADER } from "../formats/csv.ts";
 import { createEncoder } from "../formats/mod.ts";
-import { Delivery, retryDelay, type Transport } from "./delivery.ts";
+import { Delivery, type Transport } from "./delivery.ts";
 import type { Redactor } from "./redact.ts";
 import type { RemoteDeps } from "./remote.ts";
 import { joinKey, parseS3Uri, s3Endpoint, s3Put, type S3Target } from "./s3_client.ts";
@@ -20,10 +20,10 @@ import {
   transient,
   type UploadCredentials,
 } from "./sentinel_api.ts";
-import { resolveClose, type RunInfo, type Sink, sleep } from "./sink.ts";
+import { resolveClose, type RunInfo, type Sink } from "./sink.ts";
 import { batchName, type JobMeta, newJobId, SpoolJob } from "./spool.ts";
 import { errorText } from "../base/errors.ts";
-import { settlesWithin } from "../base/time.ts";
+import { backoff, settlesWithin, sleep } from "../base/time.ts";
 
 // What `flush` (sinks/flush.ts) and the registry use, from one place.
 export { finishRecord, SentinelApi, sentinelApiUrl, type UploadCredentials };
@@ -304,8 +304,9 @@ export function createSentinelSink(o: SentinelOptions): Sink {
         if (!again) return;
         backingOff = true;
         changed();
-        // The full exponential wait (no jitter): one run's registration, not a crowd's.
-        await sleep(retryDelay(attempt, deps.tuning, () => 1), stopRetrying.signal);
+        // No jitter: one run's registration, not a crowd's.
+        const wait = backoff(attempt, deps.tuning.retryBaseMs, deps.tuning.retryMaxMs);
+        await sleep(wait, stopRetrying.signal);
         backingOff = false;
         continue;
       }

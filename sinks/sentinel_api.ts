@@ -8,8 +8,9 @@ import { boundedText } from "./bounded_body.ts";
 import { networkReason } from "./delivery.ts";
 import { redactUrl } from "./redact.ts";
 import type { Credentials } from "./s3_client.ts";
-import { type RunInfo, sleep } from "./sink.ts";
+import type { RunInfo } from "./sink.ts";
 import { errorText } from "../base/errors.ts";
+import { sleep } from "../base/time.ts";
 
 export const DEFAULT_API_URL = "https://api.sentinel.sparecores.net";
 const API_TIMEOUT_MS = 30_000;

@@ -22,8 +22,6 @@ export interface Sink {
   close(info?: Partial<CloseInfo>): Promise<void>;
 }
 
-export { sleep } from "../base/time.ts";
-
 /** Default close deadline when a caller gives none. */
 export const DEFAULT_FLUSH_TIMEOUT_MS = 10_000;
 

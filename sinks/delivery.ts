@@ -147,6 +147,7 @@ export class Delivery {
   /** Why batches are not delivered, for `flush --list`. */
   #errors = new Map<number, { reason: string; rejected: boolean }>();
   #lastReason: string | null = null;
+  /** Samples delivered so far; read by the tests only. */
   delivered = 0;
 
   constructor(o: DeliveryOptions) {

@@ -5,7 +5,7 @@
  */
 import { match, ok, strictEqual } from "node:assert/strict";
 import { runCommand } from "../collectors/gpu/nvidia_smi.ts";
-import { closedPort, serve } from "./fakes/faults.ts";
+import { closedPort, serve } from "./fakes/loopback.ts";
 import { skip } from "./fakes/users.ts";
 import { cleanEnv, FIXTURES, jsonLines, MAIN, runCli, spawnCli } from "./helpers.ts";
 
@@ -124,7 +124,7 @@ Deno.test("CLI: a 3 MiB Sentinel answer is refused (1 MiB limit); the run goes o
     match(r.stderr, /answer over 1048576 bytes/);
     ok(!r.stderr.includes("tok-bounded-1"));
   } finally {
-    await srv.server.shutdown();
+    await srv.close();
   }
 });
 

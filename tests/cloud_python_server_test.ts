@@ -7,9 +7,8 @@
  */
 import { deepStrictEqual, strictEqual } from "node:assert/strict";
 import { CLOUD_ENDPOINTS } from "../clouds/mod.ts";
-import { refusedUrl } from "../clouds/testdata/fake.ts";
-import { CASES } from "../clouds/testdata/providers.ts";
-import { closedPort } from "./fakes/faults.ts";
+import { closedPort, refusedUrl } from "./fakes/loopback.ts";
+import { CASES } from "./fakes/clouds/providers.ts";
 import { runCli } from "./helpers.ts";
 
 /** Paths each static provider reads (files under the served directory). */
@@ -47,7 +46,7 @@ Deno.test("CLI: `cloud` identifies the static providers served by Python's http.
     console.log("\n!!! SKIPPED: no python3 with http.server on this machine !!!\n");
     return;
   }
-  const never = new Promise<void>(() => {});
+  const never = new AbortController().signal;
   for (const [id, paths] of Object.entries(STATIC)) {
     await t.step(id, async () => {
       const c = CASES.find((x) => x.probe.id === id)!;

@@ -4,7 +4,7 @@
  * upload interval of samples) lives in memory.
  */
 import { ok, strictEqual } from "node:assert/strict";
-import { closedPort } from "./fakes/faults.ts";
+import { closedPort } from "./fakes/loopback.ts";
 import { HttpReceiver } from "./fakes/http_receiver.ts";
 import { jsonLines, runCli, spawnCli } from "./helpers.ts";
 

@@ -4,7 +4,7 @@
  */
 import { deepStrictEqual, match, ok, strictEqual } from "node:assert/strict";
 import { gunzipSync } from "node:zlib";
-import { closedPort } from "./fakes/faults.ts";
+import { closedPort } from "./fakes/loopback.ts";
 import { HttpReceiver } from "./fakes/http_receiver.ts";
 import { Recorder } from "./fakes/recorder.ts";
 import { spoolRun } from "./fakes/spool_run.ts";

@@ -1,7 +1,7 @@
 import assert from "node:assert/strict";
 import type { GpuSample } from "../../base/sample.ts";
 import { createGpuCollector, firstReading, gpuHostFacts } from "./mod.ts";
-import { buildFakeNvml, CC, fixtureRoots, testdata, wrapperScript } from "./testdata/fakes.ts";
+import { buildFakeNvml, CC, fixtureRoots, testdata, wrapperScript } from "../../tests/fakes/gpu.ts";
 
 const NO_LIB = "/nonexistent/libnvidia-ml.so.1";
 const MIB = 1_048_576;

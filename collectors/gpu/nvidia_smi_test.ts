@@ -8,7 +8,7 @@ import {
   SmiSource,
 } from "./nvidia_smi.ts";
 import { nvidiaProcessGpu } from "./process_gpu.ts";
-import { readLog, testdata, wrapperScript } from "./testdata/fakes.ts";
+import { readLog, testdata, wrapperScript } from "../../tests/fakes/gpu.ts";
 
 const MIB = 1_048_576;
 const FAKE = testdata("nvidia-smi-fake");

@@ -5,7 +5,8 @@
  */
 import { gunzipSync } from "node:zlib";
 import { sha256Hex, sign } from "../../sinks/sigv4.ts";
-import { applyFault, Faults, serve } from "./faults.ts";
+import { applyFault, Faults } from "./faults.ts";
+import { type Loopback, serve } from "./loopback.ts";
 
 export interface FakeKey {
   secret: string;
@@ -40,7 +41,7 @@ export class FakeS3 {
   buckets: Set<string> | null = null;
   /** Refuse requests signed for another region than `bucketRegion`, as AWS does. */
   checkRegion = false;
-  #srv: ReturnType<typeof serve>;
+  #srv: Loopback;
 
   constructor(port = 0) {
     this.#srv = serve(
@@ -58,7 +59,7 @@ export class FakeS3 {
   }
 
   close(): Promise<void> {
-    return this.#srv.server.shutdown();
+    return this.#srv.close();
   }
 
   /** Decoded text of every batch object under a prefix, by key. */

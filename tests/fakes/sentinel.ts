@@ -3,7 +3,8 @@
  * prefix on the fake S3 and temporary credentials it registers there; refresh issues new ones;
  * `/finish` stores the body. Plain `Deno.serve` with a small route table.
  */
-import { applyFault, Faults, serve } from "./faults.ts";
+import { applyFault, Faults } from "./faults.ts";
+import { type Loopback, serve } from "./loopback.ts";
 import type { FakeS3 } from "./s3.ts";
 
 export interface ApiCall {
@@ -42,7 +43,7 @@ export class FakeSentinel {
     issue?: FakeSentinelOptions["issue"];
   };
   issued: string[] = [];
-  #srv: ReturnType<typeof serve>;
+  #srv: Loopback;
   #n = 0;
 
   constructor(readonly s3: FakeS3, o: FakeSentinelOptions = {}, port = 0) {
@@ -64,7 +65,7 @@ export class FakeSentinel {
   }
 
   close(): Promise<void> {
-    return this.#srv.server.shutdown();
+    return this.#srv.close();
   }
 
   calls_(path: RegExp): ApiCall[] {

@@ -3,6 +3,7 @@
  * prints), free loopback ports, a real Prometheus, and skipping when a tool is missing.
  */
 import { command } from "../helpers.ts";
+import { closedPort } from "./loopback.ts";
 
 /** The path of a Debian tool, or null (the caller skips and says why). */
 export function which(tool: string): string | null {
@@ -31,13 +32,6 @@ export function testWith(
     console.log(`SKIP ${name}: ${missing.join(", ")} not installed (.ci/install_test_tools.sh)`);
   }
   Deno.test({ name, ignore: missing.length > 0, fn: () => fn(paths) });
-}
-
-export function freePort(): number {
-  const l = Deno.listen({ hostname: "127.0.0.1", port: 0 });
-  const port = (l.addr as Deno.NetAddr).port;
-  l.close();
-  return port;
 }
 
 export interface Served {
@@ -148,7 +142,7 @@ export async function startPrometheus(
       jobs.join("\n") || "  []"
     }\n`,
   );
-  const port = o.port ?? freePort();
+  const port = o.port ?? closedPort();
   const child = new Deno.Command(bin, {
     args: [
       `--config.file=${dir}/prometheus.yml`,

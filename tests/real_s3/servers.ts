@@ -5,7 +5,7 @@
  * each start function returns a reason string instead of a server when its tool is missing.
  */
 import { amzDate, sha256Hex, sign } from "../../sinks/sigv4.ts";
-import { closedPort } from "../fakes/faults.ts";
+import { closedPort } from "../fakes/loopback.ts";
 
 export function toolsDir(): string {
   const env = Deno.env.get("RT_TOOLS_DIR");

@@ -8,6 +8,7 @@
  * Tolerance: 2 % of the truth, plus 30 ms for what the reference cannot see but the tracker
  * rightly counts (time's own process, the shell that waits for the tracker in attach mode).
  */
+import { sleep } from "../base/time.ts";
 import { ok, strictEqual } from "node:assert/strict";
 import { runCli, spawnCli } from "./helpers.ts";
 
@@ -186,7 +187,7 @@ async function attached(
     ], { cwd: dir });
     const deadline = Date.now() + 60_000;
     while (size(`${dir}/samples.jsonl`) === 0 && Date.now() < deadline) {
-      await new Promise((r) => setTimeout(r, 20));
+      await sleep(20);
     }
     // Released even if the tracker never wrote (then the test fails on its output, not hangs).
     Deno.writeTextFileSync(`${dir}/go`, "go\n");

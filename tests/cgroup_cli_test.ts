@@ -4,6 +4,7 @@
  * what the command left behind. None of these needs a writable cgroup hierarchy except the
  * permission test, which makes the hierarchy read-only in a private mount namespace.
  */
+import { sleep } from "../base/time.ts";
 import { match, ok, strictEqual } from "node:assert/strict";
 import { MAIN } from "./helpers.ts";
 import { cleanEnv, runCli, spawnCli } from "./helpers.ts";
@@ -135,13 +136,13 @@ Deno.test("--wait-descendants: SIGTERM while waiting goes to what was left behin
     // Wait until the command has exited and left its sleep behind (no wall-clock guess).
     let daemon = 0;
     for (let i = 0; i < 200 && !daemon; i++) {
-      await new Promise((r) => setTimeout(r, 50));
+      await sleep(50);
       try {
         daemon = Number(Deno.readTextFileSync(`${dir}/pid`).trim()) || 0;
       } catch { /* not written yet */ }
     }
     ok(daemon > 0, "the command wrote its daemon's PID");
-    await new Promise((r) => setTimeout(r, 500));
+    await sleep(500);
     child.kill("SIGTERM");
     // Without forwarding, the tracker would wait out the 600 s sleep: 60 s is a generous bound.
     let timer: ReturnType<typeof setTimeout> | undefined;

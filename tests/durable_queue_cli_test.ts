@@ -3,6 +3,7 @@
  * the next try, so `flush` after a SIGKILL delivers them. Only the open batch (at most one
  * upload interval of samples) lives in memory.
  */
+import { sleep } from "../base/time.ts";
 import { ok, strictEqual } from "node:assert/strict";
 import { closedPort } from "./fakes/loopback.ts";
 import { HttpReceiver } from "./fakes/http_receiver.ts";
@@ -36,10 +37,10 @@ Deno.test("CLI: HTTP down, tracker SIGKILLed, endpoint back: `flush` delivers ev
     // Wait until several batches failed and were cut (the spool shows them).
     for (let i = 0; i < 150; i++) {
       if (await spooledBatches(`${dir}/spool`).catch(() => 0) >= 4) break;
-      await new Promise((r) => setTimeout(r, 100));
+      await sleep(100);
     }
     child.kill("SIGSTOP"); // freeze: the local file and the spool stop changing
-    await new Promise((r) => setTimeout(r, 200));
+    await sleep(200);
     const batches = await spooledBatches(`${dir}/spool`);
     const local = jsonLines(await Deno.readTextFile(`${dir}/local.jsonl`));
     child.kill("SIGKILL");
@@ -93,7 +94,7 @@ Deno.test("CLI: Sentinel's S3 down, tracker SIGKILLed: `flush` uploads the spool
     ], { env });
     for (let i = 0; i < 150; i++) {
       if (await spooledBatches(`${dir}/spool`).catch(() => 0) >= 4) break;
-      await new Promise((r) => setTimeout(r, 100));
+      await sleep(100);
     }
     child.kill("SIGKILL");
     strictEqual((await output).signal, "SIGKILL");

@@ -4,6 +4,7 @@
  * Random choices are seeded (`FUZZ_SEED`, printed in every assertion message) so a failure
  * replays: `FUZZ_SEED=<seed> deno test -A tests/faults_test.ts`.
  */
+import { sleep } from "../base/time.ts";
 import { ok, strictEqual } from "node:assert/strict";
 import { constants } from "node:os";
 import { symlinkRacer } from "./fakes/racer.ts";
@@ -18,7 +19,6 @@ import { type Rng, rngFor, SEED } from "./seeded.ts";
 
 const FIXTURE = `${FIXTURES}/vm-basic`;
 const IS_ROOT = Deno.uid() === 0;
-const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
 /**
  * How long a tracker may take to exit after a signal before the test calls it hung. A hang
  * detector, not a timing claim: at load average 8 on 2 cores Deno alone may need seconds.

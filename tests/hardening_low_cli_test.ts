@@ -1,4 +1,5 @@
 /** Issue 20, defect 9 (the low ones) through the real CLI. */
+import { sleep } from "../base/time.ts";
 import { match, ok, strictEqual } from "node:assert/strict";
 import { FIXTURES, runCli, spawnCli } from "./helpers.ts";
 
@@ -121,11 +122,11 @@ Deno.test("CLI: a deleted or renamed output file is reopened (CSV header again),
     const lines = async (p: string) =>
       (await Deno.readTextFile(p).catch(() => "")).split("\n").filter(Boolean);
     for (let i = 0; i < 100 && (await lines(out)).length < 3; i++) {
-      await new Promise((r) => setTimeout(r, 100));
+      await sleep(100);
     }
     await Deno.rename(out, `${dir}/rotated.csv`); // logrotate without copytruncate
     for (let i = 0; i < 100 && (await lines(out)).length < 3; i++) {
-      await new Promise((r) => setTimeout(r, 100));
+      await sleep(100);
     }
     child.kill("SIGTERM");
     const r = await output;

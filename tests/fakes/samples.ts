@@ -1,4 +1,5 @@
 /** Synthetic samples for sink tests: sample `i` has `timestamp_ms = BASE + i * 1000`. */
+import { sleep } from "../../base/time.ts";
 import type { Sample } from "../../base/sample.ts";
 
 export const BASE_MS = 1_775_000_000_000;
@@ -73,7 +74,7 @@ export async function waitFor(cond: () => boolean, ms = 5_000): Promise<boolean>
   const end = Date.now() + ms;
   while (!cond()) {
     if (Date.now() > end) return false;
-    await new Promise((r) => setTimeout(r, 10));
+    await sleep(10);
   }
   return true;
 }

@@ -2,6 +2,7 @@
  * Helpers for the live-view tests: the CLI with `--listen` (its URL read from the line it
  * prints), free loopback ports, a real Prometheus, and skipping when a tool is missing.
  */
+import { sleep } from "../../base/time.ts";
 import { command } from "../helpers.ts";
 import { closedPort } from "./loopback.ts";
 
@@ -70,7 +71,7 @@ export async function serveCli(
       await status;
       await errDone;
       throw new Error(`the tracker did not start serving: ${err}`);
-    } else await new Promise((r) => setTimeout(r, 50));
+    } else await sleep(50);
   }
   return {
     url,
@@ -106,7 +107,7 @@ export async function eventually<T>(
     } catch (err) {
       last = err;
     }
-    await new Promise((r) => setTimeout(r, stepMs));
+    await sleep(stepMs);
   }
   throw new Error(`timed out waiting for ${what}${last ? `: ${last}` : ""}`);
 }

@@ -103,8 +103,8 @@ export function command(args: string[], o: RunOptions = {}): Deno.Command {
   });
 }
 
-export async function runCli(args: string[], o: RunOptions = {}): Promise<CliResult> {
-  const out = await command(args, o).output();
+/** Decodes a finished run's output and checks its invariants. */
+function finished(args: string[], o: RunOptions, out: Deno.CommandOutput): CliResult {
   const dec = new TextDecoder();
   const r = {
     code: out.code,
@@ -116,20 +116,14 @@ export async function runCli(args: string[], o: RunOptions = {}): Promise<CliRes
   return r;
 }
 
+export async function runCli(args: string[], o: RunOptions = {}): Promise<CliResult> {
+  return finished(args, o, await command(args, o).output());
+}
+
 /** Starts the CLI; resolves its output once it exits. */
 export function spawnCli(args: string[], o: RunOptions = {}) {
   const child = command(args, o).spawn();
-  const output = child.output().then((out) => {
-    const dec = new TextDecoder();
-    const r = {
-      code: out.code,
-      signal: out.signal,
-      stdout: dec.decode(out.stdout),
-      stderr: dec.decode(out.stderr),
-    };
-    checkRun(args, o, r.stdout);
-    return r;
-  });
+  const output = child.output().then((out) => finished(args, o, out));
   return { child, output };
 }
 

@@ -29,11 +29,7 @@ export class HttpReceiver extends LoopbackFake {
     return [...this.batches.values()].sort((a, b) => a.seq - b.seq).map((b) => b.text).join("");
   }
 
-  protected handle(req: Request): Promise<Response> {
-    return this.#handle(req).catch(() => new Response(null, { status: 500 }));
-  }
-
-  async #handle(req: Request): Promise<Response> {
+  protected async handle(req: Request): Promise<Response> {
     this.requests++;
     const fault = this.faults.next();
     const early = await applyFault(fault && !fault.slowOk ? fault : null, req);

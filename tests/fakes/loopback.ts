@@ -46,12 +46,15 @@ export function serve(handler: Handler, port = 0): Loopback {
   };
 }
 
-/** A base for fakes that are one loopback server answering through `handle`. */
+/** A base for fakes that are one loopback server answering through `handle` (500 if it throws). */
 export abstract class LoopbackFake {
   readonly #srv: Loopback;
 
   constructor(port = 0) {
-    this.#srv = serve((req) => this.handle(req), port);
+    this.#srv = serve(
+      (req) => this.handle(req).catch(() => new Response(null, { status: 500 })),
+      port,
+    );
   }
 
   protected abstract handle(req: Request): Promise<Response>;

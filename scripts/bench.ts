@@ -11,8 +11,8 @@
  * processes, at 1 s and 0.1 s; (3) start-up: exec → wrapped child running, exec → first sample;
  * (4) Deno's own baseline (empty script start-up and idle RSS).
  */
-import { sleep } from "../base/time.ts";
 import { parseArgs } from "node:util";
+import { sleep } from "../base/time.ts";
 import { ProcessTracker } from "../core/process_tracker.ts";
 import { DEFAULT_ROOTS } from "../base/sample.ts";
 import { Sampler } from "../core/sampler.ts";

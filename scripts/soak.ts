@@ -6,8 +6,8 @@
  * (n − 1) × interval within 0.5 s), no sample missing (no gap > 1.5 intervals), RSS flat
  * (the last tenth's median within 10% + 4 MiB of the second tenth's). Exits 1 when one fails.
  */
-import { sleep } from "../base/time.ts";
 import { parseArgs } from "node:util";
+import { sleep } from "../base/time.ts";
 import { quantile, spawnTracker, statusKb, writeJson } from "./tracker_process.ts";
 
 const { values } = parseArgs({

@@ -8,8 +8,8 @@
  * Tolerance: 2 % of the truth, plus 30 ms for what the reference cannot see but the tracker
  * rightly counts (time's own process, the shell that waits for the tracker in attach mode).
  */
-import { sleep } from "../base/time.ts";
 import { ok, strictEqual } from "node:assert/strict";
+import { sleep } from "../base/time.ts";
 import { runCli, spawnCli } from "./helpers.ts";
 
 const BURN = new URL("./workloads/burn.py", import.meta.url).pathname;

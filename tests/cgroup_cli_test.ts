@@ -4,8 +4,8 @@
  * what the command left behind. None of these needs a writable cgroup hierarchy except the
  * permission test, which makes the hierarchy read-only in a private mount namespace.
  */
-import { sleep } from "../base/time.ts";
 import { match, ok, strictEqual } from "node:assert/strict";
+import { sleep } from "../base/time.ts";
 import { MAIN } from "./helpers.ts";
 import { cleanEnv, runCli, spawnCli } from "./helpers.ts";
 import { V8_FLAGS_ARG } from "../scripts/v8_flags.ts";

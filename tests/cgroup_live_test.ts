@@ -4,8 +4,8 @@
  * throttling under a 0.2-core quota, and `--cgroup` CPU totals against /usr/bin/time. They
  * assert on counters and CPU-seconds, never on wall-clock time, and print the summary lines.
  */
-import { sleep } from "../base/time.ts";
 import { ok, strictEqual } from "node:assert/strict";
+import { sleep } from "../base/time.ts";
 import { parseCgroupMounts, parseProcCgroup } from "../collectors/cgroup_fs.ts";
 import { jsonLines, spawnCli } from "./helpers.ts";
 

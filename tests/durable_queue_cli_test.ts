@@ -3,8 +3,8 @@
  * the next try, so `flush` after a SIGKILL delivers them. Only the open batch (at most one
  * upload interval of samples) lives in memory.
  */
-import { sleep } from "../base/time.ts";
 import { ok, strictEqual } from "node:assert/strict";
+import { sleep } from "../base/time.ts";
 import { closedPort } from "./fakes/loopback.ts";
 import { HttpReceiver } from "./fakes/http_receiver.ts";
 import { jsonLines, runCli, spawnCli } from "./helpers.ts";

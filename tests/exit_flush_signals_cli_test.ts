@@ -3,9 +3,9 @@
  * neither lose data (it is spooled) nor change the exit code. Also: in system-only mode every
  * signal that would kill the tracker stops it gracefully instead (defect 9).
  */
-import { sleep } from "../base/time.ts";
 import { match, ok, strictEqual } from "node:assert/strict";
 import { gunzipSync } from "node:zlib";
+import { sleep } from "../base/time.ts";
 import { Recorder } from "./fakes/recorder.ts";
 import { jsonLines, runCli, spawnCli } from "./helpers.ts";
 

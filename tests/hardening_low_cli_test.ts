@@ -1,6 +1,6 @@
 /** Issue 20, defect 9 (the low ones) through the real CLI. */
-import { sleep } from "../base/time.ts";
 import { match, ok, strictEqual } from "node:assert/strict";
+import { sleep } from "../base/time.ts";
 import { FIXTURES, runCli, spawnCli } from "./helpers.ts";
 
 const FIXTURE = `${FIXTURES}/vm-basic`;

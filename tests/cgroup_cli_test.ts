@@ -6,9 +6,7 @@
  */
 import { match, ok, strictEqual } from "node:assert/strict";
 import { sleep } from "../base/time.ts";
-import { MAIN } from "./helpers.ts";
-import { cleanEnv, runCli, spawnCli } from "./helpers.ts";
-import { V8_FLAGS_ARG } from "../scripts/v8_flags.ts";
+import { cleanEnv, CLI_ARGV, runCli, spawnCli } from "./helpers.ts";
 
 Deno.test("cgroup options: usage errors are one line, exit 2", async () => {
   const cases: [string[], RegExp][] = [
@@ -47,12 +45,7 @@ Deno.test("--cgroup without permission: one warning, the run goes on in tree mod
       "-c",
       script,
       "sh",
-      Deno.execPath(),
-      "run",
-      "--allow-all",
-      V8_FLAGS_ARG,
-      "--quiet",
-      MAIN,
+      ...CLI_ARGV,
       "--no-gpu",
       "--cgroup",
       "-q",

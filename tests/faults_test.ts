@@ -8,7 +8,14 @@ import { ok, strictEqual } from "node:assert/strict";
 import { constants } from "node:os";
 import { settlesWithin, sleep } from "../base/time.ts";
 import { symlinkRacer } from "./fakes/racer.ts";
-import { assertSampleTiming, command, FIXTURES, spawnCli } from "./helpers.ts";
+import {
+  assertSampleTiming,
+  command,
+  copyFixtureProc,
+  fixtureArgs,
+  FIXTURES,
+  spawnCli,
+} from "./helpers.ts";
 import { type Rng, rngFor, SEED } from "./seeded.ts";
 
 // ---------------------------------------------------------------------------------------------
@@ -26,25 +33,10 @@ const IS_ROOT = Deno.uid() === 0;
 const HANG_MS = 30_000;
 
 /** A temporary copy of the fixture's proc/ (the sampler reads it; the test mangles it). */
-function copyProc(): { dir: string; proc: string } {
-  const dir = Deno.makeTempDirSync({ prefix: "rt-faults-" });
-  const out = new Deno.Command("cp", { args: ["-a", `${FIXTURE}/proc`, `${dir}/proc`] })
-    .outputSync();
-  if (!out.success) throw new Error(`cp -a failed: ${new TextDecoder().decode(out.stderr)}`);
-  return { dir, proc: `${dir}/proc` };
-}
+const copyProc = () => copyFixtureProc("vm-basic", "rt-faults-");
 
 function trackerArgs(proc: string, ...rest: string[]): string[] {
-  return [
-    "--procfs",
-    proc,
-    "--sysfs",
-    `${FIXTURE}/sys`,
-    "--rootfs",
-    `${FIXTURE}/root`,
-    "--no-gpu",
-    ...rest,
-  ];
+  return [...fixtureArgs("vm-basic", proc), "--no-gpu", ...rest];
 }
 
 /**

@@ -1,9 +1,7 @@
 /** Issue 20, defect 9 (the low ones) through the real CLI. */
 import { match, ok, strictEqual } from "node:assert/strict";
 import { sleep } from "../base/time.ts";
-import { FIXTURES, runCli, spawnCli } from "./helpers.ts";
-
-const FIXTURE = `${FIXTURES}/vm-basic`;
+import { copyFixtureProc, fixtureArgs, runCli, spawnCli } from "./helpers.ts";
 
 Deno.test("CLI: intervals and timeouts past one day are usage errors (no timer overflow)", async () => {
   for (
@@ -63,11 +61,8 @@ Deno.test("CLI: credentials stay out of messages; URL user info with a bearer to
 });
 
 Deno.test("CLI: a hostile procfs: huge numbers print as digits in CSV, negative counters are dropped", async () => {
-  const dir = await Deno.makeTempDir({ prefix: "rt-hostile-" });
+  const { dir } = copyFixtureProc("vm-basic", "rt-hostile-");
   try {
-    const cp = await new Deno.Command("cp", { args: ["-a", `${FIXTURE}/proc`, `${dir}/proc`] })
-      .output();
-    ok(cp.success);
     const mem = await Deno.readTextFile(`${dir}/proc/meminfo`);
     await Deno.writeTextFile(
       `${dir}/proc/meminfo`,
@@ -79,12 +74,7 @@ Deno.test("CLI: a hostile procfs: huge numbers print as digits in CSV, negative 
       net + "  evil0: -5 1 0 0 0 0 0 0 -7 1 0 0 0 0 0 0\n",
     );
     const base = [
-      "--procfs",
-      `${dir}/proc`,
-      "--sysfs",
-      `${FIXTURE}/sys`,
-      "--rootfs",
-      `${FIXTURE}/root`,
+      ...fixtureArgs("vm-basic", `${dir}/proc`),
       "--no-gpu",
       "-i",
       "0.1",

@@ -91,9 +91,19 @@ function checkRun(args: string[], o: RunOptions, stdout: string): void {
   assertInvariants(sampleLines(text), summary, args.join(" "));
 }
 
+/** The argv that starts the CLI as it ships (its V8 flags), for wrappers such as `unshare`. */
+export const CLI_ARGV: readonly string[] = [
+  Deno.execPath(),
+  "run",
+  "--allow-all",
+  V8_FLAGS_ARG,
+  "--quiet",
+  MAIN,
+];
+
 export function command(args: string[], o: RunOptions = {}): Deno.Command {
-  return new Deno.Command(Deno.execPath(), {
-    args: ["run", "--allow-all", V8_FLAGS_ARG, "--quiet", MAIN, ...args],
+  return new Deno.Command(CLI_ARGV[0]!, {
+    args: [...CLI_ARGV.slice(1), ...args],
     env: cleanEnv(o.env),
     clearEnv: true,
     ...(o.cwd ? { cwd: o.cwd } : {}),
@@ -127,14 +137,35 @@ export function spawnCli(args: string[], o: RunOptions = {}) {
   return { child, output };
 }
 
+/** Options that write the samples to `<dir>/samples.jsonl` and the summary to `<dir>/summary.json`. */
+export function outputsIn(dir: string): string[] {
+  return ["-o", `${dir}/samples.jsonl`, "--summary-json", `${dir}/summary.json`];
+}
+
+/** The JSON summary of a run given `outputsIn(dir)` (untyped, as `JSON.parse` gives it). */
+// deno-lint-ignore no-explicit-any
+export function summaryIn(dir: string): any {
+  return JSON.parse(Deno.readTextFileSync(`${dir}/summary.json`));
+}
+
 /** Lines of JSON samples in a text (non-JSON lines, such as warnings, fail the parse). */
 export function jsonLines(text: string): Record<string, unknown>[] {
   return text.split("\n").filter((l) => l.trim() !== "").map((l) => JSON.parse(l));
 }
 
-export function fixtureArgs(name: string): string[] {
+/** `--procfs/--sysfs/--rootfs` of a recorded fixture; `proc` stands in for its proc/. */
+export function fixtureArgs(name: string, proc = `${FIXTURES}/${name}/proc`): string[] {
   const dir = `${FIXTURES}/${name}`;
-  return ["--procfs", `${dir}/proc`, "--sysfs", `${dir}/sys`, "--rootfs", `${dir}/root`];
+  return ["--procfs", proc, "--sysfs", `${dir}/sys`, "--rootfs", `${dir}/root`];
+}
+
+/** A temporary copy of a fixture's proc/ for a test to mangle; the test removes `dir`. */
+export function copyFixtureProc(name: string, prefix: string): { dir: string; proc: string } {
+  const dir = Deno.makeTempDirSync({ prefix });
+  const out = new Deno.Command("cp", { args: ["-a", `${FIXTURES}/${name}/proc`, `${dir}/proc`] })
+    .outputSync();
+  if (!out.success) throw new Error(`cp -a failed: ${new TextDecoder().decode(out.stderr)}`);
+  return { dir, proc: `${dir}/proc` };
 }
 
 /**

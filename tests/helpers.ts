@@ -2,6 +2,7 @@
  * Spawns the real entry point the way a user would, with a clean, predictable environment.
  * Every run's JSON samples and summary are checked against tests/invariants.ts.
  */
+import { ok } from "node:assert/strict";
 import type { Sample } from "../base/sample.ts";
 import { V8_FLAGS_ARG } from "../scripts/v8_flags.ts";
 import { assertInvariants } from "./invariants.ts";
@@ -185,24 +186,22 @@ export function assertSampleTiming(
   let elapsed = 0;
   for (const [i, s] of samples.entries()) {
     const actual = s.actual_interval_ms ?? NaN;
-    if (!(actual > 0)) throw new Error(`${ctx} sample ${i}: actual_interval_ms ${actual}`);
+    ok(actual > 0, `${ctx} sample ${i}: actual_interval_ms ${actual}`);
     elapsed += actual;
     // Rounding to whole ms and timer granularity: 2 ms per sample.
-    if (elapsed < (i + 1) * (intervalMs - 2)) {
-      throw new Error(
-        `${ctx} sample ${i} came ${elapsed} ms after the baseline, before its deadline`,
-      );
-    }
+    ok(
+      elapsed >= (i + 1) * (intervalMs - 2),
+      `${ctx} sample ${i} came ${elapsed} ms after the baseline, before its deadline`,
+    );
     if (i > 0) {
       const step = s.timestamp_ms - samples[i - 1]!.timestamp_ms;
       // Wall and monotonic clocks are read back to back, but a loaded machine can preempt the
       // process between the two reads (30+ ms seen at load average 9 on 2 cores). A sample
       // collected and then lost would add its whole interval to the step.
-      if (Math.abs(step - actual) > Math.max(60, intervalMs * 0.6)) {
-        throw new Error(
-          `${ctx} sample ${i}: timestamps ${step} ms apart, actual_interval_ms ${actual}`,
-        );
-      }
+      ok(
+        Math.abs(step - actual) <= Math.max(60, intervalMs * 0.6),
+        `${ctx} sample ${i}: timestamps ${step} ms apart, actual_interval_ms ${actual}`,
+      );
     }
   }
 }

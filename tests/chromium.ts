@@ -39,7 +39,7 @@ export interface LaunchOptions {
 async function within<T>(p: Promise<T>, ms: number, what: string): Promise<T> {
   let timer: ReturnType<typeof setTimeout> | undefined;
   const late = new Promise<never>((_, reject) => {
-    timer = setTimeout(() => reject(new Error(`${what} within ${ms} ms`)), Math.max(0, ms));
+    timer = setTimeout(() => reject(new Error(`${what} took over ${ms} ms`)), Math.max(0, ms));
   });
   try {
     return await Promise.race([p, late]);

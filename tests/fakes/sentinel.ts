@@ -1,7 +1,7 @@
 /**
  * A fake Sentinel API on loopback, recording every call: `POST /runs` hands out an upload
  * prefix on the fake S3 and temporary credentials it registers there; refresh issues new ones;
- * `/finish` stores the body. Plain `Deno.serve` with a small route table.
+ * `/finish` stores the body. One `LoopbackFake` with a small route table.
  */
 import { applyFault, Faults } from "./faults.ts";
 import { LoopbackFake } from "./loopback.ts";

@@ -11,8 +11,6 @@ import { helpText, helpWidth, type SubcommandHelp, subcommandHelpText } from "./
 import { error, warn, writeAllSync } from "./base/log.ts";
 import { gpuFor, hostFacts, track } from "./core/run.ts";
 import { SIGNAL_NUMBERS } from "./core/supervisor.ts";
-import { EMPTY_CLOUD } from "./clouds/types.ts";
-import { runFlushCommand } from "./sinks/mod.ts";
 
 export const VERSION: string = denoJson.version;
 
@@ -67,19 +65,15 @@ const SUBCOMMANDS: readonly Subcommand[] = [
       "config",
     ],
     examples: [["resource-tracker flush --spool-dir /var/spool/rt", "Deliver a spool:"]],
-    run: (config) =>
-      runFlushCommand({
-        config,
+    run: async (config) => {
+      const { flushSettings, sinkSettings } = await import("./cli/sink_settings.ts");
+      return await (await import("./cli/flush.ts")).runFlushCommand({
+        settings: sinkSettings(config),
+        flush: flushSettings(config),
         env,
         warn,
-        run: {
-          metadata: { ...config.metadata },
-          tags: { ...config.tags },
-          command: null,
-          host: () => Promise.resolve({}),
-          cloud: () => Promise.resolve({ ...EMPTY_CLOUD }),
-        },
-      }),
+      });
+    },
   },
   {
     name: "host",

@@ -8,6 +8,7 @@ import type { GpuCollector } from "../collectors/gpu/mod.ts";
 import type { HostInfo } from "../collectors/host.ts";
 import { readPidStat } from "../collectors/process.ts";
 import { createSinks, type SinkSet } from "../sinks/mod.ts";
+import { sinkSettings } from "../cli/sink_settings.ts";
 import { openPrivateFile } from "../base/safe_open.ts";
 import type { Config } from "../cli/config.ts";
 import { releaseEarlySignals } from "./early_signals.ts";
@@ -169,7 +170,8 @@ export async function track(config: Config, deps: RunDeps): Promise<number> {
   const gpuReady = afterSpawn.then(() => gpuFor(config, warn));
   let host: Promise<HostInfo> | undefined;
   const sinks: SinkSet = await createSinks({
-    config,
+    settings: sinkSettings(config),
+    views: async (ctx, destinations) => (await import("./views.ts")).viewSinks(ctx, destinations),
     env: deps.env,
     warn,
     run: {

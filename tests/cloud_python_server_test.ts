@@ -5,6 +5,7 @@
  * that need request headers or PUT (AWS, GCP, Azure, Alibaba, Oracle, Linode) are covered by the
  * strict server in cloud_transport_cli_test.ts.
  */
+import { sleep } from "../base/time.ts";
 import { deepStrictEqual, strictEqual } from "node:assert/strict";
 import { CLOUD_ENDPOINTS } from "../clouds/mod.ts";
 import { closedPort, refusedUrl } from "./fakes/loopback.ts";
@@ -73,7 +74,7 @@ Deno.test("CLI: `cloud` identifies the static providers served by Python's http.
             break;
           } catch {
             if (i > 200) throw new Error("http.server did not start");
-            await new Promise((r) => setTimeout(r, 50));
+            await sleep(50);
           }
         }
         const dead = refusedUrl();

@@ -7,6 +7,7 @@ import { loadConfigLazily } from "./config.ts";
 import { UsageError } from "../base/errors.ts";
 import { writeAllSync } from "../base/log.ts";
 import { OPTIONS } from "./options.ts";
+import { costSettings } from "./settings.ts";
 import { openPrivateFile } from "../base/safe_open.ts";
 import { type AnalysisSettings, analyze } from "../report/analyze.ts";
 import { parsePriceTable, type PriceRow } from "../report/cost.ts";
@@ -69,8 +70,8 @@ export function parseReportArgs(args: readonly string[]): ReportArgs {
 }
 
 export async function settingsFrom(config: Config): Promise<AnalysisSettings> {
-  const v = config.values;
-  const tablePath = v.get("price-table") as string | undefined;
+  const cost = costSettings(config);
+  const tablePath = cost.priceTablePath;
   let priceTable: PriceRow[] | null = null;
   if (tablePath) {
     let text: string;
@@ -85,17 +86,16 @@ export async function settingsFrom(config: Config): Promise<AnalysisSettings> {
     }
     priceTable = parsePriceTable(text, tablePath);
   }
-  const [idle, busy] = String(v.get("vcpu-watts") ?? "0.74,3.5").split(",").map(Number);
   return {
     energy: {
       ...DEFAULT_ENERGY,
-      vcpuWatts: [idle!, busy!],
-      pricePerKwh: (v.get("price-per-kwh") as number | undefined) ?? null,
-      gridGPerKwh: (v.get("grid-intensity") as number | undefined) ?? DEFAULT_ENERGY.gridGPerKwh,
+      vcpuWatts: [cost.vcpuWatts[0], cost.vcpuWatts[1]],
+      pricePerKwh: cost.pricePerKwh,
+      gridGPerKwh: cost.gridGPerKwh ?? DEFAULT_ENERGY.gridGPerKwh,
     },
-    pricePerHour: (v.get("price-per-hour") as number | undefined) ?? null,
+    pricePerHour: cost.pricePerHour,
     priceTable,
-    currency: (v.get("currency") as string | undefined) ?? "USD",
+    currency: cost.currency,
   };
 }
 

@@ -1,29 +1,30 @@
 /**
  * One tracking run: system-only, wrapper (`-- COMMAND`) or attach (`--pid`). Wires the sampler,
  * the sinks, the supervisor and the background discoveries together; owns the exit code.
+ * `track` reads as its phases: check, open the sinks, spawn, sample until a stop condition,
+ * close with kernel accounting, write the summary.
  */
 import type { CloudDiscovery } from "../clouds/mod.ts";
-import { EMPTY_CLOUD } from "../clouds/types.ts";
 import type { GpuCollector } from "../collectors/gpu/mod.ts";
 import type { HostInfo } from "../collectors/host.ts";
-import { readPidStat } from "../collectors/process.ts";
-import { createSinks, type SinkSet } from "../sinks/mod.ts";
-import { openPrivateFile } from "../base/safe_open.ts";
-import type { Config } from "../cli/config.ts";
+import type { Sample } from "../base/sample.ts";
+import type { RunInfo, SinkSet } from "../sinks/mod.ts";
 import { releaseEarlySignals } from "./early_signals.ts";
-import { guardFlush } from "./flush_guard.ts";
+import type { FlushGuard } from "./flush_guard.ts";
 import { childrenUsage } from "../base/libc.ts";
 import type { JobCgroup } from "./cgroup_job.ts";
 import { oneLine, UsageError } from "../base/errors.ts";
-import { writeAllSync, writeWithin } from "../base/log.ts";
-import { runLoop } from "./loop.ts";
 import type { ProcessTracker } from "./process_tracker.ts";
-import { Adopter, exitCodeOf, forwardSignals, spawnCommand } from "./supervisor.ts";
+import type { CloudSettings, GpuSettings, SamplingSettings, TrackSettings } from "./settings.ts";
+import type { Adopter } from "./adopter.ts";
+import { enableSubreaper, exitCodeOf, forwardSignals, spawnCommand } from "./supervisor.ts";
 
 export interface RunDeps {
   version: string;
   env: (name: string) => string | undefined;
   warn: (line: string) => void;
+  /** Opens the sinks for this run (cli/track.ts: `createSinks`). */
+  openSinks(run: RunInfo): Promise<SinkSet>;
 }
 
 /**
@@ -42,24 +43,24 @@ const STOP_SIGNALS: readonly Deno.Signal[] = [
 
 /** The GPU collector unless disabled (its modules load on first use, off the start-up path). */
 export async function gpuFor(
-  config: Config,
+  gpu: GpuSettings,
+  roots: SamplingSettings["roots"],
   warn: (l: string) => void,
 ): Promise<GpuCollector | undefined> {
-  if (config.values.get("no-gpu") === true) return undefined;
+  if (gpu.disabled) return undefined;
   const { createGpuCollector } = await import("../collectors/gpu/mod.ts");
-  return createGpuCollector({
-    roots: config.roots,
-    nvidiaSmi: config.values.get("nvidia-smi") as string,
-    warn,
-  });
+  return createGpuCollector({ roots, nvidiaSmi: gpu.nvidiaSmi, warn });
 }
 
 /** Host facts once: the GPU part waits for the first GPU reading (bounded). */
-export async function hostFacts(config: Config, gpu: GpuCollector | undefined): Promise<HostInfo> {
+export async function hostFacts(
+  roots: SamplingSettings["roots"],
+  gpu: GpuCollector | undefined,
+): Promise<HostInfo> {
   const { firstReading, gpuHostFacts } = await import("../collectors/gpu/mod.ts");
   const { deriveHost, readHostInputs } = await import("../collectors/host.ts");
   const facts = gpu ? gpuHostFacts((await firstReading(gpu, 5000)).devices) : gpuHostFacts([]);
-  return deriveHost(readHostInputs(config.roots, facts));
+  return deriveHost(readHostInputs(roots, facts));
 }
 
 /**
@@ -75,35 +76,45 @@ function loadSampling() {
     import("./cgroup_monitor.ts"),
     import("./cgroup_summary.ts"),
     import("../collectors/energy/mod.ts"),
-  ]).then(([sampler, tracker, summary, warmup, monitor, forensics, energy]) => ({
+    import("./loop.ts"),
+    import("./run_end.ts"),
+    import("./adopter.ts"),
+    import("./flush_guard.ts"),
+  ]).then((
+    [sampler, tracker, summary, warmup, monitor, forensics, energy, loop, end, adopter, flush],
+  ) => ({
+    Adopter: adopter.Adopter,
+    guardFlush: flush.guardFlush,
     CgroupMonitor: monitor.CgroupMonitor,
     CgroupForensics: forensics.CgroupForensics,
-    formatCgroupLines: forensics.formatCgroupLines,
     detectEnergyMeter: energy.detectEnergyMeter,
     Sampler: sampler.Sampler,
+    TICKS_PER_SEC: sampler.TICKS_PER_SEC,
     ProcessTracker: tracker.ProcessTracker,
     SummaryBuilder: summary.SummaryBuilder,
-    formatSummary: summary.formatSummary,
     warmUp: warmup.warmUp,
+    runLoop: loop.runLoop,
+    end,
   }));
 }
+type Sampling = Awaited<ReturnType<typeof loadSampling>>;
 
 /**
  * Cloud discovery in the background, only when something will use its answer; it starts when
  * `start` resolves (after the wrapped command is spawned, so start-up does not load it).
  */
 function startCloud(
-  config: Config,
+  cloud: CloudSettings,
+  sys: string,
   env: RunDeps["env"],
   wanted: boolean,
   start: Promise<void>,
 ): (maxWaitMs: number) => Promise<CloudDiscovery | null> {
-  const disabled = config.values.get("no-cloud") === true;
-  if (disabled || !wanted) return () => Promise.resolve(null);
-  const only = config.values.get("cloud") as string | undefined;
+  if (cloud.disabled || !wanted) return () => Promise.resolve(null);
+  const only = cloud.only;
   const running = start.then(async () => {
     const { discoverCloud } = await import("../clouds/mod.ts");
-    return await discoverCloud({ sys: config.roots.sys, env, ...(only ? { only } : {}) });
+    return await discoverCloud({ sys, env, ...(only ? { only } : {}) });
   }).catch(() => null);
   // Callers may wait a bounded time; discovery itself ends by its own 2.5 s deadline.
   return (maxWaitMs: number) =>
@@ -116,14 +127,26 @@ function startCloud(
     ]);
 }
 
-/** USER_HZ, as TICKS_PER_SEC of sampler.ts (not imported: the sampler loads after the spawn). */
-const TPS = 100;
+/** The cloud_* fields of a discovery, nulls when there is none. */
+async function cloudInfo(d: CloudDiscovery | null): Promise<Record<string, unknown>> {
+  return { ...(d?.info ?? (await import("../clouds/types.ts")).EMPTY_CLOUD) };
+}
 
-/** Whether `pid` runs (and, given its start time, is still the same process: PIDs get reused). */
-function pidExists(proc: string, pid: number, start?: number): boolean {
-  const st = readPidStat(proc, pid);
-  return st !== undefined && st.state !== "Z" && st.state !== "X" &&
-    (start === undefined || st.starttime === start);
+/** Whether a process runs (given its start time, still the same one: PIDs get reused). */
+type PidExists = (pid: number, start?: number) => boolean;
+
+/** Reads a process's stat; its module loads only when a run needs it (attach, wait). */
+async function pidStatReader(proc: string) {
+  const { readPidStat } = await import("../collectors/process.ts");
+  return (pid: number) => readPidStat(proc, pid);
+}
+
+function pidExistsWith(stat: Awaited<ReturnType<typeof pidStatReader>>): PidExists {
+  return (pid, start) => {
+    const st = stat(pid);
+    return st !== undefined && st.state !== "Z" && st.state !== "X" &&
+      (start === undefined || st.starttime === start);
+  };
 }
 
 /**
@@ -139,160 +162,209 @@ function checkProcRoot(proc: string): void {
   }
 }
 
-export async function track(config: Config, deps: RunDeps): Promise<number> {
-  const { warn } = deps;
-  checkProcRoot(config.roots.proc);
-  const wrap = config.command.length > 0;
-  const attachPid = wrap ? null : config.pid;
-  if (attachPid !== null && !pidExists(config.roots.proc, attachPid)) {
-    throw new UsageError(`--pid ${attachPid}: no such process`);
+/** What the run tracks, checked before anything starts. */
+interface Target {
+  /** Wrapper mode: the command to spawn. */
+  wrap: boolean;
+  /** Attach mode: the process and its start time. */
+  attach: { pid: number; start: number | undefined; exists: PidExists } | null;
+  /** A command or a process: the run ends with a summary. */
+  tracked: boolean;
+}
+
+async function checkTarget(s: TrackSettings): Promise<Target> {
+  const { roots } = s.sampling;
+  checkProcRoot(roots.proc);
+  const wrap = s.job.command.length > 0;
+  const attachPid = wrap ? null : s.sampling.pid;
+  let attach: Target["attach"] = null;
+  if (attachPid !== null) {
+    const stat = await pidStatReader(roots.proc);
+    const exists = pidExistsWith(stat);
+    if (!exists(attachPid)) throw new UsageError(`--pid ${attachPid}: no such process`);
+    attach = { pid: attachPid, start: stat(attachPid)?.starttime, exists };
   }
-  const attachStart = attachPid === null
-    ? undefined
-    : readPidStat(config.roots.proc, attachPid)?.starttime;
-  const tracked = wrap || attachPid !== null;
-  const wantJob = config.values.get("cgroup") === true;
-  const memoryMax = config.values.get("memory-max") as number | undefined;
-  const cpuMax = config.values.get("cpu-max") as number | undefined;
-  const waitDescendants = config.values.get("wait-descendants") === true;
-  if ((memoryMax !== undefined || cpuMax !== undefined) && !wantJob) {
-    throw new UsageError(`--${memoryMax !== undefined ? "memory" : "cpu"}-max needs --cgroup`);
+  const { cgroup, memoryMax, cpuMax, waitDescendants } = s.job;
+  if ((memoryMax !== null || cpuMax !== null) && !cgroup) {
+    throw new UsageError(`--${memoryMax !== null ? "memory" : "cpu"}-max needs --cgroup`);
   }
-  if ((wantJob || waitDescendants) && !wrap) {
-    throw new UsageError(`--${wantJob ? "cgroup" : "wait-descendants"} needs a command to run`);
+  if ((cgroup || waitDescendants) && !wrap) {
+    throw new UsageError(`--${cgroup ? "cgroup" : "wait-descendants"} needs a command to run`);
   }
-  const wantsCloud = tracked || !!(deps.env("SENTINEL_API_TOKEN") || deps.env("SENTINEL_API_KEY"));
+  return { wrap, attach, tracked: wrap || attach !== null };
+}
+
+/** Cloud, GPU and host facts: started in the background, held until the command runs. */
+interface Background {
+  /** Opens the gate: what waits for the spawn may start. */
+  started(): void;
+  cloud(maxWaitMs: number): Promise<CloudDiscovery | null>;
+  gpu: Promise<GpuCollector | undefined>;
+  host(): Promise<HostInfo>;
+}
+
+function startBackground(s: TrackSettings, deps: RunDeps, target: Target): Background {
+  const wantsCloud = target.tracked ||
+    !!(deps.env("SENTINEL_API_TOKEN") || deps.env("SENTINEL_API_KEY"));
   // What is not needed to start the command waits until it runs.
   let started!: () => void;
   const afterSpawn = new Promise<void>((r) => (started = r));
-  const cloud = startCloud(config, deps.env, wantsCloud, afterSpawn);
-  const gpuReady = afterSpawn.then(() => gpuFor(config, warn));
+  const { roots } = s.sampling;
+  const gpu = afterSpawn.then(() => gpuFor(s.gpu, roots, deps.warn));
   let host: Promise<HostInfo> | undefined;
-  const sinks: SinkSet = await createSinks({
-    config,
-    env: deps.env,
-    warn,
-    run: {
-      metadata: { ...config.metadata },
-      tags: { ...config.tags },
-      command: wrap ? config.command : null,
-      host: async () => ({ ...await (host ??= gpuReady.then((gpu) => hostFacts(config, gpu))) }),
-      cloud: async (maxWaitMs) => ({ ...((await cloud(maxWaitMs))?.info ?? EMPTY_CLOUD) }),
-    },
-  });
+  return {
+    started,
+    cloud: startCloud(s.cloud, roots.sys, deps.env, wantsCloud, afterSpawn),
+    gpu,
+    host: () => (host ??= gpu.then((g) => hostFacts(roots, g))),
+  };
+}
 
-  // Wrapper mode: the child starts at once; the baseline follows right after the spawn.
-  let child: Deno.ChildProcess | undefined;
-  let adopter: Adopter | undefined;
+/** The spawned command and what watches over it. */
+interface Spawned {
+  child: Deno.ChildProcess;
+  /** Whether orphans of the command re-parent to us (core/adopter.ts). */
+  subreaper: boolean;
+  /** The job's cgroup (`--cgroup`), unless it could not be made or entered. */
+  job: JobCgroup | undefined;
   /** What we had reaped before the spawn: the run's totals are measured from here. */
-  let reapedBefore: ReturnType<typeof childrenUsage>;
-  let tracker: ProcessTracker | undefined;
+  reapedBefore: ReturnType<typeof childrenUsage>;
+}
+
+/**
+ * Wrapper mode: spawns the command at once (in the job's cgroup with `--cgroup`). On failure the
+ * sinks close with the error's exit code before it is thrown on.
+ */
+async function spawnWrapped(
+  s: TrackSettings,
+  deps: RunDeps,
+  sinks: SinkSet,
+  bg: Background,
+): Promise<Spawned> {
+  const subreaper = enableSubreaper();
   let job: JobCgroup | undefined;
-  if (wrap) {
-    const subreaper = Adopter.enable();
-    if (wantJob) job = await createJobCgroup(memoryMax, cpuMax, warn);
-    reapedBefore = childrenUsage();
-    try {
-      if (job) {
-        const spawned = spawnInJob(job, config.command);
-        child = spawned.child;
-        if (spawned.refused !== undefined) {
-          warn(
-            `--cgroup: cannot enter the job's cgroup (${
-              oneLine(spawned.refused)
-            }); tracking the process tree instead`,
-          );
-          await job.remove();
-          job = undefined;
-        }
-      } else {
-        child = spawnCommand(config.command);
+  if (s.job.cgroup) job = await createJobCgroup(s.job.memoryMax, s.job.cpuMax, deps.warn);
+  const reapedBefore = childrenUsage();
+  let child: Deno.ChildProcess;
+  try {
+    if (job) {
+      const { spawnInJob } = await import("./cgroup_job.ts");
+      const spawned = spawnInJob(job, s.job.command);
+      child = spawned.child;
+      if (spawned.refused !== undefined) {
+        deps.warn(
+          `--cgroup: cannot enter the job's cgroup (${
+            oneLine(spawned.refused)
+          }); tracking the process tree instead`,
+        );
+        await job.remove();
+        job = undefined;
       }
-    } catch (err) {
-      await job?.remove();
-      started(); // let registration finish with host facts before the run is closed
-      await sinks.close({ exitCode: exitOf(err) });
-      await (await gpuReady)?.close();
-      throw err;
+    } else {
+      child = spawnCommand(s.job.command);
     }
-    adopter = new Adopter("/proc", child.pid, subreaper);
+  } catch (err) {
+    await job?.remove();
+    bg.started(); // let registration finish with host facts before the run is closed
+    await sinks.close({ exitCode: exitOf(err) });
+    await (await bg.gpu)?.close();
+    throw err;
   }
-  const {
-    Sampler,
-    ProcessTracker,
-    SummaryBuilder,
-    formatSummary,
-    warmUp,
-    CgroupMonitor,
-    CgroupForensics,
-    formatCgroupLines,
-    detectEnergyMeter,
-  } = await loadSampling();
-  if (child && adopter) {
-    const a = adopter, before = reapedBefore;
+  return { child, subreaper, job, reapedBefore };
+}
+
+/** The spawned command once the sampling modules are loaded: its orphans are adopted too. */
+interface Watched extends Spawned {
+  adopter: Adopter;
+}
+
+/** The job's cgroup, or undefined (after one line saying why) to go on in tree mode. */
+async function createJobCgroup(
+  memoryMax: number | null,
+  cpuMax: number | null,
+  warn: (line: string) => void,
+): Promise<JobCgroup | undefined> {
+  const { JobCgroup } = await import("./cgroup_job.ts");
+  const made = JobCgroup.create({ memoryMax: memoryMax ?? undefined, cpuMax: cpuMax ?? undefined });
+  if (typeof made !== "string") return made;
+  warn(`--cgroup: ${made}; tracking the process tree instead`);
+  return undefined;
+}
+
+/** The tracked process tree: the spawned command's (with what it orphans), or the attached one. */
+function treeTracker(
+  lib: Sampling,
+  s: TrackSettings,
+  target: Target,
+  spawned: Watched | undefined,
+): ProcessTracker | undefined {
+  if (spawned) {
+    const { adopter, reapedBefore: before } = spawned;
+    const tps = lib.TICKS_PER_SEC;
     // The child's PID is in our PID namespace: its tree is read from our own /proc. We reap the
     // command and its orphans: what we reaped is the part of the tree that left it (tree_delta).
     const outside = before
       ? () => {
         const now = childrenUsage();
         return now && {
-          u: Math.floor((now.uUs - before.uUs) * TPS / 1e6),
-          s: Math.floor((now.sUs - before.sUs) * TPS / 1e6),
+          u: Math.floor((now.uUs - before.uUs) * tps / 1e6),
+          s: Math.floor((now.sUs - before.sUs) * tps / 1e6),
           read: now.read - before.read,
           write: now.write - before.write,
         };
       }
       : undefined;
-    tracker = new ProcessTracker("/proc", child.pid, {
-      extraRoots: () => a.adopted(),
+    return new lib.ProcessTracker("/proc", spawned.child.pid, {
+      extraRoots: () => adopter.adopted(),
       ...(outside ? { outside } : {}),
     });
-  } else if (attachPid !== null) {
-    tracker = new ProcessTracker(config.roots.proc, attachPid, {
-      ...(attachStart !== undefined ? { rootStart: attachStart } : {}),
+  }
+  if (target.attach) {
+    const { pid, start } = target.attach;
+    return new lib.ProcessTracker(s.sampling.roots.proc, pid, {
+      ...(start !== undefined ? { rootStart: start } : {}),
     });
   }
-  started();
-  const gpu = await gpuReady;
+  return undefined;
+}
 
-  const energy = detectEnergyMeter({
-    sys: config.roots.sys,
-    warn,
-    maxGapSecs: 3 * config.interval,
-  }, gpu !== undefined);
-  const sampler = new Sampler({
-    ...(energy ? { energy } : {}),
-    roots: config.roots,
-    jobName: config.metadata.job_name ?? null,
-    version: deps.version,
-    warn,
-    ...(gpu ? { gpu } : {}),
-    ...(tracker ? { process: tracker } : {}),
-    ...(job
-      ? {
-        cgroups: new CgroupMonitor({
-          proc: config.roots.proc,
-          sys: config.roots.sys,
-          pid: child!.pid,
-          job: job.dirs,
-        }),
-      }
-      : {}),
-  });
+/** When the run ends: the command exits, the attached process ends, a signal, `--samples`. */
+interface StopConditions {
+  readonly signal: AbortSignal;
+  /** Aborts the run (ends a warm-up still running too). */
+  abort(): void;
+  /** The last partial interval's minimum to get a sample (0 once the job ended). */
+  finalMinMs(): number;
+  /** The command's exit status, once it exited. */
+  childStatus(): Deno.CommandStatus | undefined;
+  /** Whether the attached process ended (not a signal to us). */
+  attachedEnded(): boolean;
+  /** Removes the signal handlers and timers. */
+  dispose(): void;
+}
 
+function stopConditions(
+  s: TrackSettings,
+  target: Target,
+  spawned: Watched | undefined,
+  pidExists: PidExists | undefined,
+): StopConditions {
   const stop = new AbortController();
   let finalMinMs = 100;
   const finish = () => {
     finalMinMs = 0; // the job ended: its last partial interval always counts
     stop.abort();
   };
+  const intervalMs = s.sampling.intervalSecs * 1000;
   let childStatus: Deno.CommandStatus | undefined;
+  let attachedEnded = false;
   const cleanups: (() => void)[] = [];
   const early = releaseEarlySignals();
-  if (child) {
+  if (spawned) {
+    const { child, adopter, job } = spawned;
     cleanups.push(forwardSignals(child.pid, (sig) => {
       // While `--wait-descendants` waits, signals go to what the command left behind.
-      if (!childStatus || !adopter) return;
+      if (!childStatus) return;
       for (const pid of new Set([...adopter.adopted(), ...(job?.pids() ?? [])])) {
         try {
           Deno.kill(pid, sig);
@@ -306,8 +378,8 @@ export async function track(config: Config, deps: RunDeps): Promise<number> {
     }
     child.status.then(async (st) => {
       childStatus = st;
-      if (waitDescendants && adopter) {
-        await descendantsGone(adopter, job, Math.min(250, config.interval * 1000), stop.signal);
+      if (s.job.waitDescendants && pidExists) {
+        await descendantsGone(spawned, pidExists, Math.min(250, intervalMs), stop.signal);
       }
       finish();
     });
@@ -317,184 +389,25 @@ export async function track(config: Config, deps: RunDeps): Promise<number> {
     cleanups.push(() => STOP_SIGNALS.forEach((sig) => Deno.removeSignalListener(sig, onSignal)));
     if (early.some((sig) => STOP_SIGNALS.includes(sig))) stop.abort();
   }
-  let attachedEnded = false;
-  if (attachPid !== null) {
+  if (target.attach) {
+    const { pid, start, exists } = target.attach;
     // Notice the end of an attached process within 250 ms, not one interval.
     const t = setInterval(() => {
-      if (!pidExists(config.roots.proc, attachPid, attachStart)) {
+      if (!exists(pid, start)) {
         attachedEnded = true;
         finish();
       }
-    }, Math.min(250, config.interval * 1000));
+    }, Math.min(250, intervalMs));
     cleanups.push(() => clearInterval(t));
   }
-
-  const summary = new SummaryBuilder(config.interval);
-  let unreadableWarned = false;
-  let guard: ReturnType<typeof guardFlush>;
-  const forensics = new CgroupForensics();
-  let warming: Promise<void> | undefined;
-  const startedMs = Date.now();
-  try {
-    await runLoop({
-      intervalMs: config.interval * 1000,
-      collect: (wallMs, actual) => {
-        // The command has been reaped: its last interval is in what we reaped (tree_delta).
-        if (childStatus) adopter?.reap();
-        return sampler.collect(wallMs, actual);
-      },
-      emit: (sample) => {
-        summary.add(sample);
-        const unread = sample.cpu.process_unreadable_count ?? 0;
-        if (unread > 0 && !unreadableWarned) {
-          unreadableWarned = true;
-          warn(
-            `${unread} of ${(sample.cpu.process_child_count ?? 0) + 1} processes of the tracked ` +
-              `tree cannot be read (no access to their smaps_rollup or io): their memory and disk ` +
-              `I/O count as 0 (see process_unreadable_count and the summary)`,
-          );
-        }
-        forensics.add(sample);
-        sinks.write(sample);
-        // After the first sample, so short runs never pay for it.
-        warming ??= warmUp(config.roots, stop.signal).catch(() => {});
-      },
-      afterEmit: () => adopter?.reap(),
-      stop: stop.signal,
-      finalMinMs: () => finalMinMs,
-      maxSamples: wrap ? null : config.samples,
-    });
-  } finally {
-    // Installed before the run's own handlers go, so no moment is left without one.
-    guard = guardFlush();
-    cleanups.forEach((c) => c());
-  }
-  stop.abort(); // ends a warm-up still running (e.g. after --samples)
-  await warming;
-  const exitCode = childStatus ? exitCodeOf(childStatus) : 0;
-  // Every cgroup the job was seen in, once more: kills between the last two samples count.
-  const seenCgroups = sampler.cgroups.finish();
-  if (job) {
-    const left = await job.remove();
-    if (left > 0) {
-      warn(
-        `--cgroup: ${left} process(es) still running after the command exited were moved out of the job's cgroup (--wait-descendants waits for them)`,
-      );
-    }
-  }
-  await sinks.close({ exitCode, signal: guard.signal });
-  adopter?.reap();
-  // The job's limits, read once at exit for the run record and the summary's right-sizing.
-  const limits = await readLimits(config);
-  await writeRunRecord(config, deps, {
-    limits,
-    command: wrap ? config.command : null,
-    trackedPid: tracker?.pid ?? null,
-    // An attached process is not our child: its exit status is not ours to see.
-    exitCode: childStatus ? exitCode : null,
-    startedMs,
-    energyDomains: energy?.domains ?? [],
-    energyTotals: energy?.totals ?? {},
-    host: () => (host ??= hostFacts(config, gpu)),
-    cloud: async () => ({ ...((await cloud(0))?.info ?? EMPTY_CLOUD) }),
-  });
-  await gpu?.close();
-
-  if (tracked) {
-    const discovery = await cloud(0);
-    const report = summary.build({
-      command: wrap ? config.command : null,
-      trackedPid: tracker?.pid ?? null,
-      // An attached process is not our child: its exit status is not ours to see.
-      exitCode: childStatus ? exitCode : null,
-      end: childStatus ? "exited" : attachedEnded ? "ended" : "stopped",
-      durationSecs: (Date.now() - startedMs) / 1000,
-      cloud: discovery?.info ? { ...discovery.info } : null,
-      metadata: config.metadata,
-      tags: config.tags,
-      memoryLimitMib: limits.memoryMib,
-      cpuLimitCores: limits.cpuCores,
-    });
-    report.cgroup = forensics.build(seenCgroups, {
-      job: job !== undefined,
-      ...(job && tracker
-        ? { treeCpuSecs: (tracker.reported.u + tracker.reported.s) / TICKS_PER_SEC }
-        : {}),
-    });
-    const x = report.cgroup?.cross_check;
-    const quiet = config.values.get("no-summary") === true;
-    // The summary states it too; without one it is a warning line of its own.
-    if (x?.warning && quiet) {
-      warn(
-        `--cgroup: the process tree's CPU (${x.tree_cpu_secs.toFixed(2)} s) and the job cgroup's (${
-          x.cgroup_cpu_secs.toFixed(2)
-        } s) differ by ${
-          x.difference_pct.toFixed(1)
-        } %: a process escaped the tree or was counted twice`,
-      );
-    }
-    const cgroupLines = report.cgroup
-      ? formatCgroupLines(report.cgroup, { exitCode, durationSecs: report.duration_secs })
-      : [];
-    if (!quiet) {
-      await writeWithin(formatSummary(report) + cgroupLines.map((l) => l + "\n").join(""), 2_000);
-    }
-    const jsonPath = config.values.get("summary-json") as string | undefined;
-    if (jsonPath) {
-      // The command's exit code stays what it was even if the summary cannot be written.
-      try {
-        const f = openPrivateFile(jsonPath);
-        try {
-          writeAllSync(f, JSON.stringify(report, null, 2) + "\n");
-        } finally {
-          f.close();
-        }
-      } catch (err) {
-        warn(`run summary not written: ${oneLine(err)}`);
-      }
-    }
-  }
-  guard.release(); // main exits right after
-  return exitCode;
-}
-
-/** USER_HZ (the tree's CPU ticks); sampler.ts holds the same constant, loaded later. */
-const TICKS_PER_SEC = 100;
-
-/** The job's cgroup, or undefined (after one line saying why) to go on in tree mode. */
-async function createJobCgroup(
-  memoryMax: number | undefined,
-  cpuMax: number | undefined,
-  warn: (line: string) => void,
-): Promise<JobCgroup | undefined> {
-  const { JobCgroup } = await import("./cgroup_job.ts");
-  const made = JobCgroup.create({ memoryMax, cpuMax });
-  if (typeof made !== "string") return made;
-  warn(`--cgroup: ${made}; tracking the process tree instead`);
-  return undefined;
-}
-
-/**
- * Spawns inside the job's cgroup. When the tracker may not enter it, the command starts outside
- * and `refused` says why: the caller says so, removes the cgroup and goes on in tree mode.
- */
-function spawnInJob(
-  job: JobCgroup,
-  argv: readonly string[],
-): { child: Deno.ChildProcess; refused?: unknown } {
-  let refused: unknown;
-  try {
-    const child = spawnCommand(argv, () => {
-      try {
-        job.enter();
-      } catch (err) {
-        refused = err;
-      }
-    });
-    return refused === undefined ? { child } : { child, refused };
-  } finally {
-    job.leave();
-  }
+  return {
+    signal: stop.signal,
+    abort: () => stop.abort(),
+    finalMinMs: () => finalMinMs,
+    childStatus: () => childStatus,
+    attachedEnded: () => attachedEnded,
+    dispose: () => cleanups.forEach((c) => c()),
+  };
 }
 
 /**
@@ -503,89 +416,225 @@ function spawnInJob(
  * nothing left in the job's cgroup.
  */
 async function descendantsGone(
-  adopter: Adopter,
-  job: JobCgroup | undefined,
+  { adopter, job }: Watched,
+  pidExists: PidExists,
   pollMs: number,
   stop: AbortSignal,
 ): Promise<void> {
   while (!stop.aborted) {
     adopter.reap();
-    const live = adopter.adopted().filter((pid) => pidExists("/proc", pid));
+    const live = adopter.adopted().filter((pid) => pidExists(pid));
     if (live.length === 0 && (job === undefined || job.pids().length === 0)) return;
     await new Promise((r) => setTimeout(r, pollMs));
   }
 }
 
-interface Limits {
-  /** The cgroup's memory limit, MiB, or null. */
-  memoryMib: number | null;
-  /** The CFS quota in cores, or null. */
-  cpuCores: number | null;
-}
-
-async function readLimits(config: Config): Promise<Limits> {
-  const [{ memoryLimitMib }, { readQuotaCores }] = await Promise.all([
-    import("../report/sidecar.ts"),
-    import("../collectors/cgroup.ts"),
-  ]);
+/** The sample stream's consumers: the summary, the cgroup forensics, the sinks, one warning. */
+function emitter(
+  lib: Sampling,
+  s: TrackSettings,
+  sinks: SinkSet,
+  stop: StopConditions,
+  warn: (line: string) => void,
+) {
+  const summary = new lib.SummaryBuilder(s.sampling.intervalSecs);
+  const forensics = new lib.CgroupForensics();
+  let unreadableWarned = false;
+  let warming: Promise<void> | undefined;
   return {
-    memoryMib: memoryLimitMib(config.roots.sys, config.roots.proc),
-    cpuCores: readQuotaCores(config.roots.sys) ?? null,
+    summary,
+    forensics,
+    /** The JIT warm-up, once started (core/warmup.ts). */
+    warming: () => warming,
+    emit(sample: Sample): void {
+      summary.add(sample);
+      const unread = sample.cpu.process_unreadable_count ?? 0;
+      if (unread > 0 && !unreadableWarned) {
+        unreadableWarned = true;
+        warn(
+          `${unread} of ${(sample.cpu.process_child_count ?? 0) + 1} processes of the tracked ` +
+            `tree cannot be read (no access to their smaps_rollup or io): their memory and disk ` +
+            `I/O count as 0 (see process_unreadable_count and the summary)`,
+        );
+      }
+      forensics.add(sample);
+      sinks.write(sample);
+      // After the first sample, so short runs never pay for it.
+      warming ??= lib.warmUp(s.sampling.roots, stop.signal).catch(() => {});
+    },
   };
 }
 
-/** `FILE.run.json` beside each sample file, for `report` and `replay` (report/sidecar.ts). */
-async function writeRunRecord(
-  config: Config,
+/** The sampler with everything it reads: GPUs, energy counters, the tree, the job's cgroup. */
+function startSampler(
+  lib: Sampling,
+  s: TrackSettings,
   deps: RunDeps,
-  o: {
-    limits: Limits;
-    command: readonly string[] | null;
-    trackedPid: number | null;
-    exitCode: number | null;
-    startedMs: number;
-    /** Energy counters found (collectors/energy); GPUs are counted from their samples. */
-    energyDomains: string[];
-    /** Joules per device measured in this run. */
-    energyTotals: Readonly<Record<string, number>>;
-    host: () => Promise<HostInfo>;
-    cloud: () => Promise<Record<string, unknown>>;
-  },
-): Promise<void> {
-  const { sampleFiles, writeRunRecords } = await import("../report/sidecar.ts");
-  let lifetime: Record<string, number> | null = null;
-  if (Object.keys(o.energyTotals).length > 0) {
-    // The host's lifetime joules per device, kept across runs (collectors/energy/lifetime.ts).
-    const { addLifetime, defaultLifetimePath } = await import("../collectors/energy/lifetime.ts");
-    try {
-      lifetime = addLifetime(defaultLifetimePath(deps.env), o.energyTotals).devices;
-    } catch (err) {
-      deps.warn(`lifetime energy not updated: ${oneLine(err)}`);
-    }
-  }
-  const files = sampleFiles(config);
-  if (files.length === 0) return;
-  writeRunRecords(files, {
-    resource_tracker_run: 1,
+  o: { gpu: GpuCollector | undefined; tracker: ProcessTracker | undefined; spawned?: Watched },
+) {
+  const { roots, intervalSecs } = s.sampling;
+  const { warn } = deps;
+  const energy = lib.detectEnergyMeter(
+    { sys: roots.sys, warn, maxGapSecs: 3 * intervalSecs },
+    o.gpu !== undefined,
+  );
+  const job = o.spawned?.job;
+  const sampler = new lib.Sampler({
+    ...(energy ? { energy } : {}),
+    roots,
+    jobName: s.job.metadata.job_name ?? null,
     version: deps.version,
-    command: o.command,
-    tracked_pid: o.trackedPid,
-    exit_code: o.exitCode,
-    started_at: new Date(o.startedMs).toISOString(),
-    finished_at: new Date().toISOString(),
-    interval_secs: config.interval,
-    metadata: { ...config.metadata },
-    tags: { ...config.tags },
-    host: { ...await o.host().catch(() => ({})) },
-    cloud: await o.cloud().catch(() => ({})),
-    memory_limit_mib: o.limits.memoryMib,
-    cpu_quota_cores: o.limits.cpuCores,
-    energy: {
-      domains: o.energyDomains,
-      run_joules: { ...o.energyTotals },
-      lifetime_joules: lifetime,
-    },
-  }, deps.warn);
+    warn,
+    ...(o.gpu ? { gpu: o.gpu } : {}),
+    ...(o.tracker ? { process: o.tracker } : {}),
+    ...(job
+      ? {
+        cgroups: new lib.CgroupMonitor({
+          proc: roots.proc,
+          sys: roots.sys,
+          pid: o.spawned!.child.pid,
+          job: job.dirs,
+        }),
+      }
+      : {}),
+  });
+  return { sampler, energy };
+}
+
+/**
+ * The sampling loop until a stop condition; then the exit-flush guard is up and the warm-up is
+ * over. The command's last interval counts what we reaped (tree_delta).
+ */
+async function sampleUntilStopped(
+  lib: Sampling,
+  s: TrackSettings,
+  o: {
+    sampler: InstanceType<Sampling["Sampler"]>;
+    out: ReturnType<typeof emitter>;
+    stop: StopConditions;
+    spawned: Watched | undefined;
+    wrap: boolean;
+  },
+): Promise<FlushGuard> {
+  const { stop, spawned } = o;
+  let guard: FlushGuard;
+  try {
+    await lib.runLoop({
+      intervalMs: s.sampling.intervalSecs * 1000,
+      collect: (wallMs, actual) => {
+        // The command has been reaped: its last interval is in what we reaped (tree_delta).
+        if (stop.childStatus()) spawned?.adopter.reap();
+        return o.sampler.collect(wallMs, actual);
+      },
+      emit: o.out.emit,
+      afterEmit: () => spawned?.adopter.reap(),
+      stop: stop.signal,
+      finalMinMs: stop.finalMinMs,
+      maxSamples: o.wrap ? null : s.sampling.samples,
+    });
+  } finally {
+    // Installed before the run's own handlers go, so no moment is left without one.
+    guard = lib.guardFlush();
+    stop.dispose();
+  }
+  stop.abort(); // ends a warm-up still running (e.g. after --samples)
+  await o.out.warming();
+  return guard;
+}
+
+export async function track(s: TrackSettings, deps: RunDeps): Promise<number> {
+  const target = await checkTarget(s);
+  const bg = startBackground(s, deps, target);
+  const sinks = await deps.openSinks({
+    metadata: { ...s.job.metadata },
+    tags: { ...s.job.tags },
+    command: target.wrap ? s.job.command : null,
+    host: async () => ({ ...await bg.host() }),
+    cloud: async (maxWaitMs) => await cloudInfo(await bg.cloud(maxWaitMs)),
+  });
+
+  // Wrapper mode: the child starts at once; the baseline follows right after the spawn.
+  const started = target.wrap ? await spawnWrapped(s, deps, sinks, bg) : undefined;
+  const lib = await loadSampling();
+  const spawned: Watched | undefined = started && {
+    ...started,
+    adopter: new lib.Adopter("/proc", started.child.pid, started.subreaper),
+  };
+  const tracker = treeTracker(lib, s, target, spawned);
+  bg.started();
+  const gpu = await bg.gpu;
+  const { sampler, energy } = startSampler(lib, s, deps, {
+    gpu,
+    tracker,
+    ...(spawned ? { spawned } : {}),
+  });
+
+  const pidExists = spawned && s.job.waitDescendants
+    ? pidExistsWith(await pidStatReader("/proc"))
+    : undefined;
+  const stop = stopConditions(s, target, spawned, pidExists);
+  const out = emitter(lib, s, sinks, stop, deps.warn);
+  const startedMs = Date.now();
+  const guard = await sampleUntilStopped(lib, s, {
+    sampler,
+    out,
+    stop,
+    spawned,
+    wrap: target.wrap,
+  });
+
+  const childStatus = stop.childStatus();
+  const exitCode = childStatus ? exitCodeOf(childStatus) : 0;
+  // An attached process is not our child: its exit status is not ours to see.
+  const ownExitCode = childStatus ? exitCode : null;
+  // Every cgroup the job was seen in, once more: kills between the last two samples count.
+  const seenCgroups = sampler.cgroups.finish();
+  const limits = await lib.end.closeWithKernelAccounting({
+    settings: s,
+    deps,
+    sinks,
+    guard,
+    exitCode,
+    ...(spawned ? { adopter: spawned.adopter } : {}),
+    ...(spawned?.job ? { job: spawned.job } : {}),
+  });
+  await lib.end.writeRunRecord(s, deps, {
+    limits,
+    command: target.wrap ? s.job.command : null,
+    trackedPid: tracker?.pid ?? null,
+    exitCode: ownExitCode,
+    startedMs,
+    energyDomains: energy?.domains ?? [],
+    energyTotals: energy?.totals ?? {},
+    host: bg.host,
+    cloud: async () => await cloudInfo(await bg.cloud(0)),
+  });
+  await gpu?.close();
+
+  if (target.tracked) {
+    const discovery = await bg.cloud(0);
+    const report = out.summary.build({
+      command: target.wrap ? s.job.command : null,
+      trackedPid: tracker?.pid ?? null,
+      exitCode: ownExitCode,
+      end: childStatus ? "exited" : stop.attachedEnded() ? "ended" : "stopped",
+      durationSecs: (Date.now() - startedMs) / 1000,
+      cloud: discovery?.info ? { ...discovery.info } : null,
+      metadata: s.job.metadata,
+      tags: s.job.tags,
+      memoryLimitMib: limits.memoryMib,
+      cpuLimitCores: limits.cpuCores,
+    });
+    report.cgroup = out.forensics.build(seenCgroups, {
+      job: spawned?.job !== undefined,
+      ...(spawned?.job && tracker
+        ? { treeCpuSecs: (tracker.reported.u + tracker.reported.s) / lib.TICKS_PER_SEC }
+        : {}),
+    });
+    await lib.end.writeSummary(report, s.summary, exitCode, deps.warn);
+  }
+  guard.release(); // main exits right after
+  return exitCode;
 }
 
 function exitOf(err: unknown): number {

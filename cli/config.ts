@@ -176,7 +176,7 @@ function tomlGet(table: TomlTable, dotted: string): unknown {
 }
 
 /** Keys of a parsed TOML file that no option knows, as dotted paths. */
-export function unknownTomlKeys(
+function unknownTomlKeys(
   table: TomlTable,
   options: readonly OptionDef[] = OPTIONS,
 ): string[] {
@@ -296,7 +296,7 @@ export function resolveValues(
 export type TomlParser = Pick<typeof Toml, "parse" | "TomlError">;
 
 /** Parses TOML text; a syntax error is a usage error naming the file and line. */
-export function parseTomlText(parser: TomlParser, text: string, name: string): TomlTable {
+function parseTomlText(parser: TomlParser, text: string, name: string): TomlTable {
   try {
     return parser.parse(text) as TomlTable;
   } catch (err) {

@@ -11,7 +11,7 @@ import { createSinks } from "../sinks/mod.ts";
 import { lines, readRecordingBytes, sidecarCandidates } from "../report/read.ts";
 import type { RunRecord } from "../report/series.ts";
 
-export const REPLAY_HELP = `Usage:
+const REPLAY_HELP = `Usage:
   resource-tracker replay FILE... --sink URI [--sink URI...] [OPTIONS]
 
 Sends the samples of a recorded JSON Lines run (pieces of a rotated output and .gz/.zst too)

@@ -14,7 +14,7 @@ import { parsePriceTable, type PriceRow } from "../report/cost.ts";
 import { DEFAULT_ENERGY } from "../report/energy.ts";
 import { formatRecommendation } from "../report/recommend.ts";
 
-export const REPORT_HELP = `Usage:
+const REPORT_HELP = `Usage:
   resource-tracker report FILE... [-o REPORT.html] [OPTIONS]
   resource-tracker report --compare A B [-o COMPARE.html] [OPTIONS]
 
@@ -40,7 +40,7 @@ interface ReportArgs {
 }
 
 /** Splits our own words (`-o`, `--compare`, files) from the shared options. */
-export function parseReportArgs(args: readonly string[]): ReportArgs {
+function parseReportArgs(args: readonly string[]): ReportArgs {
   const out: ReportArgs = { files: [], output: null, compare: false, help: false, flags: [] };
   for (let i = 0; i < args.length; i++) {
     const a = args[i]!;
@@ -69,7 +69,7 @@ export function parseReportArgs(args: readonly string[]): ReportArgs {
   return out;
 }
 
-export async function settingsFrom(config: Config): Promise<AnalysisSettings> {
+async function settingsFrom(config: Config): Promise<AnalysisSettings> {
   const cost = costSettings(config);
   const tablePath = cost.priceTablePath;
   let priceTable: PriceRow[] | null = null;
@@ -100,7 +100,7 @@ export async function settingsFrom(config: Config): Promise<AnalysisSettings> {
 }
 
 /** `report.jsonl.gz` → `report.html`. */
-export function defaultHtmlName(file: string): string {
+function defaultHtmlName(file: string): string {
   const stripped = file.replace(/\.(gz|zst)$/i, "").replace(/\.(jsonl|ndjson|json|csv)$/i, "");
   return `${stripped}.html`;
 }

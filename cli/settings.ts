@@ -14,7 +14,7 @@ import type {
 import type { Config } from "./config.ts";
 import { sinkSettings } from "./sink_settings.ts";
 
-export function samplingSettings(config: Config): SamplingSettings {
+function samplingSettings(config: Config): SamplingSettings {
   return {
     intervalSecs: config.interval,
     samples: config.samples,
@@ -23,7 +23,7 @@ export function samplingSettings(config: Config): SamplingSettings {
   };
 }
 
-export function jobSettings(config: Config): JobSettings {
+function jobSettings(config: Config): JobSettings {
   const v = config.values;
   return {
     command: config.command,
@@ -50,7 +50,7 @@ export function gpuSettings(config: Config): GpuSettings {
   };
 }
 
-export function summarySettings(config: Config): SummarySettings {
+function summarySettings(config: Config): SummarySettings {
   return {
     quiet: config.values.get("no-summary") === true,
     jsonPath: (config.values.get("summary-json") as string | undefined) || null,

@@ -139,7 +139,7 @@ export interface TreeScan {
 export const IDLE_RESCAN = 10;
 
 /** Total CPU time a process has run, in ns (first field of /proc/<pid>/schedstat). */
-export function readRunNs(proc: string, pid: number): string | undefined {
+function readRunNs(proc: string, pid: number): string | undefined {
   const text = readText(`${proc}/${pid}/schedstat`);
   if (text === undefined) return undefined;
   const end = text.indexOf(" ");

@@ -9,7 +9,7 @@ import { processGroups, setChildSubreaper } from "../base/libc.ts";
 import { SPAWNED } from "../base/spawned.ts";
 
 /** Signals forwarded to the wrapped command (CONTRACT Part A); the same ones are held at start. */
-export const FORWARDED: readonly Deno.Signal[] = EARLY_SIGNALS;
+const FORWARDED: readonly Deno.Signal[] = EARLY_SIGNALS;
 
 /** Signals a terminal sends to its whole foreground process group (keys ^C and ^\). */
 const TERMINAL_SIGNALS: ReadonlySet<Deno.Signal> = new Set(["SIGINT", "SIGQUIT"]);

@@ -1,7 +1,7 @@
 /**
- * The end of a tracking run (core/run.ts), loaded with the sampler: closing with the kernel's
- * accounting (the job cgroup emptied, the sinks flushed, the last orphans reaped, the limits
- * read), the run record beside each sample file, and the summary.
+ * The end of a tracking run (core/tracking.ts): closing with the kernel's accounting (the job
+ * cgroup emptied, the sinks flushed, the last orphans reaped, the limits read), the run record
+ * beside each sample file, and the summary.
  */
 import { memoryLimitMib, sampleFiles, writeRunRecords } from "../report/sidecar.ts";
 import { readQuotaCores } from "../collectors/cgroup.ts";

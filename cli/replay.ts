@@ -4,6 +4,7 @@
  * Run metadata, host and cloud facts come from the sidecar (`FILE.run.json`) when present.
  */
 import { loadConfigLazily } from "./config.ts";
+import { sinkSettings } from "./sink_settings.ts";
 import { UsageError } from "../base/errors.ts";
 import type { Sample } from "../base/sample.ts";
 import { EMPTY_CLOUD } from "../clouds/types.ts";
@@ -76,7 +77,7 @@ export async function runReplayCommand(
     readFile: (p) => Deno.readTextFileSync(p),
     warn: deps.warn,
   });
-  const sinksGiven = (config.values.get("sink") as string[] | undefined)?.length ?? 0;
+  const sinksGiven = sinkSettings(config).uris.length;
   const token = deps.env("SENTINEL_API_TOKEN") || deps.env("SENTINEL_API_KEY");
   if (sinksGiven === 0 && !token) {
     throw new UsageError("replay: name at least one --sink URI (or set SENTINEL_API_TOKEN)");

@@ -26,7 +26,6 @@ import { registerRoot } from "../collectors/read.ts";
 import { CgroupMonitor } from "./cgroup_monitor.ts";
 import type {
   CpuSample,
-  EnergySample,
   GpuSample,
   MemorySample,
   NetworkSample,
@@ -34,6 +33,7 @@ import type {
   Sample,
 } from "../base/sample.ts";
 import { errorText } from "../base/errors.ts";
+import type { EnergyMeter } from "../collectors/energy/mod.ts";
 import type { GpuCollector } from "../collectors/gpu/mod.ts";
 
 /** USER_HZ: the unit of /proc/stat and /proc/<pid>/stat times; 100 on every Linux ABI. */
@@ -74,7 +74,7 @@ export interface SamplerOptions {
   warn: (line: string) => void;
   gpu?: GpuSource;
   /** Energy counters (collectors/energy); the sample gets `energy` when it returns one. */
-  energy?: { read(secs: number, gpus: readonly GpuSample[]): EnergySample | null };
+  energy?: Pick<EnergyMeter, "read">;
   process?: ProcessSource;
   /** The cgroup to report (job cgroup mode); by default the tracked process's is followed. */
   cgroups?: CgroupMonitor;

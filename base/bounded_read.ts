@@ -11,25 +11,36 @@ export function readSmallTextFile(path: string, maxBytes = MAX_CONFIG_BYTES): st
   if (st.size > maxBytes) throw new Error(`larger than ${maxBytes} bytes`);
   const f = Deno.openSync(path);
   try {
-    const out = new Uint8Array(maxBytes + 1);
-    let n = 0;
-    for (;;) {
-      const got = f.readSync(out.subarray(n));
-      if (got === null || got === 0) break;
-      n += got;
-      if (n > maxBytes) throw new Error(`larger than ${maxBytes} bytes`);
-    }
-    return new TextDecoder().decode(out.subarray(0, n));
+    return new TextDecoder().decode(readAtMost(f, maxBytes));
   } finally {
     f.close();
   }
 }
 
+/** The whole of an open file, refused once it passes `maxBytes` (it may grow after a stat). */
+export function readAtMost(f: Deno.FsFile, maxBytes: number): Uint8Array {
+  const out = new Uint8Array(maxBytes + 1);
+  let n = 0;
+  for (;;) {
+    const got = f.readSync(out.subarray(n));
+    if (got === null || got === 0) break;
+    n += got;
+    if (n > maxBytes) throw new Error(`larger than ${maxBytes} bytes`);
+  }
+  return out.slice(0, n);
+}
+
+/** What a path is, for messages: "regular file", "named pipe", … */
+export function kindOf(info: Deno.FileInfo): string {
+  if (info.isFile) return "regular file";
+  if (info.isDirectory) return "directory";
+  if (info.isFifo) return "named pipe";
+  if (info.isSocket) return "socket";
+  if (info.isCharDevice) return "character device";
+  if (info.isBlockDevice) return "block device";
+  return "special file";
+}
+
 function kind(st: Deno.FileInfo): string {
-  if (st.isDirectory) return "a directory";
-  if (st.isFifo) return "a named pipe";
-  if (st.isCharDevice) return "a character device";
-  if (st.isBlockDevice) return "a block device";
-  if (st.isSocket) return "a socket";
-  return "a special file";
+  return `a ${kindOf(st)}`;
 }

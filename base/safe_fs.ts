@@ -11,6 +11,7 @@
  *
  * Without libc (no FFI) the callers fall back to lstat-then-open-then-compare (`available()`).
  */
+import { kindOf, readAtMost } from "./bounded_read.ts";
 
 const SYMBOLS = {
   open: { name: "open", parameters: ["buffer", "i32", "u32"], result: "i32" },
@@ -116,16 +117,7 @@ export function errnoText(e: number): string {
   }
 }
 
-/** A file-type word for messages. */
-export function kindOf(info: Deno.FileInfo): string {
-  if (info.isFile) return "regular file";
-  if (info.isDirectory) return "directory";
-  if (info.isFifo) return "named pipe";
-  if (info.isSocket) return "socket";
-  if (info.isCharDevice) return "character device";
-  if (info.isBlockDevice) return "block device";
-  return "special file";
-}
+export { kindOf };
 
 /**
  * Reads a whole regular file owned by the caller, never through a symlink, at most `maxBytes`.
@@ -174,15 +166,7 @@ function readOwnedFallback(path: string, maxBytes: number): Uint8Array {
       throw new Error("it changed while opening");
     }
     checkOwnedRegular(now, maxBytes);
-    const buf = new Uint8Array(maxBytes + 1);
-    let n = 0;
-    for (;;) {
-      const got = f.readSync(buf.subarray(n));
-      if (got === null || got === 0) break;
-      n += got;
-      if (n > maxBytes) throw new Error(`larger than ${maxBytes} bytes`);
-    }
-    return buf.slice(0, n);
+    return readAtMost(f, maxBytes);
   } finally {
     f.close();
   }

@@ -8,12 +8,7 @@
 import { RuntimeError, shortReason } from "./errors.ts";
 import { available, ERRNO, errnoText, fdPath, kindOf, O, rawClose, rawOpen } from "./safe_fs.ts";
 
-export interface OpenOptions {
-  /** Append instead of truncating an existing file. */
-  append?: boolean;
-}
-
-export function openPrivateFile(path: string, o: OpenOptions = {}): Deno.FsFile {
+export function openPrivateFile(path: string): Deno.FsFile {
   // A new file needs nothing more than O_CREAT|O_EXCL (no symlink is followed, nothing planted
   // is opened); only an existing one pays for libc (the first FFI load costs ~10 ms).
   try {
@@ -21,13 +16,13 @@ export function openPrivateFile(path: string, o: OpenOptions = {}): Deno.FsFile 
   } catch (err) {
     if (!(err instanceof Deno.errors.AlreadyExists)) throw cannotOpen(path, err);
   }
-  return available() ? openNoFollow(path, o) : openChecked(path, o);
+  return available() ? openNoFollow(path) : openChecked(path);
 }
 
 const refuse = (path: string, why: string) =>
   new RuntimeError(`cannot open output file "${path}": ${why}`);
 
-function openNoFollow(path: string, o: OpenOptions): Deno.FsFile {
+function openNoFollow(path: string): Deno.FsFile {
   const base = O.WRONLY | O.NOFOLLOW | O.NONBLOCK | O.NOCTTY;
   let fd = -ERRNO.ENOENT;
   // New file: O_EXCL, so nothing planted is ever opened. Existing: opened as it is, checked.
@@ -50,8 +45,8 @@ function openNoFollow(path: string, o: OpenOptions): Deno.FsFile {
       throw refuse(path, `it is a ${kindOf(info)}, not a regular file`);
     }
     // The same open file, now as a Deno.FsFile (blocking writes, like any output).
-    const file = Deno.openSync(fdPath(fd), { write: true, append: o.append === true });
-    if (info.isFile && o.append !== true) {
+    const file = Deno.openSync(fdPath(fd), { write: true });
+    if (info.isFile) {
       try {
         file.truncateSync(0);
       } catch (err) {
@@ -69,7 +64,7 @@ function openNoFollow(path: string, o: OpenOptions): Deno.FsFile {
 }
 
 /** Without libc: lstat before the open plus fstat after it, so a swapped link is caught. */
-function openChecked(path: string, o: OpenOptions): Deno.FsFile {
+function openChecked(path: string): Deno.FsFile {
   let before: Deno.FileInfo | undefined;
   try {
     before = Deno.lstatSync(path);
@@ -89,7 +84,6 @@ function openChecked(path: string, o: OpenOptions): Deno.FsFile {
     file = Deno.openSync(path, {
       write: true,
       create: true,
-      append: o.append === true,
       mode: 0o600,
     });
   } catch (err) {
@@ -101,7 +95,7 @@ function openChecked(path: string, o: OpenOptions): Deno.FsFile {
     file.close();
     throw refuse(path, "it changed while opening; refusing");
   }
-  if (opened.isFile && o.append !== true) file.truncateSync(0);
+  if (opened.isFile) file.truncateSync(0);
   return file;
 }
 

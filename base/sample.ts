@@ -1,6 +1,6 @@
 /**
  * The sample every sink receives: field names and units follow resource-tracker-rs
- * (CONTRACT.md Part B §1). Units are in the names; MiB = 1 048 576 B.
+ * (docs/COMPATIBILITY.md Part B §1). Units are in the names; MiB = 1 048 576 B.
  */
 
 /** Where collectors read pseudo-files. Defaults are `/proc`, `/sys` and `/`. */
@@ -140,8 +140,20 @@ export interface EnergySample {
   devices: Record<string, number>;
 }
 
+/** Pressure stall time (PSI) over an interval or a run, seconds; `null` where not readable. */
+export interface PressureStalls {
+  /** "cgroup" (its own *.pressure files) or "host" (/proc/pressure); null without PSI. */
+  pressure_source: "cgroup" | "host" | null;
+  cpu_some_stall_secs: number | null;
+  cpu_full_stall_secs: number | null;
+  memory_some_stall_secs: number | null;
+  memory_full_stall_secs: number | null;
+  io_some_stall_secs: number | null;
+  io_full_stall_secs: number | null;
+}
+
 /** The `cgroup` object of a sample. Counters are this interval; `null` = not available. */
-export interface CgroupSample {
+export interface CgroupSample extends PressureStalls {
   /** 1 or 2: the hierarchy the memory and cpu controllers are on. */
   version: 1 | 2;
   /** The cgroup path as `/proc/<pid>/cgroup` shows it (v2 path, else v1 memory path). */
@@ -167,14 +179,6 @@ export interface CgroupSample {
   pids_limit: number | null;
   /** Forks refused at `pids_limit` (pids.events `max`; read every 10th sample). */
   pids_limit_hits: number | null;
-  /** "cgroup" (its own *.pressure files) or "host" (/proc/pressure); null without PSI. */
-  pressure_source: "cgroup" | "host" | null;
-  cpu_some_stall_secs: number | null;
-  cpu_full_stall_secs: number | null;
-  memory_some_stall_secs: number | null;
-  memory_full_stall_secs: number | null;
-  io_some_stall_secs: number | null;
-  io_full_stall_secs: number | null;
 }
 
 export interface Sample {

@@ -1,5 +1,5 @@
 /**
- * Container CPU accounting (CONTRACT §3.4): cgroup v2 `cpu.stat` usage_usec, else cgroup v1
+ * Container CPU accounting (docs/COMPATIBILITY.md §3.4): cgroup v2 `cpu.stat` usage_usec, else cgroup v1
  * `cpuacct.usage` (ns); the CFS quota from `cpu.max` (v2) or `cpu.cfs_quota_us`/`cpu.cfs_period_us`.
  */
 import { readText } from "./read.ts";

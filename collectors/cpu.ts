@@ -1,6 +1,6 @@
 /**
  * Host CPU from /proc/stat (units: clock ticks, USER_HZ). Parsing is pure; `deriveCpu` turns two
- * snapshots into the sample fields (CONTRACT §3.1–3.3).
+ * snapshots into the sample fields (docs/COMPATIBILITY.md §3.1–3.3).
  */
 import { readText } from "./read.ts";
 
@@ -90,7 +90,7 @@ export function deriveCpu(prev: ProcStat, curr: ProcStat, tps: number): CpuDeriv
   const cores = curr.cores.length;
   const prevById = new Map(prev.cores.map((c) => [c.id, c.times]));
   return {
-    // busy ratio × online cores: fractional cores, not clamped (CONTRACT §3.1).
+    // busy ratio × online cores: fractional cores, not clamped (docs/COMPATIBILITY.md §3.1).
     utilization_pct: (busyPct(prev.total, curr.total) / 100) * cores,
     per_core_pct: curr.cores.map((c) => {
       const p = prevById.get(c.id);

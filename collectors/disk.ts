@@ -1,5 +1,5 @@
 /**
- * Block devices (CONTRACT §1.6, §3.11–3.12, Part A): I/O counters from /proc/diskstats
+ * Block devices (docs/COMPATIBILITY.md §1.6, §3.11–3.12, Part A): I/O counters from /proc/diskstats
  * (sectors, always 512-byte units), identity from /sys/block/<dev>, and the space of the
  * filesystems mounted from each device (statfs).
  */
@@ -140,7 +140,7 @@ export function readDiskIdentity(sys: string, device: string): DiskIdentity {
   };
 }
 
-/** Devices we report: in /proc/diskstats and /sys/block, but not loop* or ram* (CONTRACT §1.6). */
+/** Devices we report: in /proc/diskstats and /sys/block, but not loop* or ram* (docs/COMPATIBILITY.md §1.6). */
 function isReportable(name: string): boolean {
   return !name.startsWith("loop") && !name.startsWith("ram");
 }

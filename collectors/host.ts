@@ -1,5 +1,5 @@
 /**
- * Host facts, collected once at start (CONTRACT §3.15, Sentinel wire names). Reading is in
+ * Host facts, collected once at start (docs/COMPATIBILITY.md §3.15, Sentinel wire names). Reading is in
  * `readHostInputs`; `deriveHost` is pure.
  */
 import type { Roots } from "../base/sample.ts";

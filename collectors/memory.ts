@@ -1,4 +1,4 @@
-/** System memory from /proc/meminfo (kB values) → MemorySample in MiB (CONTRACT §1.4, §3.10). */
+/** System memory from /proc/meminfo (kB values) → MemorySample in MiB (docs/COMPATIBILITY.md §1.4, §3.10). */
 import type { MemorySample } from "../base/sample.ts";
 import { readText } from "./read.ts";
 

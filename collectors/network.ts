@@ -1,6 +1,6 @@
 /**
  * Network interfaces: byte counters from /proc/net/dev, identity from /sys/class/net/<if>
- * (CONTRACT §1.5, §3.13). Loopback (`lo`) is excluded.
+ * (docs/COMPATIBILITY.md §1.5, §3.13). Loopback (`lo`) is excluded.
  */
 import type { NetworkSample } from "../base/sample.ts";
 import { readAttr, readInt, readLinkBase, readText } from "./read.ts";

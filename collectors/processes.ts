@@ -1,4 +1,4 @@
-/** `process_count` (CONTRACT Part A): all-digit entries of /proc — processes, not threads. */
+/** `process_count` (docs/COMPATIBILITY.md Part A): all-digit entries of /proc — processes, not threads. */
 import { DigitEntryCounter } from "../base/libc.ts";
 import { listDir } from "./read.ts";
 

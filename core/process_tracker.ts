@@ -1,7 +1,7 @@
 /**
  * Tracks one process tree for the sampler: scans it (timed part), then derives the
  * `cpu.process_*` fields by conservation (`account` in tree_delta.ts, where the rule is written)
- * and reads memory and I/O (CONTRACT §3.6–3.9).
+ * and reads memory and I/O (docs/COMPATIBILITY.md §3.6–3.9).
  */
 import {
   type PidIo,

@@ -1,5 +1,5 @@
 /**
- * Turns two snapshots of raw counters into a Sample (DESIGN "Derive"). The sampler owns the
+ * Turns two snapshots of raw counters into a Sample (docs/ARCHITECTURE.md "Data flow"). The sampler owns the
  * previous snapshot and the monotonic timestamps; collectors only read. A collector that throws
  * is reported once and leaves its part of the sample empty; the others go on.
  */
@@ -45,7 +45,7 @@ export type GpuSource = Pick<GpuCollector, "read">;
 /** Process-tree fields of `cpu` (core/process_tracker.ts). */
 export interface ProcessSource {
   readonly pid: number;
-  /** Reads tree CPU ticks; called before the interval's monotonic timestamp (CONTRACT §3.7). */
+  /** Reads tree CPU ticks; called before the interval's monotonic timestamp (docs/COMPATIBILITY.md §3.7). */
   readTimed(): void;
   /** Fills `cpu.process_*` (not GPU) and returns the live tree for per-process GPU. */
   fill(cpu: CpuSample, ctx: ProcessContext): ReadonlySet<number>;
@@ -142,7 +142,7 @@ export class Sampler {
       });
     this.#quota = readQuotaCores(o.roots.sys);
     this.#disks = new DiskReader(o.roots.proc, o.roots.sys, o.roots.root);
-    // Identity of interfaces present at start-up is read once; later ones get nulls (CONTRACT §1.5).
+    // Identity of interfaces present at start-up is read once; later ones get nulls (docs/COMPATIBILITY.md §1.5).
     for (const c of readNetDev(o.roots.proc) ?? []) {
       this.#netIds.set(c.interface, readNetIdentity(o.roots.sys, c.interface));
     }
@@ -173,7 +173,7 @@ export class Sampler {
    * first call is the baseline: its deltas are zero and callers normally do not emit it.
    */
   collect(wallMs: number, actualIntervalMs?: number): Sample {
-    // Timed reads first, then the monotonic stamp (CONTRACT §3.7).
+    // Timed reads first, then the monotonic stamp (docs/COMPATIBILITY.md §3.7).
     const stat = this.#guard("cpu read", () => readProcStat(this.#o.roots.proc), undefined);
     const cgroupSecs = this.#guard(
       "cgroup read",

@@ -8,7 +8,7 @@ import { errorText, RuntimeError } from "../base/errors.ts";
 import { processGroups, setChildSubreaper } from "../base/libc.ts";
 import { SPAWNED } from "../base/spawned.ts";
 
-/** Signals forwarded to the wrapped command (CONTRACT Part A); the same ones are held at start. */
+/** Signals forwarded to the wrapped command (docs/COMPATIBILITY.md Part A); the same ones are held at start. */
 const FORWARDED: readonly Deno.Signal[] = EARLY_SIGNALS;
 
 /** Signals a terminal sends to its whole foreground process group (keys ^C and ^\). */

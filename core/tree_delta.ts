@@ -1,5 +1,5 @@
 /**
- * Per-interval amounts of a process tree by conservation (CONTRACT §3.7 as amended in the README's
+ * Per-interval amounts of a process tree by conservation (docs/COMPATIBILITY.md §3.7 as amended in the README's
  * "Accuracy" section). Pure: tested on plain values and against a simulated kernel
  * (tests/tree_model_test.ts).
  *

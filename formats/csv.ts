@@ -1,8 +1,9 @@
 /**
- * The Sentinel/R CSV (CONTRACT §2.1, Part A): one fixed 32-column header, plain comma join, no
+ * The Sentinel/R CSV (docs/COMPATIBILITY.md §2.1, Part A): one fixed 32-column header, plain comma join, no
  * quoting, `\n` line ends. Per-interval byte columns are rate × measured interval, truncated.
  */
 import type { Sample } from "../base/sample.ts";
+import { MIB } from "../base/units.ts";
 
 export const CSV_COLUMNS = [
   "timestamp",
@@ -40,8 +41,6 @@ export const CSV_COLUMNS = [
 ] as const;
 
 export const CSV_HEADER = CSV_COLUMNS.join(",") + "\n";
-
-const MIB = 1_048_576;
 
 /** Fixed-point text; non-finite values print as 0 so a row never carries NaN. */
 function fixed(value: number, digits: number): string {
@@ -134,9 +133,4 @@ export function encodeCsvRow(s: Sample, intervalSecs: number): string {
     opt(c.process_gpu_utilized, int),
   ];
   return row.join(",") + "\n";
-}
-
-/** Header plus rows: the body of an S3 batch or of the inline `/finish` CSV. */
-export function encodeCsv(samples: readonly Sample[], intervalSecs: number): string {
-  return CSV_HEADER + samples.map((s) => encodeCsvRow(s, intervalSecs)).join("");
 }

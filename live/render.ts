@@ -4,6 +4,7 @@
  */
 import type { Sample } from "../base/sample.ts";
 import { formatBytes } from "../report/summary.ts";
+import { MIB } from "../base/units.ts";
 
 export interface LiveState {
   version: string;
@@ -28,7 +29,7 @@ function clock(secs: number): string {
 }
 
 const rate = (bytesPerSec: number) => `${formatBytes(Math.round(bytesPerSec))}/s`;
-const mib = (n: number) => formatBytes(n * 1048576);
+const mib = (n: number) => formatBytes(n * MIB);
 
 function bar(ratio: number, width: number): string {
   const r = Math.min(1, Math.max(0, ratio));

@@ -9,6 +9,7 @@
  * A value the tracker does not know (no cgroup counter, no tracked tree, no GPU) has no point.
  */
 import type { Sample } from "../base/sample.ts";
+import { MIB } from "../base/units.ts";
 
 export type MetricType = "gauge" | "counter" | "updown";
 
@@ -24,8 +25,6 @@ export interface MetricDef {
   /** Prometheus name when the derived one breaks its conventions (`_count` is for histograms). */
   readonly prom?: string;
 }
-
-const MIB = 1048576;
 
 export const METRICS = {
   cpuTime: {

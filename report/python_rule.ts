@@ -1,5 +1,5 @@
 /**
- * What the Python tracker's `recommend_resources()` would say for the same run (CONTRACT B8), so a
+ * What the Python tracker's `recommend_resources()` would say for the same run (docs/COMPATIBILITY.md B8), so a
  * report of one of its CSV files can show both: cpu = max(1, round(mean cores)); memory =
  * round_memory(peak MiB × 1.2 / 1024) — a MiB figure divided by 1024 again, so most jobs get
  * 128 MiB.

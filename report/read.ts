@@ -6,6 +6,7 @@
  */
 import { RuntimeError, UsageError } from "../base/errors.ts";
 import { type Columns, emptyColumns, n, type Recording, type RunRecord } from "./series.ts";
+import { MIB } from "../base/units.ts";
 
 type Row = Partial<Record<keyof Columns, number>>;
 
@@ -128,7 +129,7 @@ function parseJsonLines(file: string, text: Iterable<string>): Piece {
     const gpus = Array.isArray(s.gpu) ? s.gpu : [];
     for (const g of gpus) {
       gu += (n(g.utilization_pct) || 0) / 100;
-      gv += (n(g.vram_used_bytes) || 0) / 1048576;
+      gv += (n(g.vram_used_bytes) || 0) / MIB;
       gw += n(g.power_watts) || 0;
     }
     if (gpus.length > 0) {
@@ -137,7 +138,7 @@ function parseJsonLines(file: string, text: Iterable<string>): Piece {
         model: typeof gpus[0].name === "string" ? gpus[0].name : null,
         vramMib: gpus.reduce(
           (a: number, g: { vram_total_bytes?: unknown }) =>
-            a + Math.floor((n(g.vram_total_bytes) || 0) / 1048576),
+            a + Math.floor((n(g.vram_total_bytes) || 0) / MIB),
           0,
         ),
       };

@@ -2,12 +2,13 @@
  * The run record written beside each sample file (`FILE.run.json`, 0600, never through a
  * symlink): what `report` and `replay` need that samples do not carry — the command, metadata,
  * host and cloud facts, the cgroup memory limit, the exit code. A separate file keeps the JSON
- * Lines stream one sample per line and the CSV at exactly its 32 columns (CONTRACT §1, §2).
+ * Lines stream one sample per line and the CSV at exactly its 32 columns (docs/COMPATIBILITY.md §1, §2).
  */
 import { writeAllSync } from "../base/log.ts";
 import { openPrivateFile } from "../base/safe_open.ts";
 import type { RunRecord } from "./series.ts";
 import { errorText } from "../base/errors.ts";
+import { MIB } from "../base/units.ts";
 
 /** Where a run writes samples: the part of the sinks' settings (sinks/settings.ts) read here. */
 export interface SampleOutputs {
@@ -60,7 +61,7 @@ export function memoryLimitMib(sys: string, proc = "/proc"): number | null {
     if (v === "max") return null;
     const b = Number(v);
     // v1 reports "unlimited" as a huge page-aligned number.
-    return Number.isFinite(b) && b > 0 && b < 2 ** 60 ? Math.floor(b / 1048576) : null;
+    return Number.isFinite(b) && b > 0 && b < 2 ** 60 ? Math.floor(b / MIB) : null;
   }
   return null;
 }

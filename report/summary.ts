@@ -11,7 +11,8 @@
 import { formatRecommendation, recommend, type Recommendation } from "./recommend.ts";
 import { UsageBuilder } from "./usage.ts";
 import { escapeControls } from "../base/errors.ts";
-import type { Sample } from "../base/sample.ts";
+import type { PressureStalls, Sample } from "../base/sample.ts";
+import { MIB } from "../base/units.ts";
 
 /** Totals of the job's own cgroup (`--cgroup`): exact, whatever the processes did. */
 export interface JobCgroupTotals {
@@ -25,7 +26,7 @@ export interface JobCgroupTotals {
   oom_kills: number | null;
 }
 
-export interface CgroupRunSummary {
+export interface CgroupRunSummary extends PressureStalls {
   version: 1 | 2;
   path: string;
   /** Every cgroup the job was seen in (paths), the followed one first. */
@@ -46,13 +47,6 @@ export interface CgroupRunSummary {
   pids_peak: number | null;
   pids_limit: number | null;
   pids_limit_hits: number | null;
-  pressure_source: "cgroup" | "host" | null;
-  cpu_some_stall_secs: number | null;
-  cpu_full_stall_secs: number | null;
-  memory_some_stall_secs: number | null;
-  memory_full_stall_secs: number | null;
-  io_some_stall_secs: number | null;
-  io_full_stall_secs: number | null;
   /** `--cgroup` only: the job cgroup's totals. */
   job: JobCgroupTotals | null;
   /** `--cgroup` only: tree CPU total against the cgroup's (a gap > 2 % is a warning). */
@@ -183,7 +177,7 @@ export class SummaryBuilder {
     }
     if (s.gpu.length > 0) {
       this.#gpuCount = s.gpu.length;
-      this.#gpuMemMib = s.gpu.reduce((a, g) => a + Math.floor(g.vram_total_bytes / 1048576), 0);
+      this.#gpuMemMib = s.gpu.reduce((a, g) => a + Math.floor(g.vram_total_bytes / MIB), 0);
     }
     if (c.process_gpu_usage !== null) {
       this.#gpuSeen = true;
@@ -265,7 +259,7 @@ export function formatBytes(n: number): string {
   return i === 0 ? `${v} B` : `${v.toFixed(1)} ${units[i]}`;
 }
 
-const mib = (n: number) => formatBytes(n * 1048576);
+const mib = (n: number) => formatBytes(n * MIB);
 
 /** The human-readable summary printed to stderr. */
 export function formatSummary(r: RunSummary): string {

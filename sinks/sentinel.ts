@@ -1,5 +1,5 @@
 /**
- * Sentinel streaming (CONTRACT Part A "Sentinel", Part B §5): register the run in the
+ * Sentinel streaming (docs/COMPATIBILITY.md Part A "Sentinel", Part B §5): register the run in the
  * background, upload gzip CSV batches to `<upload_uri_prefix>/<seq>.csv.gz` with the temporary
  * credentials it returns (refreshed when ≤ 300 s remain or after a 403), then `/finish` with
  * every uploaded URI, or inline with the CSV of every sample when no batch reached S3.

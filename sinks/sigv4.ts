@@ -1,5 +1,5 @@
 /**
- * AWS Signature Version 4 for S3 PUT/HEAD (CONTRACT Part B §6). With a session token the signed
+ * AWS Signature Version 4 for S3 PUT/HEAD (docs/COMPATIBILITY.md Part B §6). With a session token the signed
  * headers are exactly `host;x-amz-content-sha256;x-amz-date;x-amz-security-token` (the Sentinel
  * variant); without one (a user's static keys) the token header is simply left out.
  */

@@ -1,6 +1,6 @@
 /**
  * Synthetic recorded runs with known truth, in each format `report` reads: our JSON Lines and
- * CSV (through the real encoders) and the Python tracker's combined CSV (CONTRACT §2.2: quoted
+ * CSV (through the real encoders) and the Python tracker's combined CSV (docs/COMPATIBILITY.md §2.2: quoted
  * header, bare numbers, "" for None, \r\n, float MiB, 6-decimal times, empty children when 0).
  */
 import type { Sample } from "../base/sample.ts";

@@ -1,4 +1,4 @@
-/** AMD devices and per-process values (contract §3.14, AMD part), read synchronously. */
+/** AMD devices and per-process values (docs/COMPATIBILITY.md §3.14, AMD part), read synchronously. */
 import type { GpuSample, Roots } from "../../base/sample.ts";
 import { allPids, AmdProcessUsage } from "./amd_fdinfo.ts";
 import { AmdNames, listAmdCards, readAmdCard, readRocmVersion } from "./amd_sysfs.ts";

@@ -1,6 +1,6 @@
 /**
  * AMD GPUs through amdgpu sysfs (`<sys>/class/drm/cardN/device`): VRAM, busy percent, hwmon
- * sensors, `pp_dpm_sclk`, and the binary `gpu_metrics` when readable (preferred, contract §1.7).
+ * sensors, `pp_dpm_sclk`, and the binary `gpu_metrics` when readable (preferred, docs/COMPATIBILITY.md §1.7).
  */
 import type { GpuSample, Roots } from "../../base/sample.ts";
 import { listDir, readAttr, readInt, readLinkBase, readText } from "../read.ts";
@@ -184,7 +184,7 @@ export function readAmdCard(
   const hw = (file: string) => hwmon === undefined ? undefined : readInt(join(hwmon, file));
 
   const util = metrics?.gfxActivityPct ?? readInt(join(d, "gpu_busy_percent")) ?? 0;
-  // gpu_metrics edge is °C; hwmon temp1_input is m°C (values > 1000 are m°C, contract §1.7).
+  // gpu_metrics edge is °C; hwmon temp1_input is m°C (values > 1000 are m°C, docs/COMPATIBILITY.md §1.7).
   let temp = metrics?.temperatureEdgeC ?? hw("temp1_input") ?? 0;
   if (temp > 1000) temp = temp / 1000;
   // hwmon power in µW: power1_average on older ASICs, power1_input on newer ones.

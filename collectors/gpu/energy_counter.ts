@@ -1,6 +1,6 @@
 /**
  * A GPU's own energy counter (NVML's total energy, mJ since the driver loaded), carried from the
- * GPU collector to the energy meter beside the `gpu[]` samples, never inside them: contract §1.7
+ * GPU collector to the energy meter beside the `gpu[]` samples, never inside them: docs/COMPATIBILITY.md §1.7
  * fixes a sample's keys and every format serialises samples whole. A WeakMap keyed by the very
  * sample object the collector hands out is the channel: nothing for formats to strip, a copy of a
  * sample (replay, a sink's clone) carries no counter, and the entry is freed with the sample.

@@ -172,7 +172,7 @@ async function u32Call(call: (out: Uint8Array) => Promise<number>): Promise<numb
 }
 
 /**
- * One pass over every device; per-field errors give 0 (contract §1.7). The energy counter is not
+ * One pass over every device; per-field errors give 0 (docs/COMPATIBILITY.md §1.7). The energy counter is not
  * a sample field: it rides on `NvidiaDevice.energy` (see energy_counter.ts), absent on error.
  */
 export async function nvmlQuery(

@@ -138,7 +138,7 @@ export function decodeUtilSamples(buf: Uint8Array, count: number): NvmlUtilSampl
   return out;
 }
 
-/** Latest sample per PID (highest timestamp), as PID → SM percent (contract §3.14). */
+/** Latest sample per PID (highest timestamp), as PID → SM percent (docs/COMPATIBILITY.md §3.14). */
 export function latestSmByPid(samples: NvmlUtilSample[]): Map<number, number> {
   const best = new Map<number, NvmlUtilSample>();
   for (const s of samples) {

@@ -57,7 +57,7 @@ async function run(
       const e = meter.read(i === 0 ? 0 : 1, gpus);
       assert.ok(e !== null);
       out.push({ devices: e.devices, counter: energyCounterOf(gpus[0]!) });
-      // The counter never leaks into the sample (contract §1.7 keys only).
+      // The counter never leaks into the sample (docs/COMPATIBILITY.md §1.7 keys only).
       assert.equal(JSON.stringify(gpus[0]).includes("mj"), false);
       assert.equal(energyCounterOf(gpus[1]!), undefined, "device 1 has no counter");
     }

@@ -1,6 +1,6 @@
 /**
  * What the NVIDIA back-ends (NVML, nvidia-smi) hand to the collector, and the pure rules of
- * contract §3.14 that turn it into the three `process_gpu_*` values.
+ * docs/COMPATIBILITY.md §3.14 that turn it into the three `process_gpu_*` values.
  */
 import type { GpuSample } from "../../base/sample.ts";
 import type { EnergyCounter } from "./energy_counter.ts";
@@ -44,7 +44,7 @@ export function addProcessGpu(a: ProcessGpu, b: ProcessGpu): ProcessGpu {
 
 /**
  * Host-wide when `tree` is null (no PID tracked), else only the tree's PIDs: an empty tree (the
- * job ended) has none (contract §3.14 amended by issue 13).
+ * job ended) has none (docs/COMPATIBILITY.md §3.14 amended by issue 13).
  */
 export function nvidiaProcessGpu(
   snapshot: NvidiaSnapshot,

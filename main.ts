@@ -12,7 +12,6 @@ import type { SubcommandHelp } from "./cli/help.ts";
 import { error, warn, writeAllSync } from "./base/log.ts";
 import { runTrackCommand } from "./cli/track.ts";
 import { SIGNAL_NUMBERS } from "./core/supervisor.ts";
-import { runFlushCommand } from "./sinks/mod.ts";
 
 export const VERSION: string = denoJson.version;
 
@@ -59,18 +58,12 @@ const SUBCOMMANDS: readonly Subcommand[] = [
     ],
     examples: [["resource-tracker flush --spool-dir /var/spool/rt", "Deliver a spool:"]],
     run: async (config) => {
-      const { EMPTY_CLOUD } = await import("./clouds/types.ts");
-      return await runFlushCommand({
-        config,
+      const { flushSettings, sinkSettings } = await import("./cli/sink_settings.ts");
+      return await (await import("./cli/flush.ts")).runFlushCommand({
+        settings: sinkSettings(config),
+        flush: flushSettings(config),
         env,
         warn,
-        run: {
-          metadata: { ...config.metadata },
-          tags: { ...config.tags },
-          command: null,
-          host: () => Promise.resolve({}),
-          cloud: () => Promise.resolve({ ...EMPTY_CLOUD }),
-        },
       });
     },
   },

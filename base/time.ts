@@ -26,3 +26,11 @@ export async function settlesWithin(p: Promise<unknown>, ms: number): Promise<bo
     clearTimeout(timer);
   }
 }
+
+/**
+ * Exponential back-off: `baseMs` after the first failure, doubling with each further one, never
+ * more than `maxMs`. Callers add their own jitter where many clients could retry in step.
+ */
+export function backoff(failures: number, baseMs: number, maxMs: number): number {
+  return Math.min(baseMs * 2 ** (Math.max(1, failures) - 1), maxMs);
+}

@@ -2,7 +2,8 @@
  * The option registry: every setting with its flag, environment variable, TOML key, default and
  * help. Parsing, precedence, `--help` and the README table all come from this one array.
  */
-import { PROVIDER_IDS as CLOUD_IDS } from "../clouds/ids.ts";
+import { CLOUD_OPTIONS } from "../clouds/options.ts";
+import { GPU_OPTIONS } from "../collectors/gpu/options.ts";
 import { FORMATS } from "../formats/mod.ts";
 import { REPORT_OPTIONS } from "../report/options.ts";
 import { SINK_OPTIONS } from "../sinks/options.ts";
@@ -182,40 +183,8 @@ export const OPTIONS: readonly OptionDef[] = [
     help: "Also write the run summary as JSON to FILE (created 0600).",
   },
   ...JOB_CGROUP_OPTIONS,
-  {
-    name: "no-cloud",
-    type: "boolean",
-    env: "TRACKER_NO_CLOUD",
-    toml: ["cloud.disabled"],
-    default: false,
-    help: "No cloud discovery: not a single packet to metadata services.",
-  },
-  {
-    name: "cloud",
-    type: "string",
-    env: "TRACKER_CLOUD",
-    toml: ["cloud.provider"],
-    metavar: "ID",
-    help: `Skip detection and ask only this provider (${CLOUD_IDS.join(", ")}).`,
-    check: oneOf(CLOUD_IDS),
-  },
-  {
-    name: "no-gpu",
-    type: "boolean",
-    env: "TRACKER_NO_GPU",
-    toml: ["gpu.disabled"],
-    default: false,
-    help: "No GPU collection (no NVML, no nvidia-smi, no amdgpu reads).",
-  },
-  {
-    name: "nvidia-smi",
-    type: "string",
-    env: "TRACKER_NVIDIA_SMI",
-    toml: ["gpu.nvidia_smi"],
-    default: "nvidia-smi",
-    metavar: "PATH",
-    help: "nvidia-smi to use when NVML cannot be loaded.",
-  },
+  ...CLOUD_OPTIONS,
+  ...GPU_OPTIONS,
   ...SINK_OPTIONS,
   ...REPORT_OPTIONS,
   ...LIVE_OPTIONS,

@@ -4,11 +4,11 @@
  * Run metadata, host and cloud facts come from the sidecar (`FILE.run.json`) when present.
  */
 import { loadConfigLazily } from "./config.ts";
-import { sinkSettings } from "./sink_settings.ts";
 import { UsageError } from "../base/errors.ts";
 import type { Sample } from "../base/sample.ts";
 import { EMPTY_CLOUD } from "../clouds/types.ts";
 import { createSinks } from "../sinks/mod.ts";
+import { sinkSettings } from "./sink_settings.ts";
 import { lines, readRecordingBytes, sidecarCandidates } from "../report/read.ts";
 import type { RunRecord } from "../report/series.ts";
 
@@ -86,7 +86,9 @@ export async function runReplayCommand(
   if (samples.length === 0) throw new UsageError(`replay: no samples in ${files.join(", ")}`);
   const run = await sidecar(files);
   const sinks = await createSinks({
-    config,
+    settings: sinkSettings(config),
+    views: async (ctx, destinations) =>
+      (await import("../core/views.ts")).viewSinks(ctx, destinations),
     env: deps.env,
     warn: deps.warn,
     run: {

@@ -1,9 +1,21 @@
 /** The sinks' settings from the resolved options: the one place their names are looked up. */
+import { UsageError } from "../base/errors.ts";
 import type { FlushSettings, SinkSettings } from "../sinks/settings.ts";
 import type { Config } from "./config.ts";
 
+/** Options that mean something to `flush` only; elsewhere they are usage errors. */
+const FLUSH_ONLY = ["list", "drop", "all-rejected"] as const;
+
 export function sinkSettings(config: Config): SinkSettings {
   const v = config.values;
+  if (config.subcommand !== "flush") {
+    for (const flag of FLUSH_ONLY) {
+      const given = v.get(flag);
+      if (given === true || (Array.isArray(given) && given.length > 0)) {
+        throw new UsageError(`--${flag} belongs to \`resource-tracker flush\``);
+      }
+    }
+  }
   return {
     uris: (v.get("sink") as string[] | undefined) ?? [],
     output: config.output,

@@ -1,4 +1,4 @@
-import { deepStrictEqual } from "node:assert/strict";
+import { deepStrictEqual, throws } from "node:assert/strict";
 import { loadConfig } from "./config.ts";
 import { flushSettings, sinkSettings } from "./sink_settings.ts";
 
@@ -44,4 +44,10 @@ Deno.test("sink settings: the registry's defaults, then flags and variables, typ
     drop: ["x"],
     allRejected: false,
   });
+});
+
+Deno.test("sink settings: flush's own options are usage errors outside `flush`", () => {
+  throws(() => sinkSettings(load(["--list"])), /--list belongs to `resource-tracker flush`/);
+  throws(() => sinkSettings(load(["--drop", "x"])), /--drop belongs to/);
+  deepStrictEqual(sinkSettings(load(["flush", "--all-rejected"])).uris, []);
 });

@@ -3,16 +3,9 @@
  * handed to the engine (core/run.ts `track`).
  */
 import { type RunDeps, track } from "../core/run.ts";
-import { createSinks } from "../sinks/mod.ts";
 import type { Config } from "./config.ts";
 import { trackSettings } from "./settings.ts";
 
-export function runTrackCommand(
-  config: Config,
-  deps: Omit<RunDeps, "openSinks">,
-): Promise<number> {
-  return track(trackSettings(config), {
-    ...deps,
-    openSinks: (run) => createSinks({ config, env: deps.env, warn: deps.warn, run }),
-  });
+export function runTrackCommand(config: Config, deps: RunDeps): Promise<number> {
+  return track(trackSettings(config), deps);
 }

@@ -2,6 +2,7 @@
  * HTTP plumbing shared by the probes: one request with its own timeout, bounded body reads,
  * short error lines that never quote a response body (metadata can carry credentials).
  */
+import { concatBytes } from "../base/bytes.ts";
 import type { ProbeContext } from "./types.ts";
 import { BodyTooLargeError, MalformedResponseError, wireRequest } from "./wire.ts";
 
@@ -30,34 +31,6 @@ export interface RequestInit {
   headers?: Record<string, string>;
 }
 
-/** An AbortSignal that fires when `parent` does or after `ms`; `dispose()` clears the timer. */
-export function linkedTimeout(
-  parent: AbortSignal,
-  ms: number,
-): { signal: AbortSignal; timedOut: () => boolean; dispose: () => void } {
-  const ctl = new AbortController();
-  let fired = false;
-  const timer = setTimeout(() => {
-    fired = true;
-    ctl.abort(new DOMException(`Timed out after ${ms} ms`, "TimeoutError"));
-  }, ms);
-  // Clearing here too means no timer outlives an abort, even if the aborted work never settles.
-  const onAbort = () => {
-    clearTimeout(timer);
-    ctl.abort(parent.reason);
-  };
-  if (parent.aborted) onAbort();
-  else parent.addEventListener("abort", onAbort, { once: true });
-  return {
-    signal: ctl.signal,
-    timedOut: () => fired,
-    dispose: () => {
-      clearTimeout(timer);
-      parent.removeEventListener("abort", onAbort);
-    },
-  };
-}
-
 /** Reads a body up to `limit` bytes; a larger body is cancelled and rejected. */
 export async function readLimited(
   res: Response,
@@ -82,13 +55,7 @@ export async function readLimited(
   } finally {
     reader.releaseLock();
   }
-  const out = new Uint8Array(size);
-  let at = 0;
-  for (const c of chunks) {
-    out.set(c, at);
-    at += c.byteLength;
-  }
-  return out;
+  return concatBytes(chunks);
 }
 
 /**
@@ -100,26 +67,27 @@ export async function request(
   path: string,
   init: RequestInit = {},
 ): Promise<HttpReply> {
-  const t = linkedTimeout(ctx.signal, ctx.requestTimeoutMs);
+  const signal = AbortSignal.any([ctx.signal, AbortSignal.timeout(ctx.requestTimeoutMs)]);
   try {
     const res = await ctx.fetch(ctx.baseUrl + path, {
       method: init.method ?? "GET",
       headers: init.headers ?? {},
-      signal: t.signal,
+      signal,
       redirect: "manual",
     });
     const bytes = await readLimited(res, MAX_BODY_BYTES, path);
     return { status: res.status, headers: res.headers, text: new TextDecoder().decode(bytes) };
   } catch (err) {
     if (err instanceof ProbeError) throw err;
-    if (err instanceof UnreachableError && !t.timedOut() && !ctx.signal.aborted) throw err;
-    if (t.timedOut()) {
+    // The caller's signal is checked first: its reason may be a timeout too (the provider's).
+    const aborted = ctx.signal.aborted;
+    const timedOut = !aborted && signal.reason?.name === "TimeoutError";
+    if (err instanceof UnreachableError && !timedOut && !aborted) throw err;
+    if (timedOut) {
       throw new UnreachableError(`timed out after ${ctx.requestTimeoutMs} ms on ${path}`);
     }
-    if (ctx.signal.aborted) throw new UnreachableError(`aborted on ${path}`);
+    if (aborted) throw new UnreachableError(`aborted on ${path}`);
     throw new UnreachableError(`connection failed on ${path}`);
-  } finally {
-    t.dispose();
   }
 }
 

@@ -1,8 +1,8 @@
 /**
  * Cloud discovery: DMI first (no network), then the metadata services of the providers DMI
  * names, or a race of every link-local probe when DMI names none. One overall deadline; every
- * request still in flight is aborted when it passes. Adding a provider = one module + one line
- * in `PROBES`.
+ * request still in flight is aborted when it passes (the race itself is in race.ts). Adding a
+ * provider = one module + one line in `PROBES` and its id in `CLOUD_IDS` (options.ts).
  */
 import { alicloud } from "./alibaba.ts";
 import { aws } from "./aws.ts";
@@ -11,7 +11,7 @@ import { readDmi } from "./dmi.ts";
 import { digitalocean } from "./digitalocean.ts";
 import { gcp } from "./gcp.ts";
 import { hcloud } from "./hetzner.ts";
-import { linkedTimeout, metadataFetch } from "./http.ts";
+import { metadataFetch } from "./http.ts";
 import { linode } from "./linode.ts";
 import { oracle } from "./oracle.ts";
 import { ovh } from "./ovh.ts";
@@ -19,7 +19,8 @@ import { scaleway } from "./scaleway.ts";
 import { upcloud } from "./upcloud.ts";
 import { vultr } from "./vultr.ts";
 import { type CloudInfo, type CloudProbe, type DmiMatch, EMPTY_CLOUD } from "./types.ts";
-import { oneLine } from "../base/errors.ts";
+import { CLOUD_IDS } from "./options.ts";
+import { race, type RaceEntry } from "./race.ts";
 
 export { EMPTY_CLOUD };
 export type { CloudInfo, CloudProbe, DmiEvidence, DmiMatch, ProbeContext } from "./types.ts";
@@ -40,15 +41,15 @@ export const PROBES: readonly CloudProbe[] = [
   scaleway,
 ];
 
-/** Valid `--cloud` values. */
-export const CLOUD_IDS: readonly string[] = PROBES.map((p) => p.id);
+/** Valid `--cloud` values, in `PROBES` order (a test keeps them equal). */
+export { CLOUD_IDS };
 
-export const DEFAULT_DEADLINE_MS = 2500;
-export const DEFAULT_REQUEST_TIMEOUT_MS = 1000;
-export const DEFAULT_PROVIDER_TIMEOUT_MS = 2000;
+const DEFAULT_DEADLINE_MS = 2500;
+const DEFAULT_REQUEST_TIMEOUT_MS = 1000;
+const DEFAULT_PROVIDER_TIMEOUT_MS = 2000;
 
 /** `TRACKER_CLOUD_URL_<ID>`: the variable overriding one provider's metadata base URL. */
-export function cloudUrlEnv(id: string): string {
+function cloudUrlEnv(id: string): string {
   return `TRACKER_CLOUD_URL_${id.toUpperCase()}`;
 }
 
@@ -114,85 +115,9 @@ function parseBaseUrl(raw: string): string | undefined {
 function positive(name: string, v: number | undefined, fallback: number): number {
   if (v === undefined) return fallback;
   if (!Number.isFinite(v) || v <= 0) {
-    throw new Error(`Invalid ${name} ${v}: expected a positive number`);
+    throw new Error(`invalid ${name} ${v}: expected a positive number`);
   }
   return v;
-}
-
-interface Entry {
-  probe: CloudProbe;
-  baseUrl: string;
-}
-
-interface RaceResult {
-  winner?: { probe: CloudProbe; info: CloudInfo };
-  errors: string[];
-}
-
-/**
- * Runs the probes concurrently; the first one that answers wins and the others are aborted.
- * Resolves by `deadlineAt` (a `performance.now()` value) whatever the probes or `fetch` do.
- */
-async function race(
-  entries: Entry[],
-  fetchFn: typeof fetch,
-  deadlineAt: number,
-  requestTimeoutMs: number,
-  providerTimeoutMs: number,
-): Promise<RaceResult> {
-  const all = new AbortController();
-  const errors: string[] = [];
-  const pending = new Set(entries.map((e) => e.probe.id));
-  let winner: RaceResult["winner"];
-  let finished!: () => void;
-  const done = new Promise<void>((resolve) => (finished = resolve));
-
-  const runs = entries.map(async ({ probe, baseUrl }) => {
-    const t = linkedTimeout(all.signal, providerTimeoutMs);
-    try {
-      const info = await probe.lookup({
-        baseUrl,
-        fetch: fetchFn,
-        signal: t.signal,
-        requestTimeoutMs,
-      });
-      if (info !== undefined && winner === undefined && !all.signal.aborted) {
-        winner = { probe, info: { ...info, cloud_vendor_id: probe.id } };
-      }
-    } catch (err) {
-      if (t.timedOut()) {
-        errors.push(`${probe.id}: no complete answer within ${providerTimeoutMs} ms`);
-      } else if (!all.signal.aborted) errors.push(`${probe.id}: ${oneLine(err, 160)}`);
-    } finally {
-      t.dispose();
-      pending.delete(probe.id);
-      if (winner !== undefined || pending.size === 0) finished();
-    }
-  });
-  if (entries.length === 0) finished();
-
-  // Abort a little before the deadline so aborted requests settle inside it; the hard stop
-  // covers a `fetch` that ignores its signal.
-  const left = Math.max(0, deadlineAt - performance.now());
-  const grace = Math.min(50, left / 10);
-  let hardStop!: () => void;
-  const hard = new Promise<void>((resolve) => (hardStop = resolve));
-  const softTimer = setTimeout(() => {
-    if (winner === undefined && pending.size > 0) {
-      errors.push(`deadline reached; no answer yet from ${[...pending].join(", ")}`);
-    }
-    all.abort(new DOMException("Cloud discovery deadline", "TimeoutError"));
-  }, left - grace);
-  const hardTimer = setTimeout(hardStop, left);
-  try {
-    await Promise.race([done, hard]);
-    all.abort(new DOMException("Cloud discovery finished", "AbortError"));
-    await Promise.race([Promise.allSettled(runs), hard]);
-  } finally {
-    clearTimeout(softTimer);
-    clearTimeout(hardTimer);
-  }
-  return winner === undefined ? { errors } : { winner, errors: [] };
 }
 
 /** Discovers the cloud this machine runs on. Never rejects except for invalid options. */
@@ -209,7 +134,7 @@ export async function discoverCloud(opts: DiscoverOptions): Promise<CloudDiscove
   }
   const only = opts.only;
   if (only !== undefined && !CLOUD_IDS.includes(only)) {
-    throw new Error(`Unknown cloud provider "${only}": expected one of ${CLOUD_IDS.join(", ")}`);
+    throw new Error(`unknown cloud provider "${only}": expected one of ${CLOUD_IDS.join(", ")}`);
   }
   const started = performance.now();
   const deadlineMs = positive("deadlineMs", opts.deadlineMs, DEFAULT_DEADLINE_MS);
@@ -237,7 +162,7 @@ export async function discoverCloud(opts: DiscoverOptions): Promise<CloudDiscove
     : PROBES.filter((p) => p.race);
 
   const errors: string[] = [];
-  const entries: Entry[] = [];
+  const entries: RaceEntry[] = [];
   for (const probe of candidates) {
     const name = cloudUrlEnv(probe.id);
     const raw = opts.env(name);
@@ -252,13 +177,12 @@ export async function discoverCloud(opts: DiscoverOptions): Promise<CloudDiscove
     } else entries.push({ probe, baseUrl });
   }
 
-  const result = await race(
-    entries,
-    opts.fetch ?? metadataFetch,
-    started + deadlineMs,
+  const result = await race(entries, {
+    fetch: opts.fetch ?? metadataFetch,
+    deadlineAt: started + deadlineMs,
     requestTimeoutMs,
     providerTimeoutMs,
-  );
+  });
   errors.push(...result.errors);
 
   let info: CloudInfo = { ...EMPTY_CLOUD };

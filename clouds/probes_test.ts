@@ -44,14 +44,12 @@ async function run(
   probe: CloudProbe,
   baseUrl: string,
 ): Promise<{ info?: CloudInfo; error?: unknown; ms: number }> {
-  const ctl = new AbortController();
-  const stop = setTimeout(() => ctl.abort(), 3000);
   const t0 = performance.now();
   try {
     const info = await probe.lookup({
       baseUrl,
       fetch: loopbackFetch,
-      signal: ctl.signal,
+      signal: AbortSignal.timeout(3000),
       requestTimeoutMs: REQUEST_MS,
     });
     return info === undefined
@@ -59,8 +57,6 @@ async function run(
       : { info, ms: performance.now() - t0 };
   } catch (error) {
     return { error, ms: performance.now() - t0 };
-  } finally {
-    clearTimeout(stop);
   }
 }
 

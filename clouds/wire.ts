@@ -12,6 +12,7 @@
  * redirect following, header and body sizes bounded, and the socket closed when the caller's
  * signal aborts.
  */
+import { concatBytes } from "../base/bytes.ts";
 import { USER_AGENT } from "../base/user_agent.ts";
 
 export const MAX_HEADER_BYTES = 64 * 1024;
@@ -169,7 +170,7 @@ async function readChunked(r: Reader, limit: number, tooBig: () => Error): Promi
     const line = new TextDecoder().decode(r.take(eol + 2).subarray(0, eol));
     const n = parseInt(line.split(";")[0]!.trim(), 16);
     if (!Number.isFinite(n) || n < 0) throw new MalformedResponseError("bad chunk size");
-    if (n === 0) return concat(parts, size); // trailers, if any, are ignored
+    if (n === 0) return concatBytes(parts); // trailers, if any, are ignored
     if (size + n > limit) throw tooBig();
     while (r.buf.length < n + 2) {
       if (!await r.more(bufLimit, tooBig)) throw new MalformedResponseError("truncated chunk");
@@ -178,16 +179,6 @@ async function readChunked(r: Reader, limit: number, tooBig: () => Error): Promi
     r.take(2);
     size += n;
   }
-}
-
-function concat(parts: Uint8Array[], size: number): Uint8Array<ArrayBuffer> {
-  const out = new Uint8Array(size);
-  let at = 0;
-  for (const p of parts) {
-    out.set(p, at);
-    at += p.length;
-  }
-  return out;
 }
 
 /** Sends one request and reads the whole answer. Rejects on abort, transport errors, limits. */
@@ -253,6 +244,8 @@ export async function wireRequest(req: WireRequest): Promise<WireResponse> {
     if (aborted) throw signal!.reason;
     throw err;
   } finally {
+    // Always, even after a `once` dispatch: Deno keeps an `AbortSignal.timeout` behind `signal`
+    // (clouds/http.ts, clouds/race.ts) holding the process open while a listener is registered.
     signal?.removeEventListener("abort", onAbort);
     if (!aborted) {
       try {

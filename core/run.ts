@@ -8,7 +8,7 @@ import type { CloudDiscovery } from "../clouds/mod.ts";
 import type { GpuCollector } from "../collectors/gpu/mod.ts";
 import type { HostInfo } from "../collectors/host.ts";
 import type { Roots } from "../base/sample.ts";
-import type { RunInfo, SinkSet } from "../sinks/mod.ts";
+import { createSinks, type SinkSet } from "../sinks/mod.ts";
 import { childrenUsage } from "../base/libc.ts";
 import type { JobCgroup } from "./cgroup_job.ts";
 import { oneLine, UsageError } from "../base/errors.ts";
@@ -20,19 +20,23 @@ export interface RunDeps {
   version: string;
   env: (name: string) => string | undefined;
   warn: (line: string) => void;
-  /** Opens the sinks for this run (cli/track.ts: `createSinks`). */
-  openSinks(run: RunInfo): Promise<SinkSet>;
 }
 
 export async function track(s: TrackSettings, deps: RunDeps): Promise<number> {
   const target = await checkTarget(s);
   const bg = startBackground(s, deps, target);
-  const sinks = await deps.openSinks({
-    metadata: { ...s.job.metadata },
-    tags: { ...s.job.tags },
-    command: target.wrap ? s.job.command : null,
-    host: async () => ({ ...await bg.host() }),
-    cloud: bg.cloudInfo,
+  const sinks = await createSinks({
+    settings: s.sinks,
+    views: async (ctx, destinations) => (await import("./views.ts")).viewSinks(ctx, destinations),
+    env: deps.env,
+    warn: deps.warn,
+    run: {
+      metadata: { ...s.job.metadata },
+      tags: { ...s.job.tags },
+      command: target.wrap ? s.job.command : null,
+      host: async () => ({ ...await bg.host() }),
+      cloud: bg.cloudInfo,
+    },
   });
   // Wrapper mode: the child starts at once; the baseline follows right after the spawn.
   const spawned = target.wrap ? await spawnWrapped(s, deps, sinks, bg) : undefined;

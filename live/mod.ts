@@ -45,7 +45,7 @@ export function createLiveSink(o: LiveSinkOptions): Sink {
     jobName: o.ctx.run.metadata.job_name ?? null,
     elapsedSecs: 0,
     samples: 0,
-    intervalSecs: o.ctx.config.interval,
+    intervalSecs: o.ctx.settings.intervalSecs,
     treeUserSecs: 0,
     treeSystemSecs: 0,
     treeReadBytes: 0,

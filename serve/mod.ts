@@ -57,19 +57,19 @@ export function createListenSink(o: ListenSinkOptions): Sink & { url: string } {
       `--listen ${o.address}: listening beyond loopback needs a bearer token in $${LISTEN_TOKEN_ENV}`,
     );
   }
-  const hub = new Hub(ctx.config.interval);
+  const hub = new Hub(ctx.settings.intervalSecs);
   const run = ctx.run;
   const handler = createHandler({
     hub,
     token,
     labels: identityLabels(run),
     version: denoJson.version,
-    intervalSecs: ctx.config.interval,
+    intervalSecs: ctx.settings.intervalSecs,
     run: async () => ({
       metadata: run.metadata,
       tags: run.tags,
       command: run.command,
-      interval_secs: ctx.config.interval,
+      interval_secs: ctx.settings.intervalSecs,
       started_ms: hub.startedMs,
       version: denoJson.version,
       host: await run.host(),

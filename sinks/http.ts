@@ -14,11 +14,10 @@
 import { createEncoder, type Format } from "../formats/mod.ts";
 import { batchedSink, type RemoteDeps, type Transport } from "./delivery.ts";
 import { redactUrl } from "./redact.ts";
+import type { ResumeFn } from "./resume.ts";
 import { classify, excerpt, readPrefix } from "./s3_client.ts";
 import type { Sink } from "./sink.ts";
 import type { JobMeta } from "./spool.ts";
-
-export const DEFAULT_TOKEN_ENV = "TRACKER_HTTP_TOKEN";
 
 export interface HttpMeta extends JobMeta {
   kind: "http";
@@ -67,16 +66,34 @@ export async function urlHash(run: string, url: string): Promise<string> {
   return [...new Uint8Array(d)].map((b) => b.toString(16).padStart(2, "0")).join("");
 }
 
-export function validateHttp(uri: string): URL {
-  let url: URL;
-  try {
-    url = new URL(uri);
-  } catch {
-    throw new Error("not a valid URL");
+/** The full URL of a job: as stored, or the caller's `--sink` that hashes the same. */
+async function jobUrl(meta: HttpMeta, sinkUris: readonly string[]): Promise<string | null> {
+  if (typeof meta.urlHash !== "string") return meta.url;
+  for (const uri of sinkUris) {
+    let url: URL;
+    try {
+      url = new URL(uri.replace(/#format=\w+$/i, ""));
+    } catch {
+      continue;
+    }
+    url.hash = "";
+    if (await urlHash(meta.run, url.toString()) === meta.urlHash) return url.toString();
   }
-  if (url.protocol !== "http:" && url.protocol !== "https:") throw new Error("expected http(s)");
-  return url;
+  return null;
 }
+
+/** `flush` for HTTP jobs: the token variable from the caller's options, the URL as above. */
+export const resumeHttp: ResumeFn = async ({ job }, o) => {
+  const m = job.meta as HttpMeta;
+  const url = await jobUrl(m, o.sinkUris);
+  if (url === null) {
+    return {
+      kept:
+        `the URL (${m.url}) held credentials, which the spool does not keep; run \`flush --sink URL\` with the same URL`,
+    };
+  }
+  return { transport: httpTransport(m, { url, tokenEnv: o.tokenEnv }, o.deps) };
+};
 
 /** Servers refuse large header blocks (often at 8 KiB in all); ours stays well below. */
 export const MAX_METADATA_HEADER = 4096;
@@ -157,7 +174,8 @@ export async function createHttpSink(
   deps: RemoteDeps,
   runMeta?: RunMeta,
 ): Promise<Sink> {
-  const url = validateHttp(uri);
+  // The registry checked the URI (sinks/registry.ts).
+  const url = new URL(uri);
   url.hash = "";
   const encoder = createEncoder(format, intervalSecs);
   const full = url.toString();

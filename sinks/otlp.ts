@@ -14,6 +14,7 @@ import { batchedSink, type RemoteDeps, type Transport } from "./delivery.ts";
 import { frameEncoder, framesOf, post } from "./frames.ts";
 import type { RunInfo } from "./sink.ts";
 import { redactUrl } from "./redact.ts";
+import type { ResumeFn } from "./resume.ts";
 import type { Sink } from "./sink.ts";
 import type { JobMeta } from "./spool.ts";
 
@@ -154,6 +155,17 @@ export function otlpTransport(
     },
   };
 }
+
+/** `flush` for OTLP jobs. */
+export const resumeOtlp: ResumeFn = ({ job }, o) =>
+  Promise.resolve({
+    // A run that never reached its collector never resolved its resource: name the service.
+    transport: otlpTransport(
+      job.meta as OtlpMeta,
+      o.deps,
+      () => Promise.resolve({ "service.name": "resource-tracker" }),
+    ),
+  });
 
 export function createOtlpSink(uri: string, run: RunInfo, deps: RemoteDeps): Sink {
   const target = otlpTarget(uri);

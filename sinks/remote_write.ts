@@ -12,6 +12,7 @@ import { encodeWriteRequest, toSeries } from "../metrics/remote_write.ts";
 import { batchedSink, type RemoteDeps, type Transport } from "./delivery.ts";
 import { frameEncoder, framesOf, post } from "./frames.ts";
 import { redactUrl } from "./redact.ts";
+import type { ResumeFn } from "./resume.ts";
 import type { Sink } from "./sink.ts";
 import type { JobMeta } from "./spool.ts";
 
@@ -65,6 +66,12 @@ export function remoteWriteTransport(
     },
   };
 }
+
+/** `flush` for remote write jobs: the token variable from the caller's options. */
+export const resumeRemoteWrite: ResumeFn = ({ job }, o) =>
+  Promise.resolve({
+    transport: remoteWriteTransport(job.meta as RemoteWriteMeta, o.tokenEnv, o.deps),
+  });
 
 export function createRemoteWriteSink(
   uri: string,

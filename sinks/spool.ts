@@ -307,20 +307,22 @@ export interface SpoolScan {
   left: LeftJob[];
 }
 
-/** Every remote sink kind that spools (sinks/mod.ts SINKS, sinks/flush.ts). */
-const KINDS = new Set(["http", "s3", "sentinel", "remote-write", "otlp"]);
-/** Batches: encoded samples, or the metric sinks' frames (sinks/frames.ts), gzipped. */
-const EXTS = new Set(["csv.gz", "jsonl.gz", "frames.jsonl.gz"]);
+/**
+ * The job kinds a spool may hold and their batch extensions: the registry's `SPOOLED`
+ * (sinks/registry.ts), passed in so this file needs no list of its own.
+ */
+export type SpoolKinds = ReadonlyMap<string, readonly string[]>;
 
 /** Checks the shape of a parsed job.json; a reason when it is not one of ours. */
-function badMeta(meta: unknown): string | null {
+function badMeta(meta: unknown, kinds: SpoolKinds): string | null {
   if (meta === null || typeof meta !== "object" || Array.isArray(meta)) return "not an object";
   const m = meta as Record<string, unknown>;
   if (m.version !== 1) return `unknown version ${JSON.stringify(m.version)}`;
-  if (typeof m.kind !== "string" || !KINDS.has(m.kind)) {
+  if (typeof m.kind !== "string" || !kinds.has(m.kind)) {
     return `unknown kind ${JSON.stringify(m.kind)}`;
   }
-  if (typeof m.ext !== "string" || !EXTS.has(m.ext)) return `unknown ext ${JSON.stringify(m.ext)}`;
+  const exts = new Set([...kinds.values()].flat());
+  if (typeof m.ext !== "string" || !exts.has(m.ext)) return `unknown ext ${JSON.stringify(m.ext)}`;
   if (m.counts !== undefined && (m.counts === null || typeof m.counts !== "object")) {
     return "bad counts";
   }
@@ -350,7 +352,11 @@ async function ownerAlive(fs: SpoolFs, dir: string): Promise<number | null> {
  * Jobs left in the spool by earlier runs, each locked for the caller (release them), and the
  * job directories that cannot be sent, with why. Throws when the root itself is untrusted.
  */
-export async function scanSpool(root: string, fs: SpoolFs = DENO_FS): Promise<SpoolScan> {
+export async function scanSpool(
+  root: string,
+  kinds: SpoolKinds,
+  fs: SpoolFs = DENO_FS,
+): Promise<SpoolScan> {
   const rootInfo = await fs.lstat(root);
   if (rootInfo === null) return { jobs: [], left: [] };
   checkDir(root, rootInfo);
@@ -404,7 +410,7 @@ export async function scanSpool(root: string, fs: SpoolFs = DENO_FS): Promise<Sp
       );
       continue;
     }
-    const bad = badMeta(meta);
+    const bad = badMeta(meta, kinds);
     if (bad) {
       if (lock !== null) fs.unlock(lock);
       await leave(`job.json is not a spool job (${bad})`);
@@ -417,6 +423,10 @@ export async function scanSpool(root: string, fs: SpoolFs = DENO_FS): Promise<Sp
 }
 
 /** The jobs of `scanSpool` that can be used (trusted, parsed, and locked for this process). */
-export async function findJobs(root: string, fs: SpoolFs = DENO_FS): Promise<FoundJob[]> {
-  return (await scanSpool(root, fs)).jobs;
+export async function findJobs(
+  root: string,
+  kinds: SpoolKinds,
+  fs: SpoolFs = DENO_FS,
+): Promise<FoundJob[]> {
+  return (await scanSpool(root, kinds, fs)).jobs;
 }

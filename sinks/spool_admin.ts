@@ -2,7 +2,7 @@
  * `flush --list` and `flush --drop`: what the spool holds, and removing what will never be
  * accepted (a batch a receiver refused with a 4xx stays until someone decides).
  */
-import { redactUrl } from "./redact.ts";
+import { SPOOLED, spoolKind } from "./registry.ts";
 import { type BatchError, findJobs, type FoundJob, type JobMeta, type SpoolFs } from "./spool.ts";
 
 export interface SpoolRow {
@@ -18,22 +18,9 @@ export interface SpoolRow {
   error: BatchError | null;
 }
 
-/** Where a job's batches go, printable (no secrets). */
+/** Where a job's batches go, printable (no secrets): as its kind describes it. */
 export function sinkOf(meta: JobMeta): { sink: string; run: string } {
-  const str = (k: string) => (typeof meta[k] === "string" ? meta[k] as string : "");
-  switch (meta.kind) {
-    case "http":
-      return { sink: redactUrl(str("url")), run: str("run").slice(0, 8) };
-    case "s3":
-      return { sink: `s3://${str("bucket")}/${str("prefix")}`.replace(/\/$/, ""), run: str("run") };
-    case "sentinel":
-      return {
-        sink: `Sentinel ${redactUrl(str("apiUrl"))}`,
-        run: str("runId") || "(not registered)",
-      };
-    default:
-      return { sink: String(meta.kind), run: "" };
-  }
+  return spoolKind(meta.kind)?.spool?.describe(meta) ?? { sink: String(meta.kind), run: "" };
 }
 
 async function mtimeMs(path: string): Promise<number | null> {
@@ -50,7 +37,7 @@ export async function listSpool(
   now = Date.now(),
 ): Promise<SpoolRow[]> {
   const rows: SpoolRow[] = [];
-  for (const { job, batches } of await findJobs(root, fs)) {
+  for (const { job, batches } of await findJobs(root, SPOOLED, fs)) {
     const meta = job.meta;
     const { sink, run } = sinkOf(meta);
     if (batches.length === 0) {
@@ -135,7 +122,7 @@ export async function dropFromSpool(
   ids: readonly string[],
   allRejected: boolean,
 ): Promise<DropResult> {
-  const jobs = await findJobs(root, fs);
+  const jobs = await findJobs(root, SPOOLED, fs);
   const byId = new Map(jobs.map((j) => [j.job.id, j]));
   const removed: string[] = [];
   const unknown: string[] = [];

@@ -1,5 +1,6 @@
 import { deepStrictEqual, rejects, strictEqual } from "node:assert/strict";
 import { defaultSpoolDir, findJobs, scanSpool, SpoolJob } from "./spool.ts";
+import { SPOOLED } from "./registry.ts";
 
 Deno.test("spool: default directory follows XDG_STATE_HOME, else ~/.local/state", () => {
   strictEqual(
@@ -23,15 +24,15 @@ Deno.test("spool: private modes, atomic batches, found again by a later run", as
     strictEqual((await Deno.stat(`${job.dir}/000007.jsonl.gz`)).mode! & 0o777, 0o600);
     strictEqual((await Deno.stat(`${job.dir}/job.json`)).mode! & 0o777, 0o600);
     // A job whose writer still holds its lock is left alone, and said to be.
-    const busy = await scanSpool(root);
+    const busy = await scanSpool(root, SPOOLED);
     deepStrictEqual(busy.jobs, []);
     deepStrictEqual(busy.left.map((l) => [l.id, l.batches]), [["http-x", 1]]);
     await job.release(true);
-    const found = await findJobs(root);
+    const found = await findJobs(root, SPOOLED);
     strictEqual(found.length, 1);
     deepStrictEqual(found[0]!.batches.map((b) => [b.seq, b.samples]), [[7, 5]]);
     await found[0]!.job.release(false);
-    deepStrictEqual(await findJobs(root), []);
+    deepStrictEqual(await findJobs(root, SPOOLED), []);
   } finally {
     await Deno.remove(root.replace(/\/spool$/, ""), { recursive: true });
   }
@@ -60,7 +61,7 @@ Deno.test("spool: refuses a root writable by others and never chmods it", async 
       () => job.put(1, new Uint8Array(1), 1),
       /writable by group or others \(mode 1777\)/,
     );
-    await rejects(() => scanSpool(`${dir}/spool`), /writable by group or others/);
+    await rejects(() => scanSpool(`${dir}/spool`, SPOOLED), /writable by group or others/);
     strictEqual((await Deno.stat(`${dir}/spool`)).mode! & 0o7777, 0o1777, "left as it was");
     deepStrictEqual(await Array.fromAsync(Deno.readDir(`${dir}/spool`)), []);
   } finally {

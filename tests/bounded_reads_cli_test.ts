@@ -4,7 +4,7 @@
  * flood from nvidia-smi all end in "no data" or one clear line, never gigabytes of memory.
  */
 import { match, ok, strictEqual } from "node:assert/strict";
-import { runCommand } from "../collectors/gpu/nvidia_smi.ts";
+import { runCommand } from "../collectors/gpu/run_command.ts";
 import { closedPort, serve } from "./fakes/faults.ts";
 import { skip } from "./fakes/users.ts";
 import { cleanEnv, FIXTURES, jsonLines, MAIN, runCli, spawnCli } from "./helpers.ts";

@@ -5,6 +5,7 @@
  * that need request headers or PUT (AWS, GCP, Azure, Alibaba, Oracle, Linode) are covered by the
  * strict server in cloud_transport_cli_test.ts.
  */
+import { sleep } from "../base/time.ts";
 import { deepStrictEqual, strictEqual } from "node:assert/strict";
 import { CLOUD_ENDPOINTS } from "../clouds/mod.ts";
 import { refusedUrl } from "../clouds/testdata/fake.ts";
@@ -47,7 +48,7 @@ Deno.test("CLI: `cloud` identifies the static providers served by Python's http.
     console.log("\n!!! SKIPPED: no python3 with http.server on this machine !!!\n");
     return;
   }
-  const never = new Promise<void>(() => {});
+  const never = new AbortController().signal;
   for (const [id, paths] of Object.entries(STATIC)) {
     await t.step(id, async () => {
       const c = CASES.find((x) => x.probe.id === id)!;
@@ -74,7 +75,7 @@ Deno.test("CLI: `cloud` identifies the static providers served by Python's http.
             break;
           } catch {
             if (i > 200) throw new Error("http.server did not start");
-            await new Promise((r) => setTimeout(r, 50));
+            await sleep(50);
           }
         }
         const dead = refusedUrl();

@@ -29,7 +29,7 @@ import {
 import { parseFdinfo, parseSize } from "../collectors/gpu/amd_fdinfo.ts";
 import { parseDpmSclk, parsePciSlot } from "../collectors/gpu/amd_sysfs.ts";
 import { decodeGpuMetrics } from "../collectors/gpu/gpu_metrics.ts";
-import { parseComputeApps, parsePmon, parseQueryGpu } from "../collectors/gpu/nvidia_smi.ts";
+import { parseComputeApps, parsePmon, parseQueryGpu } from "../collectors/gpu/nvidia_smi_parse.ts";
 import {
   decodeCString,
   decodeHandle,
@@ -739,7 +739,7 @@ Deno.test("fuzz CLI: garbled argv exits 0, 1 or 2 with at most one error line", 
 // anything but whole samples, and exits 0 only when nothing is left.
 
 Deno.test("fuzz flush: hostile spool contents are left and named, never sent; exit 0 only when empty", async () => {
-  const { runFlushCommand } = await import("../sinks/mod.ts");
+  const { runFlushCommand } = await import("../cli/flush.ts");
   const { testContext } = await import("./fakes/context.ts");
   const { Recorder } = await import("./fakes/recorder.ts");
   const { gzipSync, gunzipSync } = await import("node:zlib");

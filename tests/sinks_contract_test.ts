@@ -4,7 +4,7 @@
  */
 import { deepStrictEqual, ok } from "node:assert/strict";
 import { gunzipSync, zstdDecompressSync } from "node:zlib";
-import { createSinks, type SinkTestHooks } from "../sinks/mod.ts";
+import { createSinks, SINKS, type SinkTestHooks } from "../sinks/mod.ts";
 import { testContext } from "./fakes/context.ts";
 import { HttpReceiver } from "./fakes/http_receiver.ts";
 import { OtlpCollector } from "./fakes/otlp_collector.ts";
@@ -155,7 +155,7 @@ const KINDS: Record<string, Setup> = {
       },
     };
   },
-  async "prometheus remote write"() {
+  async "prometheus+remote-write"() {
     const rx = new RemoteWriteReceiver();
     const dir = await tmpDir();
     return {
@@ -254,6 +254,12 @@ async function open(h: Harness, interval: string) {
   const set = await createSinks(ctx, h.hooks);
   return { ctx, set };
 }
+
+Deno.test("sink contract: every kind in the registry has a harness here", () => {
+  const covered = new Set(Object.keys(KINDS).map((k) => k.replace(/ \(.*\)$/, "")));
+  covered.add("stderr"); // the stdout harness: one stream sink for both
+  deepStrictEqual(SINKS.map((k) => k.name).filter((n) => !covered.has(n)), []);
+});
 
 for (const [kind, setup] of Object.entries(KINDS)) {
   Deno.test(`sink contract (${kind}): delivers every sample exactly once`, async () => {

@@ -1,7 +1,8 @@
 /** Fault cases for the remote sinks: 4xx, timeouts, refused connections, full disk, flush. */
 import { deepStrictEqual, match, ok, rejects, strictEqual } from "node:assert/strict";
 import { UsageError } from "../base/errors.ts";
-import { createSinks, runFlushCommand, type SinkTestHooks } from "../sinks/mod.ts";
+import { runFlushCommand } from "../cli/flush.ts";
+import { createSinks, type SinkTestHooks } from "../sinks/mod.ts";
 import { DENO_FS, type SpoolFs } from "../sinks/spool.ts";
 import { testContext } from "./fakes/context.ts";
 import { closedPort } from "./fakes/faults.ts";

@@ -2,7 +2,8 @@
 import { deepStrictEqual, match, ok, strictEqual } from "node:assert/strict";
 import { gunzipSync } from "node:zlib";
 import { CSV_HEADER } from "../formats/csv.ts";
-import { createSinks, runFlushCommand, type SinkTestHooks } from "../sinks/mod.ts";
+import { runFlushCommand } from "../cli/flush.ts";
+import { createSinks, type SinkTestHooks } from "../sinks/mod.ts";
 import { TEST_RUN, testContext } from "./fakes/context.ts";
 import { closedPort } from "./fakes/faults.ts";
 import { blackhole } from "../clouds/testdata/fake.ts";
@@ -417,7 +418,7 @@ Deno.test("sentinel: --quiet with a token streams only to Sentinel; secrets stay
   const w = await world();
   try {
     const ctx = w.ctx(["--upload-interval", "0.1"]);
-    ok(ctx.config.quiet);
+    ok(ctx.settings.quiet);
     const set = await createSinks(ctx, HOOKS);
     set.write(makeSample(0));
     w.s3.faults.queue.push({ status: 503 });

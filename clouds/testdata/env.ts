@@ -9,7 +9,7 @@ const LOOPBACK = new Set(["127.0.0.1", "localhost", "[::1]"]);
 
 function assertLoopback(raw: string): void {
   const host = new URL(raw).hostname;
-  if (!LOOPBACK.has(host)) throw new Error(`Test URL ${raw} is not on loopback`);
+  if (!LOOPBACK.has(host)) throw new Error(`test URL ${raw} is not on loopback`);
 }
 
 /**
@@ -28,7 +28,7 @@ export function loopbackEnv(
     map.set(e.env, url);
   }
   for (const id of Object.keys(urls)) {
-    if (!CLOUD_ENDPOINTS.some((e) => e.id === id)) throw new Error(`Unknown provider ${id}`);
+    if (!CLOUD_ENDPOINTS.some((e) => e.id === id)) throw new Error(`unknown provider ${id}`);
   }
   return (name) => map.get(name);
 }
@@ -38,7 +38,7 @@ export const loopbackFetch: typeof fetch = (input, init) => {
   const raw = input instanceof Request ? input.url : String(input);
   const host = new URL(raw).hostname;
   if (!LOOPBACK.has(host)) {
-    return Promise.reject(new Error(`Test tried to reach non-loopback host ${host}`));
+    return Promise.reject(new Error(`test tried to reach non-loopback host ${host}`));
   }
   return metadataFetch(input, init);
 };

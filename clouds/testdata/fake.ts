@@ -2,11 +2,13 @@
  * Fake metadata servers for tests, on 127.0.0.1 only. Handlers may wait on `closing` so a
  * "never answers" route still ends when the test closes the server (leak sanitizers).
  */
+import { sleep } from "../../base/time.ts";
 
 export type Handler = (
   req: Request,
   url: URL,
-  closing: Promise<void>,
+  /** Aborted when the test closes the server. */
+  closing: AbortSignal,
 ) => Response | Promise<Response>;
 
 export interface Fake {
@@ -17,18 +19,16 @@ export interface Fake {
   close(): Promise<void>;
 }
 
-/** Sleeps `ms` or until `closing` resolves, whichever first; clears its timer. */
-export function sleepOr(ms: number, closing: Promise<void>): Promise<void> {
-  let timer: ReturnType<typeof setTimeout> | undefined;
-  return Promise.race([
-    new Promise<void>((resolve) => (timer = setTimeout(resolve, ms))),
-    closing,
-  ]).finally(() => clearTimeout(timer));
+/** Resolves when `closing` aborts (the server closes). */
+export function closed(closing: AbortSignal): Promise<void> {
+  return new Promise((resolve) => {
+    if (closing.aborted) return resolve();
+    closing.addEventListener("abort", () => resolve(), { once: true });
+  });
 }
 
 export function serve(handler: Handler): Fake {
-  let release!: () => void;
-  const closing = new Promise<void>((resolve) => (release = resolve));
+  const closing = new AbortController();
   const hits: string[] = [];
   const server = Deno.serve(
     { hostname: "127.0.0.1", port: 0, onListen() {} },
@@ -36,7 +36,7 @@ export function serve(handler: Handler): Fake {
       const url = new URL(req.url);
       hits.push(`${req.method} ${url.pathname}${url.search}`);
       try {
-        return await handler(req, url, closing);
+        return await handler(req, url, closing.signal);
       } catch {
         return new Response("fake failed", { status: 599 });
       }
@@ -46,7 +46,7 @@ export function serve(handler: Handler): Fake {
     url: `http://127.0.0.1:${server.addr.port}`,
     hits,
     close: async () => {
-      release();
+      closing.abort();
       await server.shutdown();
     },
   };
@@ -112,12 +112,12 @@ export const always = (status: number, body: string): Handler => () => text(body
 
 /** Delays every answer of `inner` by `ms`. */
 export const slow = (ms: number, inner: Handler): Handler => async (req, url, closing) => {
-  await sleepOr(ms, closing);
+  await sleep(ms, closing);
   return inner(req, url, closing);
 };
 
 /** Never answers (until the fake is closed). */
 export const hang: Handler = async (_req, _url, closing) => {
-  await closing;
+  await closed(closing);
   return text("closed", 503);
 };

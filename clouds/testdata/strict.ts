@@ -39,8 +39,7 @@ async function writeAll(conn: Deno.Conn, data: Uint8Array): Promise<void> {
 export function strictServe(handler: Handler, o: StrictOptions = {}): StrictServer {
   const listener = Deno.listen({ hostname: o.hostname ?? "127.0.0.1", port: o.port ?? 0 });
   const addr = listener.addr as Deno.NetAddr;
-  let release!: () => void;
-  const closing = new Promise<void>((resolve) => (release = resolve));
+  const closing = new AbortController();
   const conns = new Set<Deno.Conn>();
   const tasks = new Set<Promise<void>>();
   const hits: string[] = [];
@@ -116,7 +115,7 @@ export function strictServe(handler: Handler, o: StrictOptions = {}): StrictServ
       hits.push(`${method} ${url.pathname}${url.search}`);
       let res: Response;
       try {
-        res = await handler(new Request(url, { method, headers }), url, closing);
+        res = await handler(new Request(url, { method, headers }), url, closing.signal);
       } catch {
         res = new Response("fake failed", { status: 599 });
       }
@@ -150,7 +149,7 @@ export function strictServe(handler: Handler, o: StrictOptions = {}): StrictServ
     requests,
     rejected,
     close: async () => {
-      release();
+      closing.abort();
       listener.close();
       for (const c of conns) {
         try {

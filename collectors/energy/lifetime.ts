@@ -21,6 +21,11 @@ export function defaultLifetimePath(env: (n: string) => string | undefined): str
   return `${base}/resource-tracker/energy-lifetime.json`;
 }
 
+/** The totals file was not ours to read: renamed to `.bad`, counting starts again. */
+class UnparsableLifetime extends Error {
+  override name = "UnparsableLifetime";
+}
+
 export function readLifetime(path: string): Lifetime {
   let text: string;
   try {
@@ -40,7 +45,9 @@ export function readLifetime(path: string): Lifetime {
     return { version: 1, devices, updated_at: String(v.updated_at ?? "") };
   } catch {
     Deno.renameSync(path, `${path}.bad`);
-    throw new Error(`${path} did not parse; kept as ${path}.bad, counting starts again`);
+    throw new UnparsableLifetime(
+      `${path} did not parse; kept as ${path}.bad, counting starts again`,
+    );
   }
 }
 
@@ -52,7 +59,7 @@ export function addLifetime(path: string, run: Record<string, number>): Lifetime
   try {
     cur = readLifetime(path);
   } catch (err) {
-    if (err instanceof Error && err.message.includes("did not parse")) {
+    if (err instanceof UnparsableLifetime) {
       cur = { version: 1, devices: {}, updated_at: "" };
     } else throw err;
   }

@@ -109,7 +109,7 @@ export class EnergyMeter {
           if (!this.#warnedPermission) {
             this.#warnedPermission = true;
             this.#o.warn(
-              `RAPL energy counters are not readable (permission denied on ${z.energyPath}); CPU energy will be estimated. Run as root or make energy_uj readable.`,
+              `RAPL energy counters are not readable (permission denied on ${z.energyPath}); CPU energy will be estimated; run as root or make energy_uj readable`,
             );
           }
         }

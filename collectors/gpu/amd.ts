@@ -2,7 +2,8 @@
 import type { GpuSample, Roots } from "../../base/sample.ts";
 import { allPids, AmdProcessUsage } from "./amd_fdinfo.ts";
 import { AmdNames, listAmdCards, readAmdCard, readRocmVersion } from "./amd_sysfs.ts";
-import { MIB, type ProcessGpu } from "./process_gpu.ts";
+import type { ProcessGpu } from "./process_gpu.ts";
+import { MIB } from "../../base/units.ts";
 
 export class AmdSource {
   #roots: Roots;

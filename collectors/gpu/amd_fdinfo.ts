@@ -4,7 +4,7 @@
  * processes, so clients are de-duplicated by `drm-pdev` + `drm-client-id`.
  */
 import { listDir, readText } from "../read.ts";
-import { join } from "./amd_sysfs.ts";
+import { join } from "../../base/path.ts";
 
 export interface DrmClient {
   driver: string;

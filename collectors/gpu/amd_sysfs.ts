@@ -17,8 +17,6 @@ export interface AmdCard {
   pciBus: string;
 }
 
-export { join };
-
 /** amdgpu is loaded (`<sys>/module/amdgpu` exists). */
 export function amdgpuLoaded(roots: Roots): boolean {
   try {

@@ -5,19 +5,16 @@
  */
 import type { GpuSample, Roots } from "../../base/sample.ts";
 import { AmdSource } from "./amd.ts";
-import { amdgpuLoaded, join } from "./amd_sysfs.ts";
+import { amdgpuLoaded } from "./amd_sysfs.ts";
 import { attachEnergyCounter } from "./energy_counter.ts";
-import { NvmlSource, settlesWithin } from "./nvml.ts";
+import { NvmlSource } from "./nvml.ts";
 import { openNvml } from "./nvml_ffi.ts";
 import { SmiSource } from "./nvidia_smi.ts";
-import {
-  addProcessGpu,
-  MIB,
-  nvidiaProcessGpu,
-  type ProcessGpu,
-  zeroProcessGpu,
-} from "./process_gpu.ts";
+import { addProcessGpu, nvidiaProcessGpu, type ProcessGpu, zeroProcessGpu } from "./process_gpu.ts";
 import { errorText } from "../../base/errors.ts";
+import { join } from "../../base/path.ts";
+import { settlesWithin } from "../../base/time.ts";
+import { MIB } from "../../base/units.ts";
 
 export type { ProcessGpu } from "./process_gpu.ts";
 
@@ -133,7 +130,7 @@ class Collector implements GpuCollector {
         if (!this.#amdWarned) {
           this.#amdWarned = true;
           this.#opts.warn(
-            `Cannot read AMD GPUs: ${errorText(e)}; AMD GPU metrics are off for this run`,
+            `cannot read AMD GPUs: ${errorText(e)}; AMD GPU metrics are off for this run`,
           );
         }
       }

@@ -1,10 +1,11 @@
+import { sleep } from "../../base/time.ts";
 import assert from "node:assert/strict";
 import type { GpuSample } from "../../base/sample.ts";
 import { createGpuCollector, firstReading, gpuHostFacts } from "./mod.ts";
 import { buildFakeNvml, CC, fixtureRoots, testdata, wrapperScript } from "./testdata/fakes.ts";
 
 const NO_LIB = "/nonexistent/libnvidia-ml.so.1";
-const MIB = 1_048_576;
+import { MIB } from "../../base/units.ts";
 
 Deno.test("CPU-only host: no devices, process null, nothing spawned", async () => {
   const dir = await Deno.makeTempDir();
@@ -26,7 +27,7 @@ Deno.test("CPU-only host: no devices, process null, nothing spawned", async () =
     }
     await c.refresh?.();
     await c.close();
-    await new Promise((r) => setTimeout(r, 100));
+    await sleep(100);
     assert.equal(await Deno.stat(marker).then(() => true, () => false), false);
     assert.deepEqual(warnings, []);
   } finally {

@@ -29,8 +29,8 @@ import {
   UTILIZATION_SIZE,
 } from "./nvml_decode.ts";
 import { mergeProcesses, type NvidiaDevice, type NvidiaSnapshot, usedPct } from "./process_gpu.ts";
-import { settlesWithin } from "../../base/time.ts";
 import { errorText } from "../../base/errors.ts";
+import { Refresher } from "./refresher.ts";
 
 /** `nvmlProcessInfo_v1_t` (pid, usedGpuMemory) taken by the unversioned calls. */
 const PROCESS_INFO_V1_SIZE = 16;
@@ -231,8 +231,6 @@ export async function nvmlQuery(
   return { snapshot: { devices }, errors };
 }
 
-export { settlesWithin };
-
 export interface NvmlSourceOptions {
   warn: (line: string) => void;
   /** A refresh still running after this long means the driver hangs. */
@@ -249,26 +247,22 @@ export interface NvmlSourceOptions {
   onClose?: () => void;
 }
 
-type NvmlState = "starting" | "ready" | "init-failed" | "off" | "closed";
-
 /** Background NVML refreshes; `kick()` never waits, `snapshot()` is the latest completed pass. */
 export class NvmlSource {
   #sym: NvmlSymbols;
   #opts: NvmlSourceOptions;
   #now: () => number;
-  #state: NvmlState = "starting";
+  #refresher: Refresher;
   #session: NvmlSession | undefined;
   #snapshot: NvidiaSnapshot | null = null;
-  #inflight: Promise<void> | null = null;
-  #startedAt = 0;
-  #failures = 0;
+  #initFailed = false;
   #hung = false;
-  #warned = false;
 
   constructor(sym: NvmlSymbols, opts: NvmlSourceOptions) {
     this.#sym = sym;
     this.#opts = opts;
     this.#now = opts.now ?? (() => performance.now());
+    this.#refresher = new Refresher(() => this.#run(), { warn: opts.warn, now: this.#now });
   }
 
   /** NVML initialised at least once (the GPU stack is present, even with 0 devices). */
@@ -278,93 +272,78 @@ export class NvmlSource {
 
   /** Init is done or failed: `initFailed` tells the caller to try nvidia-smi instead. */
   get initFailed(): boolean {
-    return this.#state === "init-failed";
+    return this.#initFailed;
   }
 
   snapshot(): NvidiaSnapshot | null {
     return this.#snapshot;
   }
 
-  #warnOnce(line: string): void {
-    if (this.#warned) return;
-    this.#warned = true;
-    this.#opts.warn(line);
-  }
-
   /** Starts a refresh unless one is running; notices a refresh that hangs. */
   kick(): void {
-    if (this.#state === "init-failed" || this.#state === "off" || this.#state === "closed") {
-      return;
-    }
-    if (this.#inflight !== null) {
+    const r = this.#refresher;
+    const busy = r.busyMs();
+    if (r.active && busy !== undefined) {
       const limit = this.#session === undefined
         ? (this.#opts.initHangMs ?? this.#opts.hangMs)
         : this.#opts.hangMs;
-      if (this.#now() - this.#startedAt > limit) {
+      if (busy > limit) {
         this.#hung = true;
-        this.#state = "off";
         this.#snapshot = null;
-        this.#warnOnce(
-          `NVML did not answer within ${limit} ms; NVIDIA GPU metrics are off for this run`,
-        );
+        r.giveUp(`NVML did not answer within ${limit} ms`);
       }
       return;
     }
-    this.#startedAt = this.#now();
-    this.#inflight = this.#run().finally(() => {
-      this.#inflight = null;
-    });
+    r.kick();
   }
 
   /** Kicks and waits for the refresh in flight (if any). */
   async refresh(): Promise<void> {
     this.kick();
-    if (this.#inflight !== null) await this.#inflight;
+    await this.#refresher.refresh();
   }
 
   async #run(): Promise<void> {
+    const r = this.#refresher;
     try {
       if (this.#session === undefined) {
         try {
           this.#session = await nvmlOpenSession(this.#sym);
         } catch {
           // No driver or no permission: "no data", the caller may fall back to nvidia-smi.
-          if (this.#state === "starting") this.#state = "init-failed";
+          if (r.active) {
+            this.#initFailed = true;
+            r.giveUp();
+          }
           return;
         }
-        if (this.#state !== "starting") return; // closed or hung meanwhile
-        this.#state = "ready";
+        if (!r.active) return; // closed or hung meanwhile
       }
       const { snapshot, errors } = await nvmlQuery(this.#sym, this.#session, this.#now);
-      if (this.#state !== "ready") return;
+      if (!r.active) return;
       this.#snapshot = snapshot;
-      this.#failures = 0;
-      if (errors.length > 0) this.#warnOnce(`NVML query failed: ${errors[0]}`);
+      r.succeeded();
+      if (errors.length > 0) r.warnOnce(`NVML query failed: ${errors[0]}`);
     } catch (e) {
-      if (this.#state !== "ready") return;
-      this.#failures++;
-      if (this.#failures >= (this.#opts.maxFailures ?? 3)) {
-        this.#state = "off";
+      if (!r.active) return;
+      const failures = r.failed();
+      if (failures >= (this.#opts.maxFailures ?? 3)) {
         this.#snapshot = null;
-        this.#warnOnce(
-          `NVML failed ${this.#failures} times in a row (${
-            errorText(e)
-          }); NVIDIA GPU metrics are off for this run`,
-        );
+        r.giveUp(`NVML failed ${failures} times in a row (${errorText(e)})`);
       }
     }
   }
 
   async close(): Promise<void> {
-    const was = this.#state;
-    this.#state = "closed";
-    if (this.#hung) return; // a thread is stuck inside the library: do not unload it
-    const wait = this.#opts.closeWaitMs ?? 2000;
-    if (this.#inflight !== null && !(await settlesWithin(this.#inflight, wait))) {
+    const hung = this.#hung;
+    // A thread stuck inside the library: do not wait for it, and do not unload the library.
+    const settled = await this.#refresher.close(hung ? 0 : this.#opts.closeWaitMs ?? 2000);
+    if (hung) return;
+    if (!settled) {
       this.#hung = true;
       return;
     }
-    if (this.#session !== undefined && was !== "init-failed") {
+    if (this.#session !== undefined && !this.#initFailed) {
       try {
         await this.#sym.nvmlShutdown();
       } catch { /* closing anyway */ }

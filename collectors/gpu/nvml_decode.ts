@@ -5,7 +5,6 @@
 
 export const NVML_SUCCESS = 0;
 export const NVML_ERROR_NOT_SUPPORTED = 3;
-export const NVML_ERROR_NOT_FOUND = 6;
 export const NVML_ERROR_INSUFFICIENT_SIZE = 7;
 
 /** `NVML_VALUE_NOT_AVAILABLE` as an unsigned long long. */

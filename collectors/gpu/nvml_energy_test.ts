@@ -3,6 +3,7 @@
  * real collector, real energy meter). Device 0 has the counter, device 1 is pre-Volta
  * (NOT_SUPPORTED) and is counted as board power × time; see fake_nvml.c for the knobs.
  */
+import { sleep } from "../../base/time.ts";
 import assert from "node:assert/strict";
 import type { GpuSample } from "../../base/sample.ts";
 import { EnergyMeter } from "../energy/mod.ts";
@@ -51,7 +52,7 @@ async function run(
     const out: Omit<Interval, "prev">[] = [];
     for (let i = 0; i <= n; i++) {
       await c.refresh!();
-      await new Promise((r) => setTimeout(r, 5)); // the counter's interval is never 0 s
+      await sleep(5); // the counter's interval is never 0 s
       const gpus: GpuSample[] = c.read(null, 1).devices;
       assert.equal(gpus.length, 2);
       const e = meter.read(i === 0 ? 0 : 1, gpus);

@@ -1,3 +1,4 @@
+import { sleep } from "../../base/time.ts";
 import assert from "node:assert/strict";
 import { growingCall, nvmlOpenSession, nvmlQuery, NvmlSource } from "./nvml.ts";
 import type { NvmlSymbols } from "./nvml_ffi.ts";
@@ -5,7 +6,7 @@ import { openNvml } from "./nvml_ffi.ts";
 import { NVML_ERROR_INSUFFICIENT_SIZE, PROCESS_INFO_SIZE } from "./nvml_decode.ts";
 import { buildFakeNvml, CC } from "./testdata/fakes.ts";
 
-const MIB = 1_048_576;
+import { MIB } from "../../base/units.ts";
 
 function setU32(b: Uint8Array, value: number, at = 0): void {
   new DataView(b.buffer, b.byteOffset, b.byteLength).setUint32(at, value, true);
@@ -133,7 +134,7 @@ Deno.test("NvmlSource: a hung call is detected on a later kick, warned once, nev
   const { sym, calls } = fakeNvml({ hangMemory: true });
   const src = new NvmlSource(sym, { warn: (l) => warnings.push(l), hangMs: 500, now: () => now });
   src.kick();
-  await new Promise((r) => setTimeout(r, 10)); // init completes, the query hangs
+  await sleep(10); // init completes, the query hangs
   assert.equal(src.present, true);
   now = 400;
   src.kick();

@@ -4,6 +4,7 @@
  */
 import type { GpuSample } from "../../base/sample.ts";
 import type { EnergyCounter } from "./energy_counter.ts";
+import { MIB } from "../../base/units.ts";
 
 export interface ProcessGpu {
   /** Σ SM/GFX percent ÷ 100 (fractional GPUs). */
@@ -27,8 +28,6 @@ export interface NvidiaDevice {
 export interface NvidiaSnapshot {
   devices: NvidiaDevice[];
 }
-
-export const MIB = 1_048_576;
 
 export function zeroProcessGpu(): ProcessGpu {
   return { usage: 0, vram_mib: 0, utilized: 0 };

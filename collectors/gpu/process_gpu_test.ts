@@ -1,9 +1,9 @@
 import assert from "node:assert/strict";
 import type { GpuSample } from "../../base/sample.ts";
+import { MIB } from "../../base/units.ts";
 import {
   addProcessGpu,
   mergeProcesses,
-  MIB,
   nvidiaProcessGpu,
   type NvidiaSnapshot,
   usedPct,

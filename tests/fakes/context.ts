@@ -1,16 +1,18 @@
-/** A SinkContext for tests: config from argv with the sink options, env from a record. */
+/**
+ * A SinkContext (and the `flush` command's context) for tests: settings from argv through the
+ * CLI's own resolution, env from a record.
+ */
 import { type Config, loadConfig } from "../../cli/config.ts";
-import { OPTIONS } from "../../cli/options.ts";
+import type { FlushContext } from "../../cli/flush.ts";
+import { flushSettings, sinkSettings } from "../../cli/sink_settings.ts";
 import type { RunInfo, SinkContext } from "../../sinks/mod.ts";
-import { SINK_OPTIONS } from "../../sinks/options.ts";
 
-export interface TestContext extends SinkContext {
+export interface TestContext extends SinkContext, FlushContext {
   warnings: string[];
   infos: string[];
 }
 
-export function testConfig(args: string[], env: Record<string, string> = {}): Config {
-  const known = new Set(OPTIONS.map((o) => o.name));
+function testConfig(args: string[], env: Record<string, string> = {}): Config {
   return loadConfig({
     args,
     env: (n) => env[n],
@@ -19,8 +21,6 @@ export function testConfig(args: string[], env: Record<string, string> = {}): Co
       throw new Deno.errors.NotFound("no config");
     },
     warn: () => {},
-    // Until cli/options.ts spreads SINK_OPTIONS itself.
-    options: [...OPTIONS, ...SINK_OPTIONS.filter((o) => !known.has(o.name))],
   });
 }
 
@@ -46,8 +46,10 @@ export function testContext(
 ): TestContext {
   const warnings: string[] = [];
   const infos: string[] = [];
+  const config = testConfig(["--quiet", ...args], env);
   return {
-    config: testConfig(["--quiet", ...args], env),
+    settings: sinkSettings(config),
+    flush: flushSettings(config),
     env: (n) => env[n],
     warn: (l) => warnings.push(l),
     info: (l) => infos.push(l),

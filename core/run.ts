@@ -15,12 +15,10 @@ import { oneLine, UsageError } from "../base/errors.ts";
 import type { CloudSettings, GpuSettings, TrackSettings } from "./settings.ts";
 import { enableSubreaper, spawnCommand } from "./supervisor.ts";
 import type { Background, Spawned, Target } from "./tracking.ts";
+import type { EndDeps } from "./run_end.ts";
 
-export interface RunDeps {
-  version: string;
-  env: (name: string) => string | undefined;
-  warn: (line: string) => void;
-}
+/** The version, the environment and the warning line of a run. */
+export type RunDeps = EndDeps;
 
 export async function track(s: TrackSettings, deps: RunDeps): Promise<number> {
   const target = await checkTarget(s);

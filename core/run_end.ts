@@ -17,7 +17,7 @@ import type { FlushGuard } from "./flush_guard.ts";
 import type { SummarySettings, TrackSettings } from "./settings.ts";
 import type { Adopter } from "./adopter.ts";
 
-/** What the end of the run needs from its caller (core/run.ts `RunDeps`). */
+/** What a run needs from its caller (core/run.ts `RunDeps`). */
 export interface EndDeps {
   version: string;
   env: (name: string) => string | undefined;

@@ -56,6 +56,22 @@ export interface CpuSample {
   process_unreadable_count: number | null;
 }
 
+/** The `process_*` fields of a CPU sample when no tree is tracked: unknown, so all `null`. */
+export const NO_PROCESS_TREE = {
+  process_cores_used: null,
+  process_child_count: null,
+  process_utime_secs: null,
+  process_stime_secs: null,
+  process_pss_mib: null,
+  process_rss_mib: null,
+  process_disk_read_bytes: null,
+  process_disk_write_bytes: null,
+  process_gpu_usage: null,
+  process_gpu_vram_mib: null,
+  process_gpu_utilized: null,
+  process_unreadable_count: null,
+} as const satisfies Partial<CpuSample>;
+
 /** All integer MiB except the two `_pct` fields (percent 0–100). */
 export interface MemorySample {
   total_mib: number;

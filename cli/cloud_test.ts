@@ -1,8 +1,8 @@
+import { deepStrictEqual } from "node:assert/strict";
 import { runCloudCommand } from "./cloud.ts";
-import { assertEquals } from "../clouds/testdata/assert.ts";
-import { dmiRoot, forbiddenFetch, loopbackEnv, loopbackFetch } from "../clouds/testdata/env.ts";
-import { refusedUrl, serve } from "../clouds/testdata/fake.ts";
-import { CASES } from "../clouds/testdata/providers.ts";
+import { dmiRoot, forbiddenFetch, loopbackEnv, loopbackFetch } from "../tests/fakes/clouds/env.ts";
+import { refusedUrl, serve } from "../tests/fakes/loopback.ts";
+import { CASES } from "../tests/fakes/clouds/providers.ts";
 
 Deno.test("cloud command: --no-cloud prints the disabled discovery and exits 0", async () => {
   const lines: string[] = [];
@@ -10,10 +10,10 @@ Deno.test("cloud command: --no-cloud prints the disabled discovery and exits 0",
     { sys: "/nonexistent", env: () => undefined, disabled: true, fetch: forbiddenFetch },
     (l) => lines.push(l),
   );
-  assertEquals(code, 0);
+  deepStrictEqual(code, 0);
   const parsed = JSON.parse(lines.join("\n"));
-  assertEquals(parsed.source, "disabled");
-  assertEquals(lines[0], "{");
+  deepStrictEqual(parsed.source, "disabled");
+  deepStrictEqual(lines[0], "{");
 });
 
 Deno.test("cloud command: prints info, source, DMI evidence and candidates", async () => {
@@ -26,16 +26,16 @@ Deno.test("cloud command: prints info, source, DMI evidence and candidates", asy
       env: loopbackEnv(refusedUrl(), { hcloud: fake.url }),
       fetch: loopbackFetch,
     }, (l) => lines.push(l));
-    assertEquals(code, 0);
+    deepStrictEqual(code, 0);
     const d = JSON.parse(lines.join("\n"));
-    assertEquals(d.info, hetzner.expected);
-    assertEquals([d.source, d.candidates, d.dmi.sys_vendor, d.errors], [
+    deepStrictEqual(Object.entries(d.info), Object.entries(hetzner.expected)); // the printed order
+    deepStrictEqual([d.source, d.candidates, d.dmi.sys_vendor, d.errors], [
       "dmi+metadata",
       ["hcloud"],
       "Hetzner",
       [],
     ]);
-    assertEquals(typeof d.elapsed_ms, "number");
+    deepStrictEqual(typeof d.elapsed_ms, "number");
   } finally {
     await fake.close();
   }

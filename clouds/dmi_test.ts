@@ -1,20 +1,20 @@
+import { deepStrictEqual } from "node:assert/strict";
 import { readDmi } from "./dmi.ts";
 import { PROBES } from "./mod.ts";
-import { assertEquals } from "./testdata/assert.ts";
-import { dmiRoot } from "./testdata/env.ts";
+import { dmiRoot } from "../tests/fakes/clouds/env.ts";
 
 const matchIds = (fixture: string) =>
   PROBES.filter((p) => p.dmi(readDmi(dmiRoot(fixture))) !== undefined).map((p) => p.id);
 
 Deno.test("readDmi: missing tree is an empty record", () => {
-  assertEquals(readDmi("/nonexistent-sys-root"), {});
+  deepStrictEqual(readDmi("/nonexistent-sys-root"), {});
 });
 
 Deno.test("readDmi: trims values, skips empty files, reads /sys/hypervisor/uuid", () => {
   const xen = readDmi(dmiRoot("aws-xen"));
-  assertEquals(xen.sys_vendor, "Xen");
-  assertEquals(xen.hypervisor_uuid, "ec2e1916-9099-7caf-fd21-01234abcdef0");
-  assertEquals("chassis_asset_tag" in readDmi(dmiRoot("openstack")), false);
+  deepStrictEqual(xen.sys_vendor, "Xen");
+  deepStrictEqual(xen.hypervisor_uuid, "ec2e1916-9099-7caf-fd21-01234abcdef0");
+  deepStrictEqual("chassis_asset_tag" in readDmi(dmiRoot("openstack")), false);
 });
 
 Deno.test("DMI fingerprints: each fixture names exactly its provider", () => {
@@ -38,20 +38,20 @@ Deno.test("DMI fingerprints: each fixture names exactly its provider", () => {
     ["kvm", []],
     ["laptop", []],
   ];
-  for (const [fixture, ids] of table) assertEquals(matchIds(fixture), ids, fixture);
+  for (const [fixture, ids] of table) deepStrictEqual(matchIds(fixture), ids, fixture);
 });
 
 Deno.test("DMI offline data: Nitro product_name is the instance type, Xen's is not", () => {
   const aws = PROBES.find((p) => p.id === "aws")!;
-  assertEquals(aws.dmi(readDmi(dmiRoot("aws-nitro")))?.offline, {
+  deepStrictEqual(aws.dmi(readDmi(dmiRoot("aws-nitro")))?.offline, {
     cloud_instance_type: "m5a.large",
   });
-  assertEquals(aws.dmi(readDmi(dmiRoot("aws-xen")))?.offline, undefined);
+  deepStrictEqual(aws.dmi(readDmi(dmiRoot("aws-xen")))?.offline, undefined);
   for (const name of ["c6g.metal", "u-6tb1.metal", "p4d.24xlarge"]) {
     const m = aws.dmi({ sys_vendor: "Amazon EC2", product_name: name });
-    assertEquals(m?.offline?.cloud_instance_type, name);
+    deepStrictEqual(m?.offline?.cloud_instance_type, name);
   }
-  assertEquals(
+  deepStrictEqual(
     aws.dmi({ sys_vendor: "Amazon EC2", product_name: "Not Specified" })?.offline,
     undefined,
   );

@@ -1,3 +1,4 @@
+import { deepStrictEqual, ok } from "node:assert/strict";
 import {
   clean,
   dropLastDashPart,
@@ -8,9 +9,9 @@ import {
   ProbeError,
   UnreachableError,
 } from "./http.ts";
-import { assert, assertEquals } from "./testdata/assert.ts";
-import { blackhole, text } from "./testdata/fake.ts";
-import { strictServe } from "./testdata/strict.ts";
+import { blackhole } from "../tests/fakes/loopback.ts";
+import { text } from "../tests/fakes/clouds/handlers.ts";
+import { strictServe } from "../tests/fakes/clouds/strict.ts";
 
 Deno.test("clean: identifier-like values only", () => {
   const table: [unknown, string | null][] = [
@@ -31,15 +32,15 @@ Deno.test("clean: identifier-like values only", () => {
     [undefined, null],
     [{}, null],
   ];
-  for (const [input, want] of table) assertEquals(clean(input), want, String(input));
+  for (const [input, want] of table) deepStrictEqual(clean(input), want, String(input));
 });
 
 Deno.test("zone and path helpers", () => {
-  assertEquals(dropLastDashPart("us-central1-a"), "us-central1");
-  assertEquals(dropLastDashPart("fr-par-1"), "fr-par");
-  assertEquals(dropLastDashPart("nodash"), "nodash");
-  assertEquals(lastSegment("projects/1/zones/europe-west4-b"), "europe-west4-b");
-  assertEquals(lastSegment("plain"), "plain");
+  deepStrictEqual(dropLastDashPart("us-central1-a"), "us-central1");
+  deepStrictEqual(dropLastDashPart("fr-par-1"), "fr-par");
+  deepStrictEqual(dropLastDashPart("nodash"), "nodash");
+  deepStrictEqual(lastSegment("projects/1/zones/europe-west4-b"), "europe-west4-b");
+  deepStrictEqual(lastSegment("plain"), "plain");
 });
 
 Deno.test("parseJson never quotes the body", () => {
@@ -47,8 +48,8 @@ Deno.test("parseJson never quotes the body", () => {
     parseJson('{"Token": "SECRET', "/x");
     throw new Error("no error");
   } catch (err) {
-    assert(err instanceof ProbeError, "not a ProbeError");
-    assertEquals(err.message, "malformed JSON from /x");
+    ok(err instanceof ProbeError, "not a ProbeError");
+    deepStrictEqual(err.message, "malformed JSON from /x");
   }
 });
 
@@ -74,13 +75,13 @@ Deno.test("metadataFetch ignores HTTP_PROXY, HTTPS_PROXY and ALL_PROXY (child pr
       stdout: "piped",
       stderr: "piped",
     }).output();
-    assertEquals(
+    deepStrictEqual(
       new TextDecoder().decode(out.stdout).trim(),
       "DIRECT",
       new TextDecoder().decode(out.stderr),
     );
-    assertEquals(proxy.requests.length, 0, "the proxy saw a request");
-    assertEquals(target.requests.map((r) => r.line), ["GET /x HTTP/1.1"]);
+    deepStrictEqual(proxy.requests.length, 0, "the proxy saw a request");
+    deepStrictEqual(target.requests.map((r) => r.line), ["GET /x HTTP/1.1"]);
   } finally {
     await Promise.all([proxy.close(), target.close()]);
   }
@@ -94,13 +95,16 @@ Deno.test("metadataFetch: origin form with Host, headers passed, PUT with Conten
   });
   try {
     const r = await metadataFetch(`${srv.url}/a/b?c=1`, { headers: { "X-Probe": "yes" } });
-    assertEquals([r.status, await r.text()], [200, "ok"]);
+    deepStrictEqual([r.status, await r.text()], [200, "ok"]);
     const p = await metadataFetch(`${srv.url}/token`, { method: "PUT" });
-    assertEquals(p.status, 200);
+    deepStrictEqual(p.status, 200);
     await p.body?.cancel();
-    assertEquals(srv.requests.map((q) => q.line), ["GET /a/b?c=1 HTTP/1.1", "PUT /token HTTP/1.1"]);
-    assertEquals(srv.requests[0]!.host, new URL(srv.url).host);
-    assertEquals(seen[0]!.slice(0, 2), ["GET /a/b?c=1", "yes"]);
+    deepStrictEqual(srv.requests.map((q) => q.line), [
+      "GET /a/b?c=1 HTTP/1.1",
+      "PUT /token HTTP/1.1",
+    ]);
+    deepStrictEqual(srv.requests[0]!.host, new URL(srv.url).host);
+    deepStrictEqual(seen[0]!.slice(0, 2), ["GET /a/b?c=1", "yes"]);
   } finally {
     await srv.close();
   }
@@ -114,9 +118,9 @@ Deno.test("metadataFetch: redirects are returned, not followed", async () => {
   );
   try {
     const r = await metadataFetch(`${srv.url}/start`);
-    assertEquals([r.status, r.headers.get("location")], [302, "/elsewhere"]);
+    deepStrictEqual([r.status, r.headers.get("location")], [302, "/elsewhere"]);
     await r.body?.cancel();
-    assertEquals(srv.hits, ["GET /start"]);
+    deepStrictEqual(srv.hits, ["GET /start"]);
   } finally {
     await srv.close();
   }
@@ -128,7 +132,7 @@ Deno.test("metadataFetch: a body over the limit is refused, with or without Cont
     try {
       let err: unknown;
       await metadataFetch(`${srv.url}/big`).catch((e) => (err = e));
-      assert(err instanceof ProbeError, `chunked=${chunked}: ${err}`);
+      ok(err instanceof ProbeError, `chunked=${chunked}: ${err}`);
     } finally {
       await srv.close();
     }
@@ -143,8 +147,8 @@ Deno.test("metadataFetch: abort closes the socket of a silent server", async () 
     await metadataFetch(`${hole.url}/x`, { signal: AbortSignal.timeout(200) }).catch((e) =>
       err = e
     );
-    assert(err !== undefined, "no error");
-    assert(performance.now() - t0 < 5000, "abort did not end the request");
+    ok(err !== undefined, "no error");
+    ok(performance.now() - t0 < 5000, "abort did not end the request");
   } finally {
     await hole.close();
   }
@@ -160,7 +164,7 @@ Deno.test("metadataFetch: a server that is not HTTP is unreachable, not an answe
   try {
     let err: unknown;
     await metadataFetch(`http://127.0.0.1:${(l.addr as Deno.NetAddr).port}/`).catch((e) => err = e);
-    assert(err instanceof UnreachableError, String(err));
+    ok(err instanceof UnreachableError, String(err));
   } finally {
     await task;
     l.close();
@@ -182,13 +186,13 @@ Deno.test("the strict test server rejects absolute-form targets and a missing Ho
     return out.split("\r\n")[0];
   };
   try {
-    assertEquals(
+    deepStrictEqual(
       await ask(`GET http://127.0.0.1:${port}/x HTTP/1.1\r\nHost: 127.0.0.1\r\n\r\n`),
       "HTTP/1.1 400 Bad Request",
     );
-    assertEquals(await ask("GET /x HTTP/1.1\r\n\r\n"), "HTTP/1.1 400 Bad Request");
-    assertEquals(await ask("GET /x HTTP/1.1\r\nHost: a\r\n\r\n"), "HTTP/1.1 200 OK");
-    assertEquals(srv.rejected.length, 2);
+    deepStrictEqual(await ask("GET /x HTTP/1.1\r\n\r\n"), "HTTP/1.1 400 Bad Request");
+    deepStrictEqual(await ask("GET /x HTTP/1.1\r\nHost: a\r\n\r\n"), "HTTP/1.1 200 OK");
+    deepStrictEqual(srv.rejected.length, 2);
   } finally {
     await srv.close();
   }

@@ -2,7 +2,7 @@
  * Discovery as a whole: DMI pre-check, the race, deadlines, `--no-cloud`, `--cloud`. Every test
  * points every provider at loopback (`loopbackEnv`) and uses a fetch that refuses other hosts.
  */
-import { sleep } from "../base/time.ts";
+import { deepStrictEqual, ok } from "node:assert/strict";
 import {
   CLOUD_ENDPOINTS,
   CLOUD_IDS,
@@ -12,32 +12,24 @@ import {
   EMPTY_CLOUD,
   PROBES,
 } from "./mod.ts";
-import { assert, assertEquals } from "./testdata/assert.ts";
-import { dmiRoot, forbiddenFetch, loopbackEnv, loopbackFetch } from "./testdata/env.ts";
-import {
-  always,
-  blackhole,
-  type Fake,
-  hang,
-  notFound,
-  refusedUrl,
-  serve,
-  text,
-} from "./testdata/fake.ts";
+import { dmiRoot, forbiddenFetch, loopbackEnv, loopbackFetch } from "../tests/fakes/clouds/env.ts";
+import { sleep } from "../base/time.ts";
+import { blackhole, type Loopback, refusedUrl, serve } from "../tests/fakes/loopback.ts";
+import { always, hang, notFound, text } from "../tests/fakes/clouds/handlers.ts";
 import {
   aliyunMetadata,
   awsImds,
   azureImds,
   CASES,
   openstackMetadata,
-} from "./testdata/providers.ts";
+} from "../tests/fakes/clouds/providers.ts";
 
 const NO_DMI = "/nonexistent-sys-root";
 const RACE_IDS = PROBES.filter((p) => p.race).map((p) => p.id);
 /** Generous on a loaded 2-core machine. */
 const MARGIN_MS = 700;
 
-async function closeAll(...fakes: Fake[]): Promise<void> {
+async function closeAll(...fakes: Loopback[]): Promise<void> {
   await Promise.all(fakes.map((f) => f.close()));
 }
 
@@ -52,30 +44,34 @@ function handlerOf(id: string) {
 }
 
 Deno.test("registry: ids, env variables and default URLs", () => {
-  assertEquals(new Set(CLOUD_IDS).size, CLOUD_IDS.length);
+  deepStrictEqual(new Set(CLOUD_IDS).size, CLOUD_IDS.length);
   // The light list the CLI checks `--cloud` against (clouds/options.ts) follows the registry.
-  assertEquals(CLOUD_IDS, PROBES.map((p) => p.id));
-  assertEquals(CLOUD_IDS.slice(0, 3), ["aws", "gcp", "azure"]); // the references' precedence
+  deepStrictEqual(CLOUD_IDS, PROBES.map((p) => p.id));
+  deepStrictEqual(CLOUD_IDS.slice(0, 3), ["aws", "gcp", "azure"]); // the references' precedence
   const aws = CLOUD_ENDPOINTS.find((e) => e.id === "aws");
-  assertEquals(aws?.env, "TRACKER_CLOUD_URL_AWS");
-  assertEquals(aws?.defaultUrl, "http://169.254.169.254");
+  deepStrictEqual(aws?.env, "TRACKER_CLOUD_URL_AWS");
+  deepStrictEqual(aws?.defaultUrl, "http://169.254.169.254");
   const ali = CLOUD_ENDPOINTS.find((e) => e.id === "alicloud");
-  assertEquals([ali?.env, ali?.defaultUrl, ali?.race], [
+  deepStrictEqual([ali?.env, ali?.defaultUrl, ali?.race], [
     "TRACKER_CLOUD_URL_ALICLOUD",
     "http://100.100.100.200",
     false,
   ]);
   // Only link-local defaults join the blind race.
   for (const e of CLOUD_ENDPOINTS.filter((x) => x.race)) {
-    assert(new URL(e.defaultUrl).hostname.startsWith("169.254."), `${e.id} races ${e.defaultUrl}`);
+    ok(new URL(e.defaultUrl).hostname.startsWith("169.254."), `${e.id} races ${e.defaultUrl}`);
   }
-  assertEquals(EMPTY_CLOUD, {
-    cloud_vendor_id: null,
-    cloud_account_id: null,
-    cloud_region_id: null,
-    cloud_zone_id: null,
-    cloud_instance_type: null,
-  });
+  // Entries, not objects: the key order is what `resource-tracker cloud` prints.
+  deepStrictEqual(
+    Object.entries(EMPTY_CLOUD),
+    Object.entries({
+      cloud_vendor_id: null,
+      cloud_account_id: null,
+      cloud_region_id: null,
+      cloud_zone_id: null,
+      cloud_instance_type: null,
+    }),
+  );
 });
 
 Deno.test("disabled: resolves at once without any fetch or DMI read", async () => {
@@ -87,14 +83,17 @@ Deno.test("disabled: resolves at once without any fetch or DMI read", async () =
     disabled: true,
     fetch: forbiddenFetch,
   });
-  assertEquals(d, {
-    info: EMPTY_CLOUD,
-    source: "disabled",
-    dmi: {},
-    candidates: [],
-    elapsed_ms: 0,
-    errors: [],
-  });
+  deepStrictEqual(
+    Object.entries(d),
+    Object.entries({
+      info: EMPTY_CLOUD,
+      source: "disabled",
+      dmi: {},
+      candidates: [],
+      elapsed_ms: 0,
+      errors: [],
+    }),
+  );
 });
 
 Deno.test("unknown --cloud id is rejected with a clear error", async () => {
@@ -106,20 +105,23 @@ Deno.test("unknown --cloud id is rejected with a clear error", async () => {
   } catch (err) {
     message = (err as Error).message;
   }
-  assert(message.startsWith('unknown cloud provider "ibm": expected one of aws, gcp'), message);
+  ok(message.startsWith('unknown cloud provider "ibm": expected one of aws, gcp'), message);
 });
 
 Deno.test("AWS DMI with an unreachable IMDS still gives vendor and Nitro instance type", async () => {
   const d = await discoverCloud(
     opts({ sys: dmiRoot("aws-nitro"), env: loopbackEnv(refusedUrl()) }),
   );
-  assertEquals(d.info, {
-    ...EMPTY_CLOUD,
-    cloud_vendor_id: "aws",
-    cloud_instance_type: "m5a.large",
-  });
-  assertEquals([d.source, d.candidates, d.errors], ["dmi", ["aws"], []]);
-  assertEquals(d.dmi.sys_vendor, "Amazon EC2");
+  deepStrictEqual(
+    Object.entries(d.info),
+    Object.entries({
+      ...EMPTY_CLOUD,
+      cloud_vendor_id: "aws",
+      cloud_instance_type: "m5a.large",
+    }),
+  );
+  deepStrictEqual([d.source, d.candidates, d.errors], ["dmi", ["aws"], []]);
+  deepStrictEqual(d.dmi.sys_vendor, "Amazon EC2");
 });
 
 Deno.test("AWS DMI with an IMDS that never answers ends within the deadline", async () => {
@@ -130,12 +132,12 @@ Deno.test("AWS DMI with an IMDS that never answers ends within the deadline", as
       env: loopbackEnv(hole.url),
       deadlineMs: 900,
     }));
-    assertEquals([d.info.cloud_vendor_id, d.info.cloud_instance_type, d.source], [
+    deepStrictEqual([d.info.cloud_vendor_id, d.info.cloud_instance_type, d.source], [
       "aws",
       "m5a.large",
       "dmi",
     ]);
-    assert(d.elapsed_ms < 900 + MARGIN_MS, `took ${d.elapsed_ms} ms`);
+    ok(d.elapsed_ms < 900 + MARGIN_MS, `took ${d.elapsed_ms} ms`);
   } finally {
     await hole.close();
   }
@@ -149,9 +151,9 @@ Deno.test("AWS DMI with a working IMDS: dmi+metadata, only AWS contacted", async
       sys: dmiRoot("aws-nitro"),
       env: loopbackEnv(other.url, { aws: imds.url }),
     }));
-    assertEquals(d.info, CASES[0]!.expected);
-    assertEquals([d.source, d.candidates, d.errors], ["dmi+metadata", ["aws"], []]);
-    assertEquals(other.hits, []);
+    deepStrictEqual(Object.entries(d.info), Object.entries(CASES[0]!.expected));
+    deepStrictEqual([d.source, d.candidates, d.errors], ["dmi+metadata", ["aws"], []]);
+    deepStrictEqual(other.hits, []);
   } finally {
     await closeAll(imds, other);
   }
@@ -165,16 +167,19 @@ Deno.test("no DMI: link-local probes race, first valid answer wins, Alibaba unto
     const d = await discoverCloud(opts({
       env: loopbackEnv(rest.url, { hcloud: hetzner.url, alicloud: ali.url }),
     }));
-    assertEquals(d.info, {
-      ...EMPTY_CLOUD,
-      cloud_vendor_id: "hcloud",
-      cloud_region_id: "eu-central",
-      cloud_zone_id: "fsn1-dc14",
-    });
-    assertEquals([d.source, d.candidates, d.dmi], ["metadata", RACE_IDS, {}]);
-    assert(!d.candidates.includes("alicloud"), "alicloud raced");
-    assertEquals(ali.hits, []);
-    assert(rest.hits.length > 0, "other probes did not run");
+    deepStrictEqual(
+      Object.entries(d.info),
+      Object.entries({
+        ...EMPTY_CLOUD,
+        cloud_vendor_id: "hcloud",
+        cloud_region_id: "eu-central",
+        cloud_zone_id: "fsn1-dc14",
+      }),
+    );
+    deepStrictEqual([d.source, d.candidates, d.dmi], ["metadata", RACE_IDS, {}]);
+    ok(!d.candidates.includes("alicloud"), "alicloud raced");
+    deepStrictEqual(ali.hits, []);
+    ok(rest.hits.length > 0, "other probes did not run");
   } finally {
     await closeAll(hetzner, ali, rest);
   }
@@ -190,13 +195,13 @@ Deno.test("race: a fast answer does not wait for providers that never answer", a
       requestTimeoutMs: 2000,
       providerTimeoutMs: 2400,
     }));
-    assertEquals([d.info.cloud_vendor_id, d.info.cloud_instance_type, d.source], [
+    deepStrictEqual([d.info.cloud_vendor_id, d.info.cloud_instance_type, d.source], [
       "azure",
       "Standard_D2s_v3",
       "metadata",
     ]);
-    assert(d.elapsed_ms < 1500, `waited for the losers: ${d.elapsed_ms} ms`);
-    assertEquals(d.errors, []);
+    ok(d.elapsed_ms < 1500, `waited for the losers: ${d.elapsed_ms} ms`);
+    deepStrictEqual(d.errors, []);
   } finally {
     await closeAll(azure, hole);
   }
@@ -210,13 +215,13 @@ Deno.test("Alibaba DMI: only Alibaba is contacted", async () => {
       sys: dmiRoot("alibaba"),
       env: loopbackEnv(rest.url, { alicloud: ali.url }),
     }));
-    assertEquals([d.info.cloud_vendor_id, d.info.cloud_region_id, d.source, d.candidates], [
+    deepStrictEqual([d.info.cloud_vendor_id, d.info.cloud_region_id, d.source, d.candidates], [
       "alicloud",
       "cn-hangzhou",
       "dmi+metadata",
       ["alicloud"],
     ]);
-    assertEquals(rest.hits, []);
+    deepStrictEqual(rest.hits, []);
   } finally {
     await closeAll(ali, rest);
   }
@@ -228,15 +233,15 @@ Deno.test("--cloud alicloud contacts Alibaba without DMI; --cloud overrides DMI"
   try {
     const env = loopbackEnv(rest.url, { alicloud: ali.url });
     const d = await discoverCloud(opts({ env, only: "alicloud" }));
-    assertEquals([d.info.cloud_vendor_id, d.source, d.candidates], [
+    deepStrictEqual([d.info.cloud_vendor_id, d.source, d.candidates], [
       "alicloud",
       "metadata",
       ["alicloud"],
     ]);
-    assertEquals(rest.hits, []);
+    deepStrictEqual(rest.hits, []);
     // DMI says AWS, the user says GCP: only GCP is asked, and it does not answer.
     const g = await discoverCloud(opts({ sys: dmiRoot("aws-nitro"), env, only: "gcp" }));
-    assertEquals([g.info, g.source, g.candidates], [EMPTY_CLOUD, "none", ["gcp"]]);
+    deepStrictEqual([g.info, g.source, g.candidates], [EMPTY_CLOUD, "none", ["gcp"]]);
   } finally {
     await closeAll(ali, rest);
   }
@@ -249,13 +254,18 @@ Deno.test("generic OpenStack DMI: OVH found by its resolver, other OpenStack giv
     const o = await discoverCloud(
       opts({ sys: dmiRoot("openstack"), env: loopbackEnv(ovhLike.url) }),
     );
-    assertEquals([o.info.cloud_vendor_id, o.info.cloud_region_id, o.source], [
+    deepStrictEqual([o.info.cloud_vendor_id, o.info.cloud_region_id, o.source], [
       "ovh",
       "GRA11",
       "metadata",
     ]);
     const p = await discoverCloud(opts({ sys: dmiRoot("openstack"), env: loopbackEnv(plain.url) }));
-    assertEquals([p.info, p.source, p.candidates, p.errors], [EMPTY_CLOUD, "none", RACE_IDS, []]);
+    deepStrictEqual([p.info, p.source, p.candidates, p.errors], [
+      EMPTY_CLOUD,
+      "none",
+      RACE_IDS,
+      [],
+    ]);
   } finally {
     await closeAll(ovhLike, plain);
   }
@@ -271,8 +281,8 @@ Deno.test("every provider is found through discovery from its DMI and its fake",
         env: loopbackEnv(rest.url, { [c.probe.id]: fake.url }),
         ...(c.probe.race ? {} : { only: c.probe.id }),
       }));
-      assertEquals(d.info, c.expected, c.probe.id);
-      assertEquals(d.source, c.dmi === null ? "metadata" : "dmi+metadata", c.probe.id);
+      deepStrictEqual(Object.entries(d.info), Object.entries(c.expected), c.probe.id);
+      deepStrictEqual(d.source, c.dmi === null ? "metadata" : "dmi+metadata", c.probe.id);
     } finally {
       await closeAll(fake, rest);
     }
@@ -285,12 +295,12 @@ Deno.test("a broken probe gives one short line without the response body", async
     const d = await discoverCloud(
       opts({ sys: dmiRoot("aws-nitro"), env: loopbackEnv(broken.url) }),
     );
-    assertEquals([d.info.cloud_vendor_id, d.info.cloud_instance_type, d.source], [
+    deepStrictEqual([d.info.cloud_vendor_id, d.info.cloud_instance_type, d.source], [
       "aws",
       "m5a.large",
       "dmi",
     ]);
-    assertEquals(d.errors, []); // 500 on both token and v1 paths: not an IMDS at all
+    deepStrictEqual(d.errors, []); // 500 on both token and v1 paths: not an IMDS at all
   } finally {
     await broken.close();
   }
@@ -299,13 +309,13 @@ Deno.test("a broken probe gives one short line without the response body", async
   }));
   try {
     const d = await discoverCloud(opts({ sys: dmiRoot("aws-nitro"), env: loopbackEnv(half.url) }));
-    assertEquals(d.errors, ["aws: HTTP 503 from /latest/meta-data/instance-type"]);
-    assertEquals([d.info.cloud_vendor_id, d.info.cloud_instance_type, d.source], [
+    deepStrictEqual(d.errors, ["aws: HTTP 503 from /latest/meta-data/instance-type"]);
+    deepStrictEqual([d.info.cloud_vendor_id, d.info.cloud_instance_type, d.source], [
       "aws",
       "m5a.large",
       "dmi",
     ]);
-    assert(!JSON.stringify(d).includes("SECRET"), "body leaked");
+    ok(!JSON.stringify(d).includes("SECRET"), "body leaked");
   } finally {
     await half.close();
   }
@@ -317,26 +327,26 @@ Deno.test("an unusable override URL skips that probe instead of using the real a
     const base = loopbackEnv(rest.url);
     const env = (name: string) => name === "TRACKER_CLOUD_URL_AWS" ? "169.254.169.254" : base(name);
     const d = await discoverCloud(opts({ sys: dmiRoot("aws-nitro"), env }));
-    assertEquals(d.errors, ["aws: ignoring TRACKER_CLOUD_URL_AWS: not an http(s) base URL"]);
-    assertEquals([d.info.cloud_vendor_id, d.source], ["aws", "dmi"]);
-    assertEquals(rest.hits, []);
+    deepStrictEqual(d.errors, ["aws: ignoring TRACKER_CLOUD_URL_AWS: not an http(s) base URL"]);
+    deepStrictEqual([d.info.cloud_vendor_id, d.source], ["aws", "dmi"]);
+    deepStrictEqual(rest.hits, []);
   } finally {
     await rest.close();
   }
 });
 
 Deno.test("override URL with a path prefix and trailing slash", async () => {
-  const fake = serve((req, url, closing) => {
+  const fake = serve((req, url, closed) => {
     if (!url.pathname.startsWith("/prefix/")) return text("Not Found", 404);
     const inner = new URL(url.pathname.slice("/prefix".length) + url.search, url);
-    return handlerOf("hcloud")(req, inner, closing);
+    return handlerOf("hcloud")(req, inner, closed);
   });
   try {
     const d = await discoverCloud(opts({
       sys: dmiRoot("hetzner"),
       env: loopbackEnv(refusedUrl(), { hcloud: `${fake.url}/prefix/` }),
     }));
-    assertEquals([d.info.cloud_vendor_id, d.info.cloud_zone_id, d.source], [
+    deepStrictEqual([d.info.cloud_vendor_id, d.info.cloud_zone_id, d.source], [
       "hcloud",
       "fsn1-dc14",
       "dmi+metadata",
@@ -353,10 +363,10 @@ Deno.test("timing: default deadline (2.5 s) holds when every provider never answ
     const t0 = performance.now();
     const d = await discoverCloud(opts({ env: loopbackEnv(hole.url, { azure: hung.url }) }));
     const ms = performance.now() - t0;
-    assertEquals([d.info, d.source, d.candidates], [EMPTY_CLOUD, "none", RACE_IDS]);
-    assert(ms <= 2500 + MARGIN_MS, `took ${ms} ms`);
+    deepStrictEqual([d.info, d.source, d.candidates], [EMPTY_CLOUD, "none", RACE_IDS]);
+    ok(ms <= 2500 + MARGIN_MS, `took ${ms} ms`);
     // Requests are limited to 1 s, so this cannot end before the first one times out.
-    assert(ms >= 900, `ended too early: ${ms} ms`);
+    ok(ms >= 900, `ended too early: ${ms} ms`);
   } finally {
     await closeAll(hole, hung);
   }
@@ -366,10 +376,10 @@ Deno.test("timing: a short deadline aborts everything in flight", async () => {
   const hole = blackhole();
   try {
     const d = await discoverCloud(opts({ env: loopbackEnv(hole.url), deadlineMs: 600 }));
-    assert(d.elapsed_ms <= 600 + MARGIN_MS, `took ${d.elapsed_ms} ms`);
-    assertEquals(d.source, "none");
-    assertEquals(d.errors.length, 1);
-    assert(d.errors[0]!.startsWith("deadline reached; no answer yet from aws"), d.errors[0]!);
+    ok(d.elapsed_ms <= 600 + MARGIN_MS, `took ${d.elapsed_ms} ms`);
+    deepStrictEqual(d.source, "none");
+    deepStrictEqual(d.errors.length, 1);
+    ok(d.errors[0]!.startsWith("deadline reached; no answer yet from aws"), d.errors[0]!);
   } finally {
     await hole.close();
   }
@@ -389,17 +399,17 @@ Deno.test("timing: resolves by the deadline even when fetch ignores its signal",
     deadlineMs: 500,
   });
   const ms = performance.now() - t0;
-  assert(ms <= 500 + MARGIN_MS, `took ${ms} ms`);
-  assert(calls > 0, "fetch not called");
-  assertEquals([d.info.cloud_vendor_id, d.source, d.candidates], ["gcp", "dmi", ["gcp"]]);
+  ok(ms <= 500 + MARGIN_MS, `took ${ms} ms`);
+  ok(calls > 0, "fetch not called");
+  deepStrictEqual([d.info.cloud_vendor_id, d.source, d.candidates], ["gcp", "dmi", ["gcp"]]);
 });
 
 Deno.test("timing: a provider slower than its own limit is cut off and reported", async () => {
   // The AWS identity answers at once; the fields come slower than the provider limit.
   const slowFields = serve(awsImds({
     overrides: {
-      "/latest/meta-data/instance-type": async (_r, _u, closing) => {
-        await sleep(5000, closing);
+      "/latest/meta-data/instance-type": async (_r, _u, closed) => {
+        await sleep(5000, closed);
         return text("m5a.large");
       },
     },
@@ -411,9 +421,9 @@ Deno.test("timing: a provider slower than its own limit is cut off and reported"
       requestTimeoutMs: 2000,
       providerTimeoutMs: 800,
     }));
-    assertEquals(d.errors, ["aws: no complete answer within 800 ms"]);
-    assertEquals([d.info.cloud_vendor_id, d.source], ["aws", "dmi"]);
-    assert(d.elapsed_ms < 800 + MARGIN_MS, `took ${d.elapsed_ms} ms`);
+    deepStrictEqual(d.errors, ["aws: no complete answer within 800 ms"]);
+    deepStrictEqual([d.info.cloud_vendor_id, d.source], ["aws", "dmi"]);
+    ok(d.elapsed_ms < 800 + MARGIN_MS, `took ${d.elapsed_ms} ms`);
   } finally {
     await slowFields.close();
   }
@@ -426,7 +436,7 @@ Deno.test("default fetch (direct, proxy-free) reaches loopback overrides", async
       sys: dmiRoot("scaleway"),
       env: loopbackEnv(refusedUrl(), { scaleway: fake.url }),
     });
-    assertEquals([d.info.cloud_vendor_id, d.info.cloud_zone_id], ["scaleway", "fr-par-1"]);
+    deepStrictEqual([d.info.cloud_vendor_id, d.info.cloud_zone_id], ["scaleway", "fr-par-1"]);
   } finally {
     await fake.close();
   }
@@ -439,5 +449,5 @@ Deno.test("invalid limits are rejected", async () => {
   } catch (err) {
     message = (err as Error).message;
   }
-  assertEquals(message, "invalid deadlineMs 0: expected a positive number");
+  deepStrictEqual(message, "invalid deadlineMs 0: expected a positive number");
 });

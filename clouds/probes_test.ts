@@ -3,22 +3,13 @@
  * and silent endpoints, slow and failing servers, malformed bodies, no cross-talk with other
  * providers' services, and its DMI fingerprint.
  */
+import { deepStrictEqual, ok } from "node:assert/strict";
 import { readDmi } from "./dmi.ts";
 import { ProbeError } from "./http.ts";
 import { PROBES } from "./mod.ts";
-import { assert, assertEquals } from "./testdata/assert.ts";
-import { dmiRoot, loopbackFetch } from "./testdata/env.ts";
-import {
-  always,
-  blackhole,
-  type Fake,
-  hang,
-  notFound,
-  refusedUrl,
-  serve,
-  slow,
-  text,
-} from "./testdata/fake.ts";
+import { dmiRoot, loopbackFetch } from "../tests/fakes/clouds/env.ts";
+import { blackhole, type Loopback, refusedUrl, serve } from "../tests/fakes/loopback.ts";
+import { always, hang, notFound, slow, text } from "../tests/fakes/clouds/handlers.ts";
 import {
   aliyunMetadata,
   awsImds,
@@ -30,8 +21,8 @@ import {
   openstackMetadata,
   oracleImds,
   pathJson,
-} from "./testdata/providers.ts";
-import { strictServe } from "./testdata/strict.ts";
+} from "../tests/fakes/clouds/providers.ts";
+import { strictServe } from "../tests/fakes/clouds/strict.ts";
 import type { CloudInfo, CloudProbe } from "./types.ts";
 import { USER_AGENT } from "../base/user_agent.ts";
 import { errorText } from "../base/errors.ts";
@@ -60,7 +51,7 @@ async function run(
   }
 }
 
-async function withFake<T>(fake: Fake, fn: (f: Fake) => Promise<T>): Promise<T> {
+async function withFake<T>(fake: Loopback, fn: (f: Loopback) => Promise<T>): Promise<T> {
   try {
     return await fn(fake);
   } finally {
@@ -70,11 +61,11 @@ async function withFake<T>(fake: Fake, fn: (f: Fake) => Promise<T>): Promise<T> 
 
 /** "Not this cloud" or "broken", never an answer; a broken one has a short, body-free line. */
 function assertNoAnswer(r: { info?: CloudInfo; error?: unknown }, what: string): void {
-  assert(r.info === undefined, `${what}: unexpected answer ${JSON.stringify(r.info)}`);
+  ok(r.info === undefined, `${what}: unexpected answer ${JSON.stringify(r.info)}`);
   if (r.error !== undefined) {
     const msg = errorText(r.error);
-    assert(r.error instanceof ProbeError, `${what}: unexpected error type: ${msg}`);
-    assert(!msg.includes(SECRET) && !msg.includes("\n"), `${what}: bad message ${msg}`);
+    ok(r.error instanceof ProbeError, `${what}: unexpected error type: ${msg}`);
+    ok(!msg.includes(SECRET) && !msg.includes("\n"), `${what}: bad message ${msg}`);
   }
 }
 
@@ -85,7 +76,8 @@ for (const c of CASES) {
     await withFake(serve(c.handler), async (f) => {
       const r = await run(c.probe, f.url);
       if (r.error !== undefined) throw r.error;
-      assertEquals(r.info, c.expected);
+      // Entries, not objects: the key order is what `resource-tracker cloud` prints.
+      deepStrictEqual(Object.entries(r.info ?? {}), Object.entries(c.expected));
     });
   });
 
@@ -95,12 +87,16 @@ for (const c of CASES) {
       await withFake(srv, async (f) => {
         const r = await run(c.probe, f.url);
         if (r.error !== undefined) throw r.error;
-        assertEquals(r.info, c.expected, `chunked=${chunked}`);
-        assertEquals(srv.rejected, []);
+        deepStrictEqual(
+          Object.entries(r.info ?? {}),
+          Object.entries(c.expected),
+          `chunked=${chunked}`,
+        );
+        deepStrictEqual(srv.rejected, []);
         for (const q of srv.requests) {
-          assert(/^(GET|PUT) \/\S* HTTP\/1\.1$/.test(q.line), `request line ${q.line}`);
-          assertEquals(q.host, new URL(f.url).host);
-          assertEquals(q.userAgent, USER_AGENT);
+          ok(/^(GET|PUT) \/\S* HTTP\/1\.1$/.test(q.line), `request line ${q.line}`);
+          deepStrictEqual(q.host, new URL(f.url).host);
+          deepStrictEqual(q.userAgent, USER_AGENT);
         }
       });
     }
@@ -109,13 +105,13 @@ for (const c of CASES) {
   Deno.test(`${id}: 404 everywhere is not this cloud`, async () => {
     await withFake(serve(notFound), async (f) => {
       const r = await run(c.probe, f.url);
-      assertEquals(r, { ms: r.ms }, `${id} on a 404 server`);
+      deepStrictEqual(r, { ms: r.ms }, `${id} on a 404 server`);
     });
   });
 
   Deno.test(`${id}: connection refused is not this cloud`, async () => {
     const r = await run(c.probe, refusedUrl());
-    assertEquals(r, { ms: r.ms }, `${id} on a closed port`);
+    deepStrictEqual(r, { ms: r.ms }, `${id} on a closed port`);
   });
 
   Deno.test(`${id}: silent, hanging and slow servers give no answer, bounded by timeouts`, async () => {
@@ -123,9 +119,9 @@ for (const c of CASES) {
     await Promise.all([
       withFake(blackhole(), async (f) => {
         const r = await run(c.probe, f.url);
-        assertEquals(r, { ms: r.ms }, `${id} on a black hole`);
+        deepStrictEqual(r, { ms: r.ms }, `${id} on a black hole`);
         // At most two sequential identification requests of 400 ms each.
-        assert(r.ms < 2000, `${id} took ${r.ms} ms`);
+        ok(r.ms < 2000, `${id} took ${r.ms} ms`);
       }),
       withFake(serve(hang), async (f) => {
         assertNoAnswer(await run(c.probe, f.url), `${id} on a hanging server`);
@@ -164,14 +160,14 @@ for (const c of CASES) {
         if (other.dmi === null) continue;
         const match = probe.dmi(readDmi(dmiRoot(other.dmi)));
         const want = probe.id === other.probe.id;
-        assert(
+        ok(
           (match !== undefined) === want,
           `${probe.id} on DMI ${other.dmi}: ${match === undefined ? "no match" : match.evidence}`,
         );
       }
     }
     if (c.dmi === null) return;
-    assert(c.probe.dmi(readDmi(dmiRoot(c.dmi))) !== undefined, `${id} misses its DMI`);
+    ok(c.probe.dmi(readDmi(dmiRoot(c.dmi))) !== undefined, `${id} misses its DMI`);
   });
 }
 
@@ -182,23 +178,23 @@ const aws = PROBES.find((p) => p.id === "aws")!;
 Deno.test("aws: IMDSv1 fallback when the token PUT gets no answer (hop limit 1)", async () => {
   await withFake(serve(awsImds({ v1: true, tokenRoute: hang })), async (f) => {
     const r = await run(aws, f.url);
-    assertEquals(r.info?.cloud_account_id, "123456789012");
-    assertEquals(r.info?.cloud_instance_type, "m5a.large");
+    deepStrictEqual(r.info?.cloud_account_id, "123456789012");
+    deepStrictEqual(r.info?.cloud_instance_type, "m5a.large");
   });
 });
 
 Deno.test("aws: IMDSv1 fallback when the token endpoint refuses", async () => {
   await withFake(serve(awsImds({ v1: true, tokenRoute: () => text("", 403) })), async (f) => {
-    assertEquals((await run(aws, f.url)).info?.cloud_region_id, "eu-central-1");
+    deepStrictEqual((await run(aws, f.url)).info?.cloud_region_id, "eu-central-1");
   });
 });
 
 Deno.test("aws: an EC2-compatible clone without amazonaws.com is not AWS", async () => {
   await withFake(serve(awsImds({ domain: "example.com" })), async (f) => {
-    assertEquals(await run(aws, f.url).then((r) => r.info), undefined);
+    deepStrictEqual(await run(aws, f.url).then((r) => r.info), undefined);
   });
   await withFake(serve(openstackMetadata()), async (f) => {
-    assertEquals(await run(aws, f.url).then((r) => r.info), undefined);
+    deepStrictEqual(await run(aws, f.url).then((r) => r.info), undefined);
   });
 });
 
@@ -206,8 +202,8 @@ Deno.test("aws: broken token endpoint with IMDSv1 disabled is broken", async () 
   const handler = awsImds({ tokenRoute: () => text(SECRET, 500) });
   await withFake(serve(handler), async (f) => {
     const r = await run(aws, f.url);
-    assert(r.error instanceof ProbeError, "expected a ProbeError");
-    assertEquals(
+    ok(r.error instanceof ProbeError, "expected a ProbeError");
+    deepStrictEqual(
       (r.error as Error).message,
       "HTTP 500 from /latest/api/token; IMDSv1 is disabled (HTTP 401)",
     );
@@ -219,7 +215,7 @@ Deno.test("aws: account id falls back to the identity document", async () => {
     overrides: { "/latest/meta-data/identity-credentials/ec2/info": notFound },
   });
   await withFake(serve(handler), async (f) => {
-    assertEquals((await run(aws, f.url)).info?.cloud_account_id, "123456789012");
+    deepStrictEqual((await run(aws, f.url)).info?.cloud_account_id, "123456789012");
   });
 });
 
@@ -231,7 +227,10 @@ Deno.test("aws: account id document that is not JSON is reported without its bod
   });
   await withFake(serve(handler), async (f) => {
     const r = await run(aws, f.url);
-    assertEquals((r.error as Error).message, "malformed JSON from identity-credentials/ec2/info");
+    deepStrictEqual(
+      (r.error as Error).message,
+      "malformed JSON from identity-credentials/ec2/info",
+    );
   });
 });
 
@@ -241,32 +240,32 @@ Deno.test("aws: a field answering 500 is broken", async () => {
   });
   await withFake(serve(handler), async (f) => {
     const r = await run(aws, f.url);
-    assertEquals((r.error as Error).message, "HTTP 500 from /latest/meta-data/instance-type");
+    deepStrictEqual((r.error as Error).message, "HTTP 500 from /latest/meta-data/instance-type");
   });
 });
 
 Deno.test("aws: region derived from the zone when placement/region is missing", async () => {
   const handler = awsImds({ overrides: { "/latest/meta-data/placement/region": notFound } });
   await withFake(serve(handler), async (f) => {
-    assertEquals((await run(aws, f.url)).info?.cloud_region_id, "eu-central-1");
+    deepStrictEqual((await run(aws, f.url)).info?.cloud_region_id, "eu-central-1");
   });
 });
 
 Deno.test("gcp: answers without the Metadata-Flavor echo are not GCP", async () => {
   const gcp = PROBES.find((p) => p.id === "gcp")!;
   await withFake(serve(gcpMetadata(false)), async (f) => {
-    assertEquals((await run(gcp, f.url)).info, undefined);
+    deepStrictEqual((await run(gcp, f.url)).info, undefined);
   });
 });
 
 Deno.test("azure: JSON without compute is not Azure; malformed JSON is broken", async () => {
   const azure = PROBES.find((p) => p.id === "azure")!;
   await withFake(serve(azureImds({ network: {} })), async (f) => {
-    assertEquals((await run(azure, f.url)).info, undefined);
+    deepStrictEqual((await run(azure, f.url)).info, undefined);
   });
   await withFake(serve(azureImds(`{"compute": ${SECRET}`)), async (f) => {
     const r = await run(azure, f.url);
-    assertEquals((r.error as Error).message, "malformed JSON from /metadata/instance");
+    deepStrictEqual((r.error as Error).message, "malformed JSON from /metadata/instance");
   });
 });
 
@@ -274,15 +273,15 @@ Deno.test("upcloud: DigitalOcean's v1.json is not UpCloud, and the other way rou
   const upcloud = PROBES.find((p) => p.id === "upcloud")!;
   const digitalocean = PROBES.find((p) => p.id === "digitalocean")!;
   await withFake(serve(pathJson("/metadata/v1.json", DIGITALOCEAN_DOC)), async (f) => {
-    assertEquals((await run(upcloud, f.url)).info, undefined);
-    assertEquals((await run(digitalocean, f.url)).info?.cloud_region_id, "nyc3");
+    deepStrictEqual((await run(upcloud, f.url)).info, undefined);
+    deepStrictEqual((await run(digitalocean, f.url)).info?.cloud_region_id, "nyc3");
   });
 });
 
 Deno.test("ovh: OpenStack without the OVH resolver is not OVH", async () => {
   const ovh = PROBES.find((p) => p.id === "ovh")!;
   await withFake(serve(openstackMetadata({ dns: "10.0.0.2" })), async (f) => {
-    assertEquals((await run(ovh, f.url)).info, undefined);
+    deepStrictEqual((await run(ovh, f.url)).info, undefined);
   });
 });
 
@@ -290,26 +289,26 @@ Deno.test("ovh: the OpenStack placeholder zone `nova` is no region", async () =>
   const ovh = PROBES.find((p) => p.id === "ovh")!;
   await withFake(serve(openstackMetadata({ az: "nova" })), async (f) => {
     const r = await run(ovh, f.url);
-    assertEquals(r.info?.cloud_vendor_id, "ovh");
-    assertEquals(r.info?.cloud_region_id, null);
+    deepStrictEqual(r.info?.cloud_vendor_id, "ovh");
+    deepStrictEqual(r.info?.cloud_region_id, null);
   });
 });
 
 Deno.test("oracle: IMDS v1 when v2 is not offered", async () => {
   const oracle = PROBES.find((p) => p.id === "oracle")!;
   await withFake(serve(oracleImds({ v2: false })), async (f) => {
-    assertEquals((await run(oracle, f.url)).info?.cloud_instance_type, "VM.Standard.E4.Flex");
+    deepStrictEqual((await run(oracle, f.url)).info?.cloud_instance_type, "VM.Standard.E4.Flex");
   });
 });
 
 Deno.test("linode: token endpoint failing with 500 is broken, 404 is not Linode", async () => {
   const linode = PROBES.find((p) => p.id === "linode")!;
   await withFake(serve(linodeMetadata({ tokenRoute: () => text(SECRET, 500) })), async (f) => {
-    assertEquals(((await run(linode, f.url)).error as Error).message, "HTTP 500 from /v1/token");
+    deepStrictEqual(((await run(linode, f.url)).error as Error).message, "HTTP 500 from /v1/token");
   });
   await withFake(serve(linodeMetadata({ tokenRoute: notFound })), async (f) => {
     const r = await run(linode, f.url);
-    assertEquals([r.info, r.error], [undefined, undefined]);
+    deepStrictEqual([r.info, r.error], [undefined, undefined]);
   });
 });
 
@@ -317,7 +316,7 @@ Deno.test("alicloud: plain mode when the token endpoint is absent", async () => 
   const ali = PROBES.find((p) => p.id === "alicloud")!;
   const handler = aliyunMetadata({ hardened: false, tokenRoute: notFound });
   await withFake(serve(handler), async (f) => {
-    assertEquals((await run(ali, f.url)).info?.cloud_instance_type, "ecs.g6.large");
+    deepStrictEqual((await run(ali, f.url)).info?.cloud_instance_type, "ecs.g6.large");
   });
 });
 
@@ -326,7 +325,7 @@ Deno.test("probe answers are identifier-like values only", async () => {
   const body = "instance-id: 1\nregion: <html>oops</html>\navailability-zone: fsn1 dc14\n";
   await withFake(serve(() => text(body)), async (f) => {
     const r = await run(hcloud, f.url);
-    assertEquals(r.info?.cloud_region_id, null);
-    assertEquals(r.info?.cloud_zone_id, null);
+    deepStrictEqual(r.info?.cloud_region_id, null);
+    deepStrictEqual(r.info?.cloud_zone_id, null);
   });
 });

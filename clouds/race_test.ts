@@ -2,11 +2,11 @@
  * The race alone, with probes written in the test: no network, no fetch, no DMI. Timing bounds
  * are loose (a loaded 2-core machine); what is checked is the outcome and that the deadline holds.
  */
+import { deepStrictEqual, ok } from "node:assert/strict";
 import { race, type RaceEntry } from "./race.ts";
 import type { CloudInfo, CloudProbe, ProbeContext } from "./types.ts";
 import { EMPTY_CLOUD } from "./types.ts";
-import { forbiddenFetch } from "./testdata/env.ts";
-import { assert, assertEquals } from "./testdata/assert.ts";
+import { forbiddenFetch } from "../tests/fakes/clouds/env.ts";
 
 /** Generous on a loaded 2-core machine. */
 const MARGIN_MS = 700;
@@ -57,13 +57,13 @@ Deno.test("race: the first answer wins, the others are aborted, errors are dropp
     probe("c", () => Promise.resolve(answer("r1"))),
     slow("d"),
   ], options(5000));
-  assert(performance.now() - started < MARGIN_MS, "waited for the slow probes' deadline");
-  assertEquals(r, {
+  ok(performance.now() - started < MARGIN_MS, "waited for the slow probes' deadline");
+  deepStrictEqual(r, {
     winner: { probe: r.winner?.probe, info: { ...answer("r1"), cloud_vendor_id: "c" } },
     errors: [],
   });
-  assertEquals(r.winner?.probe.id, "c");
-  assertEquals(aborted.sort(), ["a", "d"]);
+  deepStrictEqual(r.winner?.probe.id, "c");
+  deepStrictEqual(aborted.sort(), ["a", "d"]);
 });
 
 Deno.test("race: no answer gives one short line per broken probe", async () => {
@@ -72,13 +72,13 @@ Deno.test("race: no answer gives one short line per broken probe", async () => {
     probe("b", () => Promise.reject(new Error(`broken: ${"x".repeat(300)}\nsecond line`))),
     probe("c", () => Promise.reject("plain string")),
   ], options(5000));
-  assertEquals(r.winner, undefined);
-  assertEquals(r.errors, [`b: broken: ${"x".repeat(149)}...`, "c: plain string"]);
+  deepStrictEqual(r.winner, undefined);
+  deepStrictEqual(r.errors, [`b: broken: ${"x".repeat(149)}...`, "c: plain string"]);
 });
 
 Deno.test("race: a probe past its own limit is aborted and reported", async () => {
   const r = await race([probe("a", untilAborted)], options(5000, 100));
-  assertEquals(r, { errors: ["a: no complete answer within 100 ms"] });
+  deepStrictEqual(r, { errors: ["a: no complete answer within 100 ms"] });
 });
 
 Deno.test("race: resolves by the deadline even when a probe ignores its signal", async () => {
@@ -88,14 +88,14 @@ Deno.test("race: resolves by the deadline even when a probe ignores its signal",
     probe("b", untilAborted),
   ], options(300));
   const took = performance.now() - started;
-  assert(took >= 200 && took < 300 + MARGIN_MS, `took ${took} ms`);
-  assertEquals(r, { errors: ["deadline reached; no answer yet from a, b"] });
+  ok(took >= 200 && took < 300 + MARGIN_MS, `took ${took} ms`);
+  deepStrictEqual(r, { errors: ["deadline reached; no answer yet from a, b"] });
 });
 
 Deno.test("race: nothing to run resolves at once", async () => {
   const started = performance.now();
-  assertEquals(await race([], options(5000)), { errors: [] });
-  assert(performance.now() - started < MARGIN_MS, "waited for the deadline");
+  deepStrictEqual(await race([], options(5000)), { errors: [] });
+  ok(performance.now() - started < MARGIN_MS, "waited for the deadline");
 });
 
 Deno.test("race: its limits do not hold the process open once it has resolved", async () => {
@@ -124,10 +124,10 @@ Deno.test("race: its limits do not hold the process open once it has resolved", 
     stderr: "piped",
   }).output();
   const took = performance.now() - started;
-  assertEquals(
+  deepStrictEqual(
     new TextDecoder().decode(out.stdout).trim(),
     "win",
     new TextDecoder().decode(out.stderr),
   );
-  assert(took < 15_000, `the child lived ${Math.round(took)} ms: a 30 s timer held it`);
+  ok(took < 15_000, `the child lived ${Math.round(took)} ms: a 30 s timer held it`);
 });

@@ -1,4 +1,5 @@
 import { ok, strictEqual } from "node:assert/strict";
+import { sleep } from "../base/time.ts";
 import { readText, registerRoot } from "./read.ts";
 
 registerRoot("/proc");
@@ -23,7 +24,7 @@ Deno.test("kept /proc/<pid> files: short and long contents read whole, vanished 
       const path = `/proc/${child.pid}/environ`;
       let expected = "";
       for (let i = 0; i < 100 && expected.length <= size; i++) {
-        await new Promise((r) => setTimeout(r, 10));
+        await sleep(10);
         expected = Deno.readTextFileSync(path);
       }
       ok(expected.startsWith(`BIG=${"x".repeat(size)}`), `environ of ${size}`);
@@ -40,11 +41,11 @@ Deno.test("kept /proc/<pid> files: short and long contents read whole, vanished 
 Deno.test("kept descriptors show fresh content on every read", async () => {
   const busy = new Deno.Command("sh", { args: ["-c", "while :; do :; done"] }).spawn();
   try {
-    await new Promise((r) => setTimeout(r, 30));
+    await sleep(30);
     const path = `/proc/${busy.pid}/schedstat`;
     const first = readText(path);
     ok(first !== undefined && /^\d+ \d+ \d+\n$/.test(first), first);
-    await new Promise((r) => setTimeout(r, 50));
+    await sleep(50);
     const second = readText(path)!;
     ok(BigInt(second.split(" ")[0]!) > BigInt(first.split(" ")[0]!), `${first} → ${second}`);
   } finally {

@@ -1,5 +1,5 @@
 import { strictEqual } from "node:assert/strict";
-import type { Sample } from "../base/sample.ts";
+import { NO_PROCESS_TREE, type Sample } from "../base/sample.ts";
 import { CSV_COLUMNS, CSV_HEADER, encodeCsvRow } from "./csv.ts";
 
 const EXACT_HEADER =
@@ -20,18 +20,7 @@ export function sampleFixture(): Sample {
       utime_secs: 1.5,
       stime_secs: 0.25,
       process_count: 312,
-      process_cores_used: null,
-      process_child_count: null,
-      process_utime_secs: null,
-      process_stime_secs: null,
-      process_pss_mib: null,
-      process_rss_mib: null,
-      process_disk_read_bytes: null,
-      process_disk_write_bytes: null,
-      process_gpu_usage: null,
-      process_gpu_vram_mib: null,
-      process_gpu_utilized: null,
-      process_unreadable_count: null,
+      ...NO_PROCESS_TREE,
     },
     memory: {
       total_mib: 16000,

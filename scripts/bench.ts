@@ -12,10 +12,11 @@
  * (4) Deno's own baseline (empty script start-up and idle RSS).
  */
 import { parseArgs } from "node:util";
+import { sleep } from "../base/time.ts";
 import { ProcessTracker } from "../core/process_tracker.ts";
 import { DEFAULT_ROOTS } from "../base/sample.ts";
 import { Sampler } from "../core/sampler.ts";
-import { V8_FLAGS_ARG } from "./v8_flags.ts";
+import { ENV, quantile, spawnTracker, statusKb, writeJson } from "./tracker_process.ts";
 
 const { values } = parseArgs({
   args: Deno.args,
@@ -25,15 +26,8 @@ const { values } = parseArgs({
   },
 });
 const RUN_SECS = values.quick ? 15 : 60;
-const MAIN = new URL("../main.ts", import.meta.url).pathname;
 const DENO = Deno.execPath();
-const ENV = { TRACKER_NO_CLOUD: "1", NO_COLOR: "1", PATH: Deno.env.get("PATH") ?? "/usr/bin:/bin" };
 
-const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
-const quantile = (xs: number[], q: number) => {
-  const s = [...xs].sort((a, b) => a - b);
-  return s[Math.min(s.length - 1, Math.floor(q * s.length))] ?? NaN;
-};
 const countProcs = () => [...Deno.readDirSync("/proc")].filter((e) => /^\d+$/.test(e.name)).length;
 
 /** Idle `sleep` processes that make the host bigger; they are not part of any tracked tree. */
@@ -81,13 +75,6 @@ function cpuNs(pid: number): number {
     } catch { /* thread exited */ }
   }
   return ns;
-}
-
-function statusKb(pid: number, field: string): number {
-  const m = new RegExp(`^${field}:\\s+(\\d+)`, "m").exec(
-    Deno.readTextFileSync(`/proc/${pid}/status`),
-  );
-  return m ? Number(m[1]) : NaN;
 }
 
 interface PerSample {
@@ -142,26 +129,9 @@ interface RunFigures {
 }
 
 async function trackerRun(mode: string, interval: number, secs: number): Promise<RunFigures> {
-  const args = [
-    "run",
-    "-A",
-    V8_FLAGS_ARG,
-    MAIN,
-    "-i",
-    String(interval),
-    "-o",
-    "/dev/null",
-    "--no-summary",
-  ];
+  const args = ["-i", String(interval), "-o", "/dev/null", "--no-summary"];
   if (mode !== "system") args.push("--", ...treeCommand(secs + 4));
-  const child = new Deno.Command(DENO, {
-    args,
-    env: ENV,
-    clearEnv: true,
-    stdout: "null",
-    stderr: "null",
-  })
-    .spawn();
+  const child = spawnTracker(args);
   await sleep(3000); // start-up and JIT warm-up are measured separately
   const cpu0 = cpuNs(child.pid), t0 = performance.now();
   const rss: number[] = [];
@@ -193,25 +163,10 @@ async function startup(): Promise<Record<string, number>> {
     for (let i = 0; i < 5; i++) {
       const mark = `${dir}/t${i}`;
       const t0 = Date.now();
-      const child = new Deno.Command(DENO, {
-        args: [
-          "run",
-          "-A",
-          V8_FLAGS_ARG,
-          MAIN,
-          "-i",
-          "0.1",
-          "--no-summary",
-          "--",
-          "sh",
-          "-c",
-          `date +%s%N > ${mark}; sleep 0.5`,
-        ],
-        env: ENV,
-        clearEnv: true,
-        stdout: "null",
-        stderr: "piped",
-      }).spawn();
+      const child = spawnTracker(
+        ["-i", "0.1", "--no-summary", "--", "sh", "-c", `date +%s%N > ${mark}; sleep 0.5`],
+        "piped",
+      );
       const reader = child.stderr.getReader();
       await reader.read(); // first sample line
       toSample.push(Date.now() - t0);
@@ -304,6 +259,5 @@ console.log("\nstart-up");
 for (const [k, v] of Object.entries(results.startup as Record<string, number>)) {
   console.log(`${k}: ${v.toFixed(1)}`);
 }
-Deno.mkdirSync(values.out.replace(/\/[^/]*$/, "") || ".", { recursive: true });
-Deno.writeTextFileSync(values.out, JSON.stringify(results, null, 2) + "\n");
+writeJson(values.out, results);
 console.log(`\nwritten ${values.out}`);

@@ -7,7 +7,8 @@
  * (the last tenth's median within 10% + 4 MiB of the second tenth's). Exits 1 when one fails.
  */
 import { parseArgs } from "node:util";
-import { V8_FLAGS_ARG } from "./v8_flags.ts";
+import { sleep } from "../base/time.ts";
+import { quantile, spawnTracker, statusKb, writeJson } from "./tracker_process.ts";
 
 const { values } = parseArgs({
   args: Deno.args,
@@ -18,41 +19,22 @@ const { values } = parseArgs({
 });
 const minutes = Number(values.minutes);
 const INTERVAL_MS = 100;
-const MAIN = new URL("../main.ts", import.meta.url).pathname;
 const dir = Deno.makeTempDirSync();
 const samplesFile = `${dir}/samples.jsonl`;
 const churn =
   "while :; do sh -c 'i=0; while [ $i -lt 300 ]; do i=$((i+1)); done' & sleep 0.03; done";
 
-const child = new Deno.Command(Deno.execPath(), {
-  args: [
-    "run",
-    "-A",
-    V8_FLAGS_ARG,
-    MAIN,
-    "-i",
-    "0.1",
-    "-o",
-    samplesFile,
-    "--no-summary",
-    "--",
-    "sh",
-    "-c",
-    churn,
-  ],
-  env: { TRACKER_NO_CLOUD: "1", NO_COLOR: "1", PATH: Deno.env.get("PATH") ?? "/usr/bin:/bin" },
-  clearEnv: true,
-  stdout: "null",
-  stderr: "piped",
-}).spawn();
+const child = spawnTracker(
+  ["-i", "0.1", "-o", samplesFile, "--no-summary", "--", "sh", "-c", churn],
+  "piped",
+);
 
 const rss: { t: number; mib: number }[] = [];
 const end = Date.now() + minutes * 60_000;
 while (Date.now() < end) {
-  await new Promise((r) => setTimeout(r, 5000));
+  await sleep(5000);
   try {
-    const m = /^VmRSS:\s+(\d+)/m.exec(Deno.readTextFileSync(`/proc/${child.pid}/status`));
-    rss.push({ t: Date.now(), mib: Number(m?.[1]) / 1024 });
+    rss.push({ t: Date.now(), mib: statusKb(child.pid, "VmRSS") / 1024 });
   } catch {
     break; // the tracker died: reported below
   }
@@ -87,7 +69,7 @@ for (let i = 1; i < ts.length; i++) {
   }
 }
 const gaps = gapsAt.length;
-const median = (xs: number[]) => [...xs].sort((a, b) => a - b)[Math.floor(xs.length / 2)] ?? NaN;
+const median = (xs: number[]) => quantile(xs, 0.5);
 const tenth = Math.max(1, Math.floor(rss.length / 10));
 const early = median(rss.slice(tenth, 2 * tenth).map((r) => r.mib));
 const late = median(rss.slice(-tenth).map((r) => r.mib));
@@ -113,6 +95,5 @@ const result = {
 const ok = status.code === 143 && partial === 0 && Math.abs(result.drift_ms) <= 500 && gaps === 0 &&
   late <= early * 1.1 + 4;
 console.log(JSON.stringify({ ...result, ok }, null, 2));
-Deno.mkdirSync(values.out.replace(/\/[^/]*$/, "") || ".", { recursive: true });
-Deno.writeTextFileSync(values.out, JSON.stringify({ ...result, ok }, null, 2) + "\n");
+writeJson(values.out, { ...result, ok });
 Deno.exit(ok ? 0 : 1);

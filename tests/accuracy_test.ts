@@ -9,7 +9,8 @@
  * rightly counts (time's own process, the shell that waits for the tracker in attach mode).
  */
 import { ok, strictEqual } from "node:assert/strict";
-import { runCli, spawnCli } from "./helpers.ts";
+import { sleep } from "../base/time.ts";
+import { outputsIn, runCli, spawnCli, summaryIn } from "./helpers.ts";
 
 const BURN = new URL("./workloads/burn.py", import.meta.url).pathname;
 const TIME = "/usr/bin/time";
@@ -119,18 +120,15 @@ const timeSecs = (file: string) =>
   Deno.readTextFileSync(file).trim().split("\n").at(-1)!.split(" ").map(Number)
     .reduce((a, b) => a + b, 0);
 
+/** Tracker options that sample every `interval` s into `dir`, with the summary beside. */
+const intoDir = (dir: string, interval: string) => ["-i", interval, "--no-gpu", ...outputsIn(dir)];
+
 /** Wrapper mode: the tracker runs `time sh -c SCRIPT`. */
 async function wrapped(shape: Shape, reference: (dir: string) => number) {
   const dir = workDir(shape.files);
   try {
     const r = await runCli([
-      "-i",
-      "0.5",
-      "--no-gpu",
-      "-o",
-      `${dir}/samples.jsonl`,
-      "--summary-json",
-      `${dir}/summary.json`,
+      ...intoDir(dir, "0.5"),
       "--",
       TIME,
       "-o",
@@ -142,7 +140,7 @@ async function wrapped(shape: Shape, reference: (dir: string) => number) {
       shape.script,
     ], { cwd: dir });
     strictEqual(r.code, 0, r.stderr);
-    const summary = JSON.parse(Deno.readTextFileSync(`${dir}/summary.json`));
+    const summary = summaryIn(dir);
     within(cpuOf(summary), reference(dir), `wrapper, ${shape.name}`);
   } finally {
     Deno.removeSync(dir, { recursive: true });
@@ -173,27 +171,17 @@ async function attached(
       stdout: "null",
       stderr: "inherit",
     }).spawn();
-    const { output } = spawnCli([
-      "-i",
-      "0.3",
-      "--no-gpu",
-      "-p",
-      String(job.pid),
-      "-o",
-      `${dir}/samples.jsonl`,
-      "--summary-json",
-      `${dir}/summary.json`,
-    ], { cwd: dir });
+    const { output } = spawnCli([...intoDir(dir, "0.3"), "-p", String(job.pid)], { cwd: dir });
     const deadline = Date.now() + 60_000;
     while (size(`${dir}/samples.jsonl`) === 0 && Date.now() < deadline) {
-      await new Promise((r) => setTimeout(r, 20));
+      await sleep(20);
     }
     // Released even if the tracker never wrote (then the test fails on its output, not hangs).
     Deno.writeTextFileSync(`${dir}/go`, "go\n");
     const r = await output;
     await job.status;
     strictEqual(r.code, 0, r.stderr);
-    const summary = JSON.parse(Deno.readTextFileSync(`${dir}/summary.json`));
+    const summary = summaryIn(dir);
     strictEqual(summary.exit_code, null);
     strictEqual(summary.end, "ended");
     const ours = cpuOf(summary), truth = reference(dir);
@@ -234,23 +222,11 @@ const DD: Shape = {
 const MIB32 = 32 * 1048576;
 const writes = (
   dir: string,
-) => (JSON.parse(Deno.readTextFileSync(`${dir}/summary.json`)).disk.write_bytes as number);
+) => (summaryIn(dir).disk.write_bytes as number);
 live(`disk writes, wrapper: ${DD.name}`, DD.needs!, async () => {
   const dir = workDir();
   try {
-    const r = await runCli([
-      "-i",
-      "0.3",
-      "--no-gpu",
-      "-o",
-      `${dir}/samples.jsonl`,
-      "--summary-json",
-      `${dir}/summary.json`,
-      "--",
-      "sh",
-      "-c",
-      DD.script,
-    ], { cwd: dir });
+    const r = await runCli([...intoDir(dir, "0.3"), "--", "sh", "-c", DD.script], { cwd: dir });
     strictEqual(r.code, 0, r.stderr);
     const w = writes(dir);
     console.log(`  wrapper, dd: ${w} bytes written (${(100 * (w - MIB32) / MIB32).toFixed(2)} %)`);

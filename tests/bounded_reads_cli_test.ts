@@ -5,29 +5,27 @@
  */
 import { match, ok, strictEqual } from "node:assert/strict";
 import { runCommand } from "../collectors/gpu/run_command.ts";
-import { closedPort, serve } from "./fakes/faults.ts";
+import { closedPort, serve } from "./fakes/loopback.ts";
 import { skip } from "./fakes/users.ts";
-import { cleanEnv, FIXTURES, jsonLines, MAIN, runCli, spawnCli } from "./helpers.ts";
-
-const FIXTURE = `${FIXTURES}/vm-basic`;
+import {
+  cleanEnv,
+  copyFixtureProc,
+  fixtureArgs,
+  jsonLines,
+  MAIN,
+  runCli,
+  spawnCli,
+} from "./helpers.ts";
 
 Deno.test("CLI: a 4 GiB (sparse) meminfo under --procfs is no data, not 4 GiB of memory", async () => {
-  const dir = await Deno.makeTempDir({ prefix: "rt-bigproc-" });
+  const { dir } = copyFixtureProc("vm-basic", "rt-bigproc-");
   try {
-    const cp = await new Deno.Command("cp", { args: ["-a", `${FIXTURE}/proc`, `${dir}/proc`] })
-      .output();
-    ok(cp.success);
     const big = await Deno.open(`${dir}/proc/meminfo`, { write: true, truncate: true });
     await big.truncate(4 * 1024 ** 3);
     big.close();
     const t0 = Date.now();
     const args = [
-      "--procfs",
-      `${dir}/proc`,
-      "--sysfs",
-      `${FIXTURE}/sys`,
-      "--rootfs",
-      `${FIXTURE}/root`,
+      ...fixtureArgs("vm-basic", `${dir}/proc`),
       "--no-gpu",
       "-i",
       "0.1",
@@ -124,7 +122,7 @@ Deno.test("CLI: a 3 MiB Sentinel answer is refused (1 MiB limit); the run goes o
     match(r.stderr, /answer over 1048576 bytes/);
     ok(!r.stderr.includes("tok-bounded-1"));
   } finally {
-    await srv.server.shutdown();
+    await srv.close();
   }
 });
 

@@ -5,9 +5,8 @@
  * permission test, which makes the hierarchy read-only in a private mount namespace.
  */
 import { match, ok, strictEqual } from "node:assert/strict";
-import { MAIN } from "./helpers.ts";
-import { cleanEnv, runCli, spawnCli } from "./helpers.ts";
-import { V8_FLAGS_ARG } from "../scripts/v8_flags.ts";
+import { sleep } from "../base/time.ts";
+import { cleanEnv, CLI_ARGV, runCli, spawnCli } from "./helpers.ts";
 
 Deno.test("cgroup options: usage errors are one line, exit 2", async () => {
   const cases: [string[], RegExp][] = [
@@ -46,12 +45,7 @@ Deno.test("--cgroup without permission: one warning, the run goes on in tree mod
       "-c",
       script,
       "sh",
-      Deno.execPath(),
-      "run",
-      "--allow-all",
-      V8_FLAGS_ARG,
-      "--quiet",
-      MAIN,
+      ...CLI_ARGV,
       "--no-gpu",
       "--cgroup",
       "-q",
@@ -135,13 +129,13 @@ Deno.test("--wait-descendants: SIGTERM while waiting goes to what was left behin
     // Wait until the command has exited and left its sleep behind (no wall-clock guess).
     let daemon = 0;
     for (let i = 0; i < 200 && !daemon; i++) {
-      await new Promise((r) => setTimeout(r, 50));
+      await sleep(50);
       try {
         daemon = Number(Deno.readTextFileSync(`${dir}/pid`).trim()) || 0;
       } catch { /* not written yet */ }
     }
     ok(daemon > 0, "the command wrote its daemon's PID");
-    await new Promise((r) => setTimeout(r, 500));
+    await sleep(500);
     child.kill("SIGTERM");
     // Without forwarding, the tracker would wait out the 600 s sleep: 60 s is a generous bound.
     let timer: ReturnType<typeof setTimeout> | undefined;

@@ -5,6 +5,7 @@
  * assert on counters and CPU-seconds, never on wall-clock time, and print the summary lines.
  */
 import { ok, strictEqual } from "node:assert/strict";
+import { sleep } from "../base/time.ts";
 import { parseCgroupMounts, parseProcCgroup } from "../collectors/cgroup_fs.ts";
 import { jsonLines, spawnCli } from "./helpers.ts";
 
@@ -42,7 +43,7 @@ async function removeCgroup(dir: string) {
       return;
     } catch (err) {
       if (err instanceof Deno.errors.NotFound) return;
-      await new Promise((r) => setTimeout(r, 50));
+      await sleep(50);
     }
   }
 }
@@ -113,7 +114,7 @@ async function track(
           text = Deno.readTextFileSync(`${dir}/samples.jsonl`);
         } catch { /* not yet */ }
         if (text.includes(joins.seen)) break;
-        await new Promise((r) => setTimeout(r, 50));
+        await sleep(50);
       }
       Deno.writeTextFileSync(`${dir}/go`, "");
     }

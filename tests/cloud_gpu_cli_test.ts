@@ -4,8 +4,9 @@
  */
 import { deepStrictEqual, ok, strictEqual } from "node:assert/strict";
 import { CLOUD_ENDPOINTS } from "../clouds/mod.ts";
-import { blackhole, serve, text } from "../clouds/testdata/fake.ts";
-import { dmiRoot } from "../clouds/testdata/env.ts";
+import { blackhole, serve } from "./fakes/loopback.ts";
+import { text } from "./fakes/clouds/handlers.ts";
+import { dmiRoot } from "./fakes/clouds/env.ts";
 import { CSV_HEADER } from "../formats/csv.ts";
 import type { Sample } from "../base/sample.ts";
 import { assertSampleTiming, jsonLines, runCli } from "./helpers.ts";

@@ -8,9 +8,8 @@
 import { sleep } from "../base/time.ts";
 import { deepStrictEqual, strictEqual } from "node:assert/strict";
 import { CLOUD_ENDPOINTS } from "../clouds/mod.ts";
-import { refusedUrl } from "../clouds/testdata/fake.ts";
-import { CASES } from "../clouds/testdata/providers.ts";
-import { closedPort } from "./fakes/faults.ts";
+import { closedPort, refusedUrl } from "./fakes/loopback.ts";
+import { CASES } from "./fakes/clouds/providers.ts";
 import { runCli } from "./helpers.ts";
 
 /** Paths each static provider reads (files under the served directory). */

@@ -5,9 +5,9 @@
  */
 import { deepStrictEqual, ok, strictEqual } from "node:assert/strict";
 import { CLOUD_ENDPOINTS } from "../clouds/mod.ts";
-import { refusedUrl } from "../clouds/testdata/fake.ts";
-import { CASES } from "../clouds/testdata/providers.ts";
-import { strictServe } from "../clouds/testdata/strict.ts";
+import { refusedUrl } from "./fakes/loopback.ts";
+import { CASES } from "./fakes/clouds/providers.ts";
+import { strictServe } from "./fakes/clouds/strict.ts";
 import { USER_AGENT } from "../base/user_agent.ts";
 import { runCli } from "./helpers.ts";
 

@@ -4,7 +4,8 @@
  * advance as samples arrive. `TRACKER_UPDATE_SCREENSHOT=1` refreshes docs/dashboard.png.
  */
 import { deepStrictEqual, equal, ok } from "node:assert/strict";
-import { launchChromium } from "./fakes/cdp.ts";
+import { sleep } from "../base/time.ts";
+import { launchChromium } from "./chromium.ts";
 import { eventually, serveCli, testWith } from "./fakes/watch.ts";
 
 testWith(
@@ -74,7 +75,7 @@ testWith(
       );
       deepStrictEqual(foreign, [], "no request beyond the tracker");
       if (Deno.env.get("TRACKER_UPDATE_SCREENSHOT") === "1") {
-        await new Promise((r) => setTimeout(r, 6000)); // a longer history for the picture
+        await sleep(6000); // a longer history for the picture
         const png = await browser.screenshot();
         await Deno.writeFile(new URL("../docs/dashboard.png", import.meta.url), png);
       } else {

@@ -4,9 +4,10 @@
  * upload interval of samples) lives in memory.
  */
 import { ok, strictEqual } from "node:assert/strict";
-import { closedPort } from "./fakes/faults.ts";
+import { sleep } from "../base/time.ts";
+import { closedPort } from "./fakes/loopback.ts";
 import { HttpReceiver } from "./fakes/http_receiver.ts";
-import { jsonLines, runCli, spawnCli } from "./helpers.ts";
+import { jsonLines, runCli, type RunOptions, spawnCli } from "./helpers.ts";
 
 async function spooledBatches(spool: string): Promise<number> {
   let n = 0;
@@ -16,30 +17,32 @@ async function spooledBatches(spool: string): Promise<number> {
   return n;
 }
 
+/** Starts a run that cuts a batch every 0.4 s into `<dir>/spool`; returns once 4 are there (or 15 s). */
+async function runUntilSpooled(dir: string, args: string[], o: RunOptions = {}) {
+  const run = spawnCli([...args, "-i", "0.2", "--upload-interval", "0.4"], o);
+  for (let i = 0; i < 150; i++) {
+    if (await spooledBatches(`${dir}/spool`).catch(() => 0) >= 4) break;
+    await sleep(100);
+  }
+  return run;
+}
+
 Deno.test("CLI: HTTP down, tracker SIGKILLed, endpoint back: `flush` delivers every cut batch", async () => {
   const dir = await Deno.makeTempDir({ prefix: "rt-durable-" });
   const port = closedPort();
   let rx: HttpReceiver | undefined;
   try {
     const common = ["--spool-dir", `${dir}/spool`, "--sink", `http://127.0.0.1:${port}/in`];
-    const { child, output } = spawnCli([
+    // Until several batches failed and were cut (the spool shows them).
+    const { child, output } = await runUntilSpooled(dir, [
       ...common,
-      "-i",
-      "0.2",
-      "--upload-interval",
-      "0.4",
       "--format",
       "json",
       "-o",
       `${dir}/local.jsonl`,
     ]);
-    // Wait until several batches failed and were cut (the spool shows them).
-    for (let i = 0; i < 150; i++) {
-      if (await spooledBatches(`${dir}/spool`).catch(() => 0) >= 4) break;
-      await new Promise((r) => setTimeout(r, 100));
-    }
     child.kill("SIGSTOP"); // freeze: the local file and the spool stop changing
-    await new Promise((r) => setTimeout(r, 200));
+    await sleep(200);
     const batches = await spooledBatches(`${dir}/spool`);
     const local = jsonLines(await Deno.readTextFile(`${dir}/local.jsonl`));
     child.kill("SIGKILL");
@@ -80,21 +83,11 @@ Deno.test("CLI: Sentinel's S3 down, tracker SIGKILLed: `flush` uploads the spool
   try {
     s3.faults.always = { status: 503 }; // uploads fail; the API itself answers
     const common = ["--spool-dir", `${dir}/spool`];
-    const { child, output } = spawnCli([
-      ...common,
-      "-i",
-      "0.2",
-      "--upload-interval",
-      "0.4",
-      "--format",
-      "csv",
-      "-o",
-      `${dir}/local.csv`,
-    ], { env });
-    for (let i = 0; i < 150; i++) {
-      if (await spooledBatches(`${dir}/spool`).catch(() => 0) >= 4) break;
-      await new Promise((r) => setTimeout(r, 100));
-    }
+    const { child, output } = await runUntilSpooled(
+      dir,
+      [...common, "--format", "csv", "-o", `${dir}/local.csv`],
+      { env },
+    );
     child.kill("SIGKILL");
     strictEqual((await output).signal, "SIGKILL");
     const batches = await spooledBatches(`${dir}/spool`);

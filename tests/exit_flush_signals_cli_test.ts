@@ -5,6 +5,7 @@
  */
 import { match, ok, strictEqual } from "node:assert/strict";
 import { gunzipSync } from "node:zlib";
+import { sleep } from "../base/time.ts";
 import { Recorder } from "./fakes/recorder.ts";
 import { jsonLines, runCli, spawnCli } from "./helpers.ts";
 
@@ -68,7 +69,7 @@ for (
         for (let i = 0; i < 150; i++) {
           const text = await Deno.readTextFile(`${dir}/local.jsonl`).catch(() => "");
           if (text.split("\n").filter(Boolean).length >= 3) break;
-          await new Promise((r) => setTimeout(r, 100));
+          await sleep(100);
         }
         child.kill("SIGTERM");
       }
@@ -77,7 +78,7 @@ for (
         try {
           child.kill(sig);
         } catch { /* already exited: the first signal ended the wait */ }
-        await new Promise((r) => setTimeout(r, 100));
+        await sleep(100);
       }
       const out = await output;
       strictEqual(out.code, expected, out.stderr);
@@ -111,7 +112,7 @@ Deno.test("CLI system-only: SIGQUIT, SIGUSR1, SIGUSR2 and SIGALRM stop gracefull
       for (let i = 0; i < 100; i++) {
         const text = await Deno.readTextFile(`${dir}/out.csv`).catch(() => "");
         if (text.split("\n").length > 2) break;
-        await new Promise((r) => setTimeout(r, 100));
+        await sleep(100);
       }
       child.kill(sig);
       const out = await output;

@@ -6,8 +6,16 @@
  */
 import { ok, strictEqual } from "node:assert/strict";
 import { constants } from "node:os";
+import { settlesWithin, sleep } from "../base/time.ts";
 import { symlinkRacer } from "./fakes/racer.ts";
-import { assertSampleTiming, command, FIXTURES, spawnCli } from "./helpers.ts";
+import {
+  assertSampleTiming,
+  command,
+  copyFixtureProc,
+  fixtureArgs,
+  FIXTURES,
+  spawnCli,
+} from "./helpers.ts";
 import { type Rng, rngFor, SEED } from "./seeded.ts";
 
 // ---------------------------------------------------------------------------------------------
@@ -18,7 +26,6 @@ import { type Rng, rngFor, SEED } from "./seeded.ts";
 
 const FIXTURE = `${FIXTURES}/vm-basic`;
 const IS_ROOT = Deno.uid() === 0;
-const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
 /**
  * How long a tracker may take to exit after a signal before the test calls it hung. A hang
  * detector, not a timing claim: at load average 8 on 2 cores Deno alone may need seconds.
@@ -26,25 +33,10 @@ const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
 const HANG_MS = 30_000;
 
 /** A temporary copy of the fixture's proc/ (the sampler reads it; the test mangles it). */
-function copyProc(): { dir: string; proc: string } {
-  const dir = Deno.makeTempDirSync({ prefix: "rt-faults-" });
-  const out = new Deno.Command("cp", { args: ["-a", `${FIXTURE}/proc`, `${dir}/proc`] })
-    .outputSync();
-  if (!out.success) throw new Error(`cp -a failed: ${new TextDecoder().decode(out.stderr)}`);
-  return { dir, proc: `${dir}/proc` };
-}
+const copyProc = () => copyFixtureProc("vm-basic", "rt-faults-");
 
 function trackerArgs(proc: string, ...rest: string[]): string[] {
-  return [
-    "--procfs",
-    proc,
-    "--sysfs",
-    `${FIXTURE}/sys`,
-    "--rootfs",
-    `${FIXTURE}/root`,
-    "--no-gpu",
-    ...rest,
-  ];
+  return [...fixtureArgs("vm-basic", proc), "--no-gpu", ...rest];
 }
 
 /**
@@ -305,82 +297,79 @@ async function runBounded(args: string[], ms: number, ctx: string) {
 
 const READ_TARGETS = ["stat", "meminfo", "net/dev", "diskstats", "self/mountinfo"];
 
-Deno.test("faults: directories in place of /proc files give empty parts, not errors", async () => {
-  const { dir, proc } = copyProc();
-  try {
-    for (const t of READ_TARGETS) {
-      Deno.removeSync(`${proc}/${t}`);
-      Deno.mkdirSync(`${proc}/${t}`);
-    }
-    const ctx = "directories";
-    const r = await runBounded(
-      trackerArgs(proc, "-i", "0.1", "--samples", "3", "-o", "-"),
-      8000,
-      ctx,
-    );
-    strictEqual(r.code, 0, r.stderr);
-    strictEqual(wholeJsonLines(r.stdout, ctx).length, 3);
-    noStack(r.stderr, ctx);
-    ok(!/^error:/m.test(r.stderr), r.stderr);
-  } finally {
-    Deno.removeSync(dir, { recursive: true });
-  }
-});
+/** A /proc copy turned unreadable in one way; the tracker must sample on, exit 0, no stack. */
+interface ReadFault {
+  name: string;
+  ignore?: boolean;
+  /** How long the 3-sample run may take before it counts as hung. */
+  ms: number;
+  mangle(proc: string): void;
+  /** Undoes what would stop the copy from being removed. */
+  restore?(proc: string): void;
+}
 
-Deno.test({
-  name: "faults: unreadable /proc files (chmod 000) give empty parts, not errors",
-  ignore: IS_ROOT, // root reads a 000 file anyway: nothing to test
-  fn: async () => {
-    const { dir, proc } = copyProc();
-    try {
+const READ_FAULTS: ReadFault[] = [
+  {
+    name: "directories in place of /proc files give empty parts, not errors",
+    ms: 8000,
+    mangle: (proc) => {
+      for (const t of READ_TARGETS) {
+        Deno.removeSync(`${proc}/${t}`);
+        Deno.mkdirSync(`${proc}/${t}`);
+      }
+    },
+  },
+  {
+    name: "unreadable /proc files (chmod 000) give empty parts, not errors",
+    ignore: IS_ROOT, // root reads a 000 file anyway: nothing to test
+    ms: 8000,
+    mangle: (proc) => {
       for (const t of READ_TARGETS) Deno.chmodSync(`${proc}/${t}`, 0o000);
-      const ctx = "chmod 000";
-      const r = await runBounded(
-        trackerArgs(proc, "-i", "0.1", "--samples", "3", "-o", "-"),
-        8000,
-        ctx,
-      );
-      strictEqual(r.code, 0, r.stderr);
-      strictEqual(wholeJsonLines(r.stdout, ctx).length, 3);
-      noStack(r.stderr, ctx);
-    } finally {
+    },
+    restore: (proc) => {
       for (const t of READ_TARGETS) {
         try {
           Deno.chmodSync(`${proc}/${t}`, 0o644);
         } catch { /* ignore */ }
       }
-      Deno.removeSync(dir, { recursive: true });
-    }
+    },
   },
-});
-
-// BUG: a FIFO in place of a procfs file (here /proc/meminfo) blocks the sampler forever:
-// collectors/read.ts readText() calls Deno.readTextFileSync, whose open(2) of a FIFO waits for a
-// writer. No sample is ever emitted, and SIGTERM is not acted on either (the event loop is
-// blocked inside the synchronous read, so the signal listener never runs): only SIGKILL ends it.
-// Expected: the FIFO is skipped like any unreadable file (e.g. open with O_NONBLOCK or check
-// that the path is a regular file first), samples continue, SIGTERM exits 0.
-Deno.test({
-  name: "faults: a FIFO named meminfo does not hang the sampler",
-  fn: async () => {
-    const { dir, proc } = copyProc();
-    try {
+  {
+    // open(2) of a FIFO waits for a writer, and a synchronous read there would block the event
+    // loop (no sample, no SIGTERM): the sampler must skip it like any unreadable file.
+    name: "a FIFO named meminfo does not hang the sampler",
+    ms: 6000,
+    mangle: (proc) => {
       Deno.removeSync(`${proc}/meminfo`);
       if (!sys("mkfifo", `${proc}/meminfo`)) throw new Error("mkfifo failed");
-      const ctx = "fifo meminfo";
-      const r = await runBounded(
-        trackerArgs(proc, "-i", "0.1", "--samples", "3", "-o", "-"),
-        6000,
-        ctx,
-      );
-      strictEqual(r.code, 0, r.stderr);
-      strictEqual(wholeJsonLines(r.stdout, ctx).length, 3);
-      noStack(r.stderr, ctx);
-    } finally {
-      Deno.removeSync(dir, { recursive: true });
-    }
+    },
   },
-});
+];
+
+for (const f of READ_FAULTS) {
+  Deno.test({
+    name: `faults: ${f.name}`,
+    ignore: f.ignore ?? false,
+    fn: async () => {
+      const { dir, proc } = copyProc();
+      try {
+        f.mangle(proc);
+        const r = await runBounded(
+          trackerArgs(proc, "-i", "0.1", "--samples", "3", "-o", "-"),
+          f.ms,
+          f.name,
+        );
+        strictEqual(r.code, 0, r.stderr);
+        strictEqual(wholeJsonLines(r.stdout, f.name).length, 3);
+        noStack(r.stderr, f.name);
+        ok(!/^error:/m.test(r.stderr), r.stderr);
+      } finally {
+        f.restore?.(proc);
+        Deno.removeSync(dir, { recursive: true });
+      }
+    },
+  });
+}
 
 // ---------------------------------------------------------------------------------------------
 // Output that cannot be written
@@ -437,7 +426,7 @@ function runOnFullDisk() {
     // The disk fills after 4 or 5 samples and the one warning comes; a few more samples after
     // it show the tracker goes on. Waiting for the warning, not a fixed time: start-up takes
     // seconds on a loaded machine.
-    await Promise.race([stderr.started, sleep(HANG_MS)]);
+    await settlesWithin(stderr.started, HANG_MS);
     await sleep(500);
     child.kill("SIGTERM");
     const st = await statusWithin(child, HANG_MS, "disk full");
@@ -489,29 +478,59 @@ Deno.test({
 // ---------------------------------------------------------------------------------------------
 // Signals at random moments
 
-const SYSTEM_SIGNALS = ["SIGTERM", "SIGINT"] as const;
+/** Starts the CLI, sends `sig` `delayMs` after the first sample, and waits (bounded) for the end. */
+async function signalAfterStart(args: string[], sig: Deno.Signal, delayMs: number, ctx: string) {
+  const { child, stdout, stderr } = spawnLive(args);
+  // Handlers are in place, and a wrapped child runs, once the first sample is out.
+  await stdout.started;
+  await sleep(delayMs);
+  child.kill(sig);
+  const st = await statusWithin(child, HANG_MS, ctx);
+  return { code: st.code, signal: st.signal, out: await stdout.done, err: await stderr.done };
+}
 
-Deno.test("faults: SIGTERM/SIGINT at random moments in system-only mode exit 0, whole lines", async () => {
-  const rng = rngFor("signals-system");
-  for (let i = 0; i < 6; i++) {
-    const sig = SYSTEM_SIGNALS[i % 2]!;
-    const delay = rng.range(50, 900);
-    const ctx = `FUZZ_SEED=${SEED} (stream ${rng.seed}) run ${i}: ${sig} ${delay} ms after start`;
-    const { child, stdout, stderr } = spawnLive(
-      trackerArgs(`${FIXTURE}/proc`, "-i", "0.1", "-o", "-"),
-    );
-    await stdout.started; // handlers are in place before the first sample
-    await sleep(delay);
-    child.kill(sig);
-    const st = await statusWithin(child, HANG_MS, ctx);
-    const out = await stdout.done;
-    const err = await stderr.done;
-    strictEqual(st.code, 0, `${ctx}: exit ${st.code} (signal ${st.signal})\n${err}`);
-    strictEqual(st.signal, null, ctx);
-    ok(wholeJsonLines(out, ctx).length >= 1, ctx);
-    strictEqual(err, "", ctx);
-  }
-});
+/**
+ * Signals in system-only mode end the run like a normal stop: last sample, flush, exit 0. Without
+ * a command SIGHUP (hang-up) counts as one too. `quiet`: nothing at all on stderr.
+ */
+const SYSTEM_SIGNAL_RUNS = [
+  {
+    name: "SIGTERM/SIGINT at random moments in system-only mode exit 0, whole lines",
+    stream: "signals-system",
+    signals: ["SIGTERM", "SIGINT"],
+    runs: 6,
+    quiet: true,
+  },
+  {
+    name: "SIGHUP in system-only mode stops gracefully: exit 0, whole lines, no stack",
+    stream: "signals-hup",
+    signals: ["SIGHUP"],
+    runs: 2,
+    quiet: false,
+  },
+] as const;
+
+for (const t of SYSTEM_SIGNAL_RUNS) {
+  Deno.test(`faults: ${t.name}`, async () => {
+    const rng = rngFor(t.stream);
+    for (let i = 0; i < t.runs; i++) {
+      const sig = t.signals[i % t.signals.length]!;
+      const delay = rng.range(50, 900);
+      const ctx = `FUZZ_SEED=${SEED} (stream ${rng.seed}) run ${i}: ${sig} ${delay} ms after start`;
+      const r = await signalAfterStart(
+        trackerArgs(`${FIXTURE}/proc`, "-i", "0.1", "-o", "-"),
+        sig,
+        delay,
+        ctx,
+      );
+      strictEqual(r.code, 0, `${ctx}: exit ${r.code} (signal ${r.signal})\n${r.err}`);
+      strictEqual(r.signal, null, ctx);
+      ok(wholeJsonLines(r.out, ctx).length >= 1, ctx);
+      if (t.quiet) strictEqual(r.err, "", ctx);
+      noStack(r.err, ctx);
+    }
+  });
+}
 
 Deno.test("faults: a signal during start-up either stops cleanly or kills with no partial output", async () => {
   // Signals are held from main's first line and replayed once the run is set up (exit 0); only
@@ -519,7 +538,7 @@ Deno.test("faults: a signal during start-up either stops cleanly or kills with n
   // Either way nothing half-written may be left.
   const rng = rngFor("signals-startup");
   for (let i = 0; i < 4; i++) {
-    const sig = SYSTEM_SIGNALS[i % 2]!;
+    const sig = (["SIGTERM", "SIGINT"] as const)[i % 2]!;
     const delay = rng.range(50, 400);
     const ctx = `FUZZ_SEED=${SEED} (stream ${rng.seed}) run ${i}: ${sig} ${delay} ms after spawn`;
     const { child, output } = spawnCli(trackerArgs(`${FIXTURE}/proc`, "-i", "0.1", "-o", "-"));
@@ -532,28 +551,6 @@ Deno.test("faults: a signal during start-up either stops cleanly or kills with n
     );
     wholeJsonLines(r.stdout, ctx);
     noStack(r.stderr, ctx);
-  }
-});
-
-// Without a command SIGHUP (hang-up) ends the run like SIGTERM: last sample, flush, exit 0.
-Deno.test("faults: SIGHUP in system-only mode stops gracefully: exit 0, whole lines, no stack", async () => {
-  const rng = rngFor("signals-hup");
-  for (let i = 0; i < 2; i++) {
-    const delay = rng.range(50, 900);
-    const ctx = `FUZZ_SEED=${SEED} (stream ${rng.seed}) run ${i}: SIGHUP ${delay} ms after start`;
-    const { child, stdout, stderr } = spawnLive(
-      trackerArgs(`${FIXTURE}/proc`, "-i", "0.1", "-o", "-"),
-    );
-    await stdout.started;
-    await sleep(delay);
-    child.kill("SIGHUP");
-    const st = await statusWithin(child, HANG_MS, ctx);
-    const out = await stdout.done;
-    const err = await stderr.done;
-    strictEqual(st.code, 0, `${ctx}: exit ${st.code} (signal ${st.signal})\n${err}`);
-    strictEqual(st.signal, null, ctx);
-    ok(wholeJsonLines(out, ctx).length >= 1, ctx);
-    noStack(err, ctx);
   }
 });
 
@@ -570,18 +567,15 @@ Deno.test("faults: signals to a wrapper are forwarded; exit 128+N of the child, 
     const sig = WRAP_SIGNALS[i % 3]!;
     const delay = rng.range(50, 900);
     const ctx = `FUZZ_SEED=${SEED} (stream ${rng.seed}) run ${i}: ${sig} ${delay} ms after start`;
-    const { child, stdout, stderr } = spawnLive(
+    const { code, signal, out, err } = await signalAfterStart(
       trackerArgs(`${FIXTURE}/proc`, "-i", "0.1", "-o", "-", "--", "sh", "-c", SLEEPER),
+      sig,
+      delay,
+      ctx,
     );
-    await stdout.started; // the child runs and signals are forwarded from here on
-    await sleep(delay);
-    child.kill(sig);
-    const st = await statusWithin(child, HANG_MS, ctx);
-    const out = await stdout.done;
-    const err = await stderr.done;
     const want = 128 + SIGNAL_NUMBER[sig]!;
-    strictEqual(st.signal, null, `${ctx}: the tracker itself was killed\n${err}`);
-    strictEqual(st.code, want, `${ctx}: exit ${st.code}, want ${want}\n${err}`);
+    strictEqual(signal, null, `${ctx}: the tracker itself was killed\n${err}`);
+    strictEqual(code, want, `${ctx}: exit ${code}, want ${want}\n${err}`);
     ok(wholeJsonLines(out, ctx).length >= 1, ctx);
     noStack(err, ctx);
     ok(!/^error:/m.test(err), `${ctx}: ${err}`);

@@ -1,6 +1,6 @@
 /** `flush --list` shows what the spool holds and why; `flush --drop` removes it (real CLI). */
 import { deepStrictEqual, match, ok, strictEqual } from "node:assert/strict";
-import { closedPort } from "./fakes/faults.ts";
+import { closedPort } from "./fakes/loopback.ts";
 import { HttpReceiver } from "./fakes/http_receiver.ts";
 import { runCli } from "./helpers.ts";
 

@@ -1,6 +1,6 @@
 /** Nothing lost, through the real CLI: an HTTP sink that is down at exit spools; `flush` sends it. */
 import { match, ok, strictEqual } from "node:assert/strict";
-import { closedPort } from "./fakes/faults.ts";
+import { closedPort } from "./fakes/loopback.ts";
 import { HttpReceiver } from "./fakes/http_receiver.ts";
 import { jsonLines, runCli } from "./helpers.ts";
 

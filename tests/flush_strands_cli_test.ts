@@ -3,7 +3,7 @@
  * Whatever it cannot send it names, and it exits 1.
  */
 import { deepStrictEqual, match, ok, strictEqual } from "node:assert/strict";
-import { closedPort } from "./fakes/faults.ts";
+import { closedPort } from "./fakes/loopback.ts";
 import { HttpReceiver } from "./fakes/http_receiver.ts";
 import { batchFiles, spoolRun } from "./fakes/spool_run.ts";
 import { jsonLines, runCli, spawnCli } from "./helpers.ts";

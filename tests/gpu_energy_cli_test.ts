@@ -6,7 +6,7 @@
  * never against wall-clock expectations.
  */
 import { deepStrictEqual, ok, strictEqual } from "node:assert/strict";
-import { buildFakeNvml, CC } from "../collectors/gpu/testdata/fakes.ts";
+import { buildFakeNvml, CC } from "./fakes/gpu.ts";
 import type { Sample } from "../base/sample.ts";
 import { jsonLines, runCli } from "./helpers.ts";
 

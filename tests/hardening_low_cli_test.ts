@@ -1,8 +1,7 @@
 /** Issue 20, defect 9 (the low ones) through the real CLI. */
 import { match, ok, strictEqual } from "node:assert/strict";
-import { FIXTURES, runCli, spawnCli } from "./helpers.ts";
-
-const FIXTURE = `${FIXTURES}/vm-basic`;
+import { sleep } from "../base/time.ts";
+import { copyFixtureProc, fixtureArgs, runCli, spawnCli } from "./helpers.ts";
 
 Deno.test("CLI: intervals and timeouts past one day are usage errors (no timer overflow)", async () => {
   for (
@@ -62,11 +61,8 @@ Deno.test("CLI: credentials stay out of messages; URL user info with a bearer to
 });
 
 Deno.test("CLI: a hostile procfs: huge numbers print as digits in CSV, negative counters are dropped", async () => {
-  const dir = await Deno.makeTempDir({ prefix: "rt-hostile-" });
+  const { dir } = copyFixtureProc("vm-basic", "rt-hostile-");
   try {
-    const cp = await new Deno.Command("cp", { args: ["-a", `${FIXTURE}/proc`, `${dir}/proc`] })
-      .output();
-    ok(cp.success);
     const mem = await Deno.readTextFile(`${dir}/proc/meminfo`);
     await Deno.writeTextFile(
       `${dir}/proc/meminfo`,
@@ -78,12 +74,7 @@ Deno.test("CLI: a hostile procfs: huge numbers print as digits in CSV, negative 
       net + "  evil0: -5 1 0 0 0 0 0 0 -7 1 0 0 0 0 0 0\n",
     );
     const base = [
-      "--procfs",
-      `${dir}/proc`,
-      "--sysfs",
-      `${FIXTURE}/sys`,
-      "--rootfs",
-      `${FIXTURE}/root`,
+      ...fixtureArgs("vm-basic", `${dir}/proc`),
       "--no-gpu",
       "-i",
       "0.1",
@@ -121,11 +112,11 @@ Deno.test("CLI: a deleted or renamed output file is reopened (CSV header again),
     const lines = async (p: string) =>
       (await Deno.readTextFile(p).catch(() => "")).split("\n").filter(Boolean);
     for (let i = 0; i < 100 && (await lines(out)).length < 3; i++) {
-      await new Promise((r) => setTimeout(r, 100));
+      await sleep(100);
     }
     await Deno.rename(out, `${dir}/rotated.csv`); // logrotate without copytruncate
     for (let i = 0; i < 100 && (await lines(out)).length < 3; i++) {
-      await new Promise((r) => setTimeout(r, 100));
+      await sleep(100);
     }
     child.kill("SIGTERM");
     const r = await output;

@@ -2,6 +2,7 @@
  * Spawns the real entry point the way a user would, with a clean, predictable environment.
  * Every run's JSON samples and summary are checked against tests/invariants.ts.
  */
+import { ok } from "node:assert/strict";
 import type { Sample } from "../base/sample.ts";
 import { V8_FLAGS_ARG } from "../scripts/v8_flags.ts";
 import { assertInvariants } from "./invariants.ts";
@@ -91,9 +92,19 @@ function checkRun(args: string[], o: RunOptions, stdout: string): void {
   assertInvariants(sampleLines(text), summary, args.join(" "));
 }
 
+/** The argv that starts the CLI as it ships (its V8 flags), for wrappers such as `unshare`. */
+export const CLI_ARGV: readonly string[] = [
+  Deno.execPath(),
+  "run",
+  "--allow-all",
+  V8_FLAGS_ARG,
+  "--quiet",
+  MAIN,
+];
+
 export function command(args: string[], o: RunOptions = {}): Deno.Command {
-  return new Deno.Command(Deno.execPath(), {
-    args: ["run", "--allow-all", V8_FLAGS_ARG, "--quiet", MAIN, ...args],
+  return new Deno.Command(CLI_ARGV[0]!, {
+    args: [...CLI_ARGV.slice(1), ...args],
     env: cleanEnv(o.env),
     clearEnv: true,
     ...(o.cwd ? { cwd: o.cwd } : {}),
@@ -103,8 +114,8 @@ export function command(args: string[], o: RunOptions = {}): Deno.Command {
   });
 }
 
-export async function runCli(args: string[], o: RunOptions = {}): Promise<CliResult> {
-  const out = await command(args, o).output();
+/** Decodes a finished run's output and checks its invariants. */
+function finished(args: string[], o: RunOptions, out: Deno.CommandOutput): CliResult {
   const dec = new TextDecoder();
   const r = {
     code: out.code,
@@ -116,21 +127,26 @@ export async function runCli(args: string[], o: RunOptions = {}): Promise<CliRes
   return r;
 }
 
+export async function runCli(args: string[], o: RunOptions = {}): Promise<CliResult> {
+  return finished(args, o, await command(args, o).output());
+}
+
 /** Starts the CLI; resolves its output once it exits. */
 export function spawnCli(args: string[], o: RunOptions = {}) {
   const child = command(args, o).spawn();
-  const output = child.output().then((out) => {
-    const dec = new TextDecoder();
-    const r = {
-      code: out.code,
-      signal: out.signal,
-      stdout: dec.decode(out.stdout),
-      stderr: dec.decode(out.stderr),
-    };
-    checkRun(args, o, r.stdout);
-    return r;
-  });
+  const output = child.output().then((out) => finished(args, o, out));
   return { child, output };
+}
+
+/** Options that write the samples to `<dir>/samples.jsonl` and the summary to `<dir>/summary.json`. */
+export function outputsIn(dir: string): string[] {
+  return ["-o", `${dir}/samples.jsonl`, "--summary-json", `${dir}/summary.json`];
+}
+
+/** The JSON summary of a run given `outputsIn(dir)` (untyped, as `JSON.parse` gives it). */
+// deno-lint-ignore no-explicit-any
+export function summaryIn(dir: string): any {
+  return JSON.parse(Deno.readTextFileSync(`${dir}/summary.json`));
 }
 
 /** Lines of JSON samples in a text (non-JSON lines, such as warnings, fail the parse). */
@@ -138,9 +154,19 @@ export function jsonLines(text: string): Record<string, unknown>[] {
   return text.split("\n").filter((l) => l.trim() !== "").map((l) => JSON.parse(l));
 }
 
-export function fixtureArgs(name: string): string[] {
+/** `--procfs/--sysfs/--rootfs` of a recorded fixture; `proc` stands in for its proc/. */
+export function fixtureArgs(name: string, proc = `${FIXTURES}/${name}/proc`): string[] {
   const dir = `${FIXTURES}/${name}`;
-  return ["--procfs", `${dir}/proc`, "--sysfs", `${dir}/sys`, "--rootfs", `${dir}/root`];
+  return ["--procfs", proc, "--sysfs", `${dir}/sys`, "--rootfs", `${dir}/root`];
+}
+
+/** A temporary copy of a fixture's proc/ for a test to mangle; the test removes `dir`. */
+export function copyFixtureProc(name: string, prefix: string): { dir: string; proc: string } {
+  const dir = Deno.makeTempDirSync({ prefix });
+  const out = new Deno.Command("cp", { args: ["-a", `${FIXTURES}/${name}/proc`, `${dir}/proc`] })
+    .outputSync();
+  if (!out.success) throw new Error(`cp -a failed: ${new TextDecoder().decode(out.stderr)}`);
+  return { dir, proc: `${dir}/proc` };
 }
 
 /**
@@ -160,24 +186,22 @@ export function assertSampleTiming(
   let elapsed = 0;
   for (const [i, s] of samples.entries()) {
     const actual = s.actual_interval_ms ?? NaN;
-    if (!(actual > 0)) throw new Error(`${ctx} sample ${i}: actual_interval_ms ${actual}`);
+    ok(actual > 0, `${ctx} sample ${i}: actual_interval_ms ${actual}`);
     elapsed += actual;
     // Rounding to whole ms and timer granularity: 2 ms per sample.
-    if (elapsed < (i + 1) * (intervalMs - 2)) {
-      throw new Error(
-        `${ctx} sample ${i} came ${elapsed} ms after the baseline, before its deadline`,
-      );
-    }
+    ok(
+      elapsed >= (i + 1) * (intervalMs - 2),
+      `${ctx} sample ${i} came ${elapsed} ms after the baseline, before its deadline`,
+    );
     if (i > 0) {
       const step = s.timestamp_ms - samples[i - 1]!.timestamp_ms;
       // Wall and monotonic clocks are read back to back, but a loaded machine can preempt the
       // process between the two reads (30+ ms seen at load average 9 on 2 cores). A sample
       // collected and then lost would add its whole interval to the step.
-      if (Math.abs(step - actual) > Math.max(60, intervalMs * 0.6)) {
-        throw new Error(
-          `${ctx} sample ${i}: timestamps ${step} ms apart, actual_interval_ms ${actual}`,
-        );
-      }
+      ok(
+        Math.abs(step - actual) <= Math.max(60, intervalMs * 0.6),
+        `${ctx} sample ${i}: timestamps ${step} ms apart, actual_interval_ms ${actual}`,
+      );
     }
   }
 }

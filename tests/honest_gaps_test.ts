@@ -7,7 +7,7 @@ import { deepStrictEqual, match, ok, strictEqual } from "node:assert/strict";
 import type { Sample } from "../base/sample.ts";
 import { formatSummary, SummaryBuilder } from "../report/summary.ts";
 import { makeSample } from "./fakes/samples.ts";
-import { fixtureArgs, FIXTURES, jsonLines, runCli } from "./helpers.ts";
+import { fixtureArgs, FIXTURES, jsonLines, outputsIn, runCli, summaryIn } from "./helpers.ts";
 import { violations } from "./invariants.ts";
 
 Deno.test("attached: a process that exits 5 is 'ended', exit_code null, and the tracker exits 0", async () => {
@@ -20,16 +20,13 @@ Deno.test("attached: a process that exits 5 is 'ended', exit_code null, and the 
       "--no-gpu",
       "-p",
       String(job.pid),
-      "-o",
-      `${dir}/s.jsonl`,
-      "--summary-json",
-      `${dir}/sum.json`,
+      ...outputsIn(dir),
     ]);
     strictEqual((await job.status).code, 5);
     strictEqual(r.code, 0, r.stderr);
     match(r.stderr, /ended after .* exit status not visible to an attached tracker/);
     ok(!/exited with/.test(r.stderr), r.stderr);
-    const summary = JSON.parse(Deno.readTextFileSync(`${dir}/sum.json`));
+    const summary = summaryIn(dir);
     strictEqual(summary.exit_code, null);
     strictEqual(summary.end, "ended");
   } finally {
@@ -49,14 +46,11 @@ Deno.test("attached and stopped by --samples: 'stopped after N samples', no exit
       "2",
       "-p",
       String(job.pid),
-      "-o",
-      `${dir}/s.jsonl`,
-      "--summary-json",
-      `${dir}/sum.json`,
+      ...outputsIn(dir),
     ]);
     strictEqual(r.code, 0, r.stderr);
     match(r.stderr, new RegExp(`PID ${job.pid}: stopped after 2 samples`));
-    const summary = JSON.parse(Deno.readTextFileSync(`${dir}/sum.json`));
+    const summary = summaryIn(dir);
     strictEqual(summary.exit_code, null);
     strictEqual(summary.end, "stopped");
   } finally {
@@ -73,10 +67,7 @@ Deno.test("wrapped: the exit code stays known", async () => {
       "-i",
       "0.3",
       "--no-gpu",
-      "--summary-json",
-      `${dir}/sum.json`,
-      "-o",
-      `${dir}/s.jsonl`,
+      ...outputsIn(dir),
       "--",
       "sh",
       "-c",
@@ -84,7 +75,7 @@ Deno.test("wrapped: the exit code stays known", async () => {
     ]);
     strictEqual(r.code, 5);
     match(r.stderr, /exited with 5/);
-    const summary = JSON.parse(Deno.readTextFileSync(`${dir}/sum.json`));
+    const summary = summaryIn(dir);
     strictEqual(summary.exit_code, 5);
     strictEqual(summary.end, "exited");
   } finally {
@@ -136,23 +127,20 @@ Deno.test("members whose memory or I/O cannot be read are counted, warned once, 
       "3",
       "-p",
       "4242",
-      "-o",
-      `${dir}/s.jsonl`,
-      "--summary-json",
-      `${dir}/sum.json`,
+      ...outputsIn(dir),
     ]);
     strictEqual(r.code, 0, r.stderr);
     const warnings = r.stderr.split("\n").filter((l) => /cannot be read/.test(l));
     strictEqual(warnings.length, 1, r.stderr);
     match(warnings[0]!, /^warn: 1 of 1 processes of the tracked tree cannot be read/);
-    const samples = jsonLines(Deno.readTextFileSync(`${dir}/s.jsonl`)) as unknown as Sample[];
+    const samples = jsonLines(Deno.readTextFileSync(`${dir}/samples.jsonl`)) as unknown as Sample[];
     strictEqual(samples.length, 3);
     for (const s of samples) {
       strictEqual(s.cpu.process_unreadable_count, 1);
       strictEqual(s.cpu.process_rss_mib, 6); // what status shows is still used
       strictEqual(s.cpu.process_pss_mib, 0);
     }
-    const summary = JSON.parse(Deno.readTextFileSync(`${dir}/sum.json`));
+    const summary = summaryIn(dir);
     strictEqual(summary.unreadable_processes, 1);
     match(r.stderr, /up to 1 processes of the tree could not be read/);
   } finally {

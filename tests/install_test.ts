@@ -7,6 +7,7 @@
 import { equal, match, ok } from "node:assert/strict";
 import { createHash } from "node:crypto";
 import { cleanEnv, hasTool, skipWithout } from "./helpers.ts";
+import { serve } from "./fakes/loopback.ts";
 
 const ROOT = new URL("..", import.meta.url).pathname.replace(/\/$/, "");
 const dec = new TextDecoder();
@@ -19,18 +20,17 @@ async function sh(args: string[], env: Record<string, string>, cwd: string) {
 }
 
 /** Serves files under `dir` at http://127.0.0.1:PORT/PATH. */
-function serve(dir: string) {
+function serveFiles(dir: string) {
   const requests: string[] = [];
-  const server = Deno.serve({ hostname: "127.0.0.1", port: 0, onListen() {} }, (req) => {
-    const path = new URL(req.url).pathname;
-    requests.push(path);
+  const srv = serve((_req, url) => {
+    requests.push(url.pathname);
     try {
-      return new Response(Deno.readFileSync(`${dir}${path}`));
+      return new Response(Deno.readFileSync(`${dir}${url.pathname}`));
     } catch {
       return new Response("not found", { status: 404 });
     }
   });
-  return { server, requests, url: `http://127.0.0.1:${server.addr.port}` };
+  return { ...srv, requests };
 }
 
 /** A fake `uname` reporting Linux and MACHINE, first on PATH. */
@@ -53,7 +53,7 @@ Deno.test("install.sh: downloads, verifies SHA-256 and installs; refuses corrupt
     return;
   }
   const dir = Deno.makeTempDirSync();
-  const srv = serve(`${dir}/www`);
+  const srv = serveFiles(`${dir}/www`);
   try {
     // Release artifacts as scripts/pack.sh makes them, from a stand-in executable.
     Deno.mkdirSync(`${dir}/www/good`, { recursive: true });
@@ -139,7 +139,7 @@ Deno.test("install.sh: downloads, verifies SHA-256 and installs; refuses corrupt
     equal(f.code, 1);
     match(f.stderr, /cannot write to .*notadir\/bin; choose another --prefix or rerun with --sudo/);
   } finally {
-    await srv.server.shutdown();
+    await srv.close();
     Deno.removeSync(dir, { recursive: true });
   }
 });

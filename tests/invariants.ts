@@ -10,6 +10,7 @@
  * - process PSS ≤ process RSS, and PSS ≤ MemTotal (whole MiB, floored: + 1);
  * - the run summary's totals are the sums of the intervals.
  */
+import { ok } from "node:assert/strict";
 import type { Sample } from "../base/sample.ts";
 
 const TICK_SECS = 0.01; // USER_HZ 100
@@ -77,7 +78,5 @@ export function violations(samples: readonly Sample[], summary?: unknown): strin
 /** Throws with every violation listed. */
 export function assertInvariants(samples: readonly Sample[], summary?: unknown, ctx = ""): void {
   const v = violations(samples, summary);
-  if (v.length > 0) {
-    throw new Error(`invariants violated${ctx ? ` (${ctx})` : ""}:\n${v.join("\n")}`);
-  }
+  ok(v.length === 0, `invariants violated${ctx ? ` (${ctx})` : ""}:\n${v.join("\n")}`);
 }

@@ -4,8 +4,7 @@
  * no sample lines on the terminal, and the terminal as it was once the run ends.
  */
 import { equal, match, ok } from "node:assert/strict";
-import { jsonLines, MAIN, runCli } from "./helpers.ts";
-import { V8_FLAGS_ARG } from "../scripts/v8_flags.ts";
+import { CLI_ARGV, jsonLines, runCli } from "./helpers.ts";
 import { eventually, testWith } from "./fakes/watch.ts";
 
 const quote = (s: string) => `'${s.replaceAll("'", `'\\''`)}'`;
@@ -23,12 +22,7 @@ testWith(["tmux"], "--live: redrawn in place at 80x24, terminal restored on exit
     return new TextDecoder().decode(out.stdout);
   };
   const cli = [
-    Deno.execPath(),
-    "run",
-    "--allow-all",
-    V8_FLAGS_ARG,
-    "--quiet",
-    MAIN,
+    ...CLI_ARGV,
     "--live",
     "--interval",
     "0.5",

@@ -5,7 +5,8 @@
  */
 import { equal, match, ok } from "node:assert/strict";
 import { jsonLines, runCli } from "./helpers.ts";
-import { freePort, startPrometheus, testWith } from "./fakes/watch.ts";
+import { closedPort } from "./fakes/loopback.ts";
+import { startPrometheus, testWith } from "./fakes/watch.ts";
 
 const RUN = ["--interval", "0.5", "--upload-interval", "1", "--no-summary", "--job-name", "rw-job"];
 
@@ -76,7 +77,7 @@ testWith(
   "remote write: an outage keeps the samples in the spool; flush delivers them",
   async (bin) => {
     const dir = await tmp();
-    const port = freePort();
+    const port = closedPort();
     const sink = `prometheus+remote-write://127.0.0.1:${port}/api/v1/write`;
     const args = [...RUN, "--job-name", "rw-outage", "-q", "--spool-dir", `${dir}/spool`];
     const r = await runCli([

@@ -5,7 +5,7 @@
  */
 import { deepStrictEqual, match, ok, strictEqual } from "node:assert/strict";
 import { USER_AGENT } from "../base/user_agent.ts";
-import { closedPort } from "./fakes/faults.ts";
+import { closedPort } from "./fakes/loopback.ts";
 import { FakeS3 } from "./fakes/s3.ts";
 import { FakeSentinel } from "./fakes/sentinel.ts";
 import { jsonLines, runCli } from "./helpers.ts";

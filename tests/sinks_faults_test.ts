@@ -5,7 +5,7 @@ import { runFlushCommand } from "../cli/flush.ts";
 import { createSinks, type SinkTestHooks } from "../sinks/mod.ts";
 import { DENO_FS, type SpoolFs } from "../sinks/spool.ts";
 import { testContext } from "./fakes/context.ts";
-import { closedPort } from "./fakes/faults.ts";
+import { closedPort } from "./fakes/loopback.ts";
 import { HttpReceiver } from "./fakes/http_receiver.ts";
 import { makeSample, range, sampleIds, waitFor } from "./fakes/samples.ts";
 import { FakeS3 } from "./fakes/s3.ts";

@@ -4,7 +4,7 @@
  */
 import { deepStrictEqual, match, ok, strictEqual } from "node:assert/strict";
 import { gunzipSync } from "node:zlib";
-import { closedPort } from "./fakes/faults.ts";
+import { closedPort } from "./fakes/loopback.ts";
 import { HttpReceiver } from "./fakes/http_receiver.ts";
 import { Recorder } from "./fakes/recorder.ts";
 import { spoolRun } from "./fakes/spool_run.ts";
@@ -13,11 +13,14 @@ import { jsonLines, runCli } from "./helpers.ts";
 
 const SECRET_FILE_TEXT = "ROOT-ONLY-CONTENT-5e1f";
 
-async function withTmp(f: (dir: string) => Promise<void>) {
+/** A temporary folder and a recorder of anything sent, both gone after `f`. */
+async function withTmp(f: (dir: string, rx: Recorder) => Promise<void>) {
   const dir = await Deno.makeTempDir({ prefix: "rt-trust-" });
+  const rx = new Recorder();
   try {
-    await f(dir);
+    await f(dir, rx);
   } finally {
+    await rx.close();
     await Deno.remove(dir, { recursive: true });
   }
 }
@@ -37,125 +40,110 @@ const plantedJob = (url: string) =>
 Deno.test("CLI flush: a shared (1777) spool with another user's planted job is refused, nothing sent", async () => {
   const u = await otherUser();
   if (typeof u === "string") return skip(u);
-  await withTmp(async (dir) => {
-    const rx = new Recorder();
-    try {
-      await Deno.chmod(dir, 0o711);
-      const shared = `${dir}/shared`;
-      await Deno.mkdir(shared);
-      await Deno.chmod(shared, 0o1777);
-      await Deno.writeTextFile(`${dir}/rootonly`, SECRET_FILE_TEXT, { mode: 0o600 });
-      await asUser(
-        u,
-        `mkdir -m 700 ${shared}/http-evil && cd ${shared}/http-evil && ` +
-          `printf '%s' '${plantedJob(`${rx.url}/steal`)}' > job.json && ` +
-          `ln -s ${dir}/rootonly 000001.jsonl.gz`,
-      );
-      const flush = await runCli(["flush", "--spool-dir", shared], {
-        env: { AWS_SECRET_ACCESS_KEY: "aws-secret-value-77" },
-      });
-      strictEqual(flush.code, 1, flush.stderr);
-      match(
-        flush.stderr,
-        /spool directory ".*shared" refused, it is writable by group or others \(mode 1777\)/,
-      );
-      strictEqual(rx.requests.length, 0, "nothing was sent to the planted URL");
-      ok(!flush.stderr.includes("aws-secret-value-77"));
-    } finally {
-      await rx.close();
-    }
+  await withTmp(async (dir, rx) => {
+    await Deno.chmod(dir, 0o711);
+    const shared = `${dir}/shared`;
+    await Deno.mkdir(shared);
+    await Deno.chmod(shared, 0o1777);
+    await Deno.writeTextFile(`${dir}/rootonly`, SECRET_FILE_TEXT, { mode: 0o600 });
+    await asUser(
+      u,
+      `mkdir -m 700 ${shared}/http-evil && cd ${shared}/http-evil && ` +
+        `printf '%s' '${plantedJob(`${rx.url}/steal`)}' > job.json && ` +
+        `ln -s ${dir}/rootonly 000001.jsonl.gz`,
+    );
+    const flush = await runCli(["flush", "--spool-dir", shared], {
+      env: { AWS_SECRET_ACCESS_KEY: "aws-secret-value-77" },
+    });
+    strictEqual(flush.code, 1, flush.stderr);
+    match(
+      flush.stderr,
+      /spool directory ".*shared" refused, it is writable by group or others \(mode 1777\)/,
+    );
+    strictEqual(rx.requests.length, 0, "nothing was sent to the planted URL");
+    ok(!flush.stderr.includes("aws-secret-value-77"));
   });
 });
 
 Deno.test("CLI: a root tracker neither chmods nor writes another user's spool; flush refuses it", async () => {
   const u = await otherUser();
   if (typeof u === "string") return skip(u);
-  await withTmp(async (dir) => {
-    const rx = new Recorder();
-    try {
-      await Deno.chmod(dir, 0o711);
-      const theirs = `${dir}/theirs`;
-      await Deno.mkdir(theirs);
-      await Deno.chmod(theirs, 0o755);
-      await Deno.chown(theirs, u.uid, u.gid);
-      const run = await runCli([
-        "--spool-dir",
-        theirs,
-        "--flush-timeout",
-        "1",
-        "-i",
-        "0.2",
-        "--samples",
-        "2",
-        "-o",
-        "/dev/null",
-        "--upload-interval",
-        "0.2",
-        "--sink",
-        `http://127.0.0.1:${closedPort()}/in`,
-      ]);
-      strictEqual(run.code, 0, run.stderr);
-      match(run.stderr, /refused, it is owned by uid \d+, not by you \(uid 0\)/);
-      const st = await Deno.stat(theirs);
-      strictEqual(st.mode! & 0o7777, 0o755, "mode left as it was");
-      strictEqual(st.uid, u.uid);
-      deepStrictEqual(await Array.fromAsync(Deno.readDir(theirs)), [], "nothing written into it");
+  await withTmp(async (dir, rx) => {
+    await Deno.chmod(dir, 0o711);
+    const theirs = `${dir}/theirs`;
+    await Deno.mkdir(theirs);
+    await Deno.chmod(theirs, 0o755);
+    await Deno.chown(theirs, u.uid, u.gid);
+    const run = await runCli([
+      "--spool-dir",
+      theirs,
+      "--flush-timeout",
+      "1",
+      "-i",
+      "0.2",
+      "--samples",
+      "2",
+      "-o",
+      "/dev/null",
+      "--upload-interval",
+      "0.2",
+      "--sink",
+      `http://127.0.0.1:${closedPort()}/in`,
+    ]);
+    strictEqual(run.code, 0, run.stderr);
+    match(run.stderr, /refused, it is owned by uid \d+, not by you \(uid 0\)/);
+    const st = await Deno.stat(theirs);
+    strictEqual(st.mode! & 0o7777, 0o755, "mode left as it was");
+    strictEqual(st.uid, u.uid);
+    deepStrictEqual(await Array.fromAsync(Deno.readDir(theirs)), [], "nothing written into it");
 
-      await asUser(
-        u,
-        `mkdir -m 700 ${theirs}/http-evil && printf '%s' '${
-          plantedJob(`${rx.url}/steal`)
-        }' > ${theirs}/http-evil/job.json`,
-      );
-      const flush = await runCli(["flush", "--spool-dir", theirs], {
-        env: { AWS_SECRET_ACCESS_KEY: "aws-secret-value-77" },
-      });
-      strictEqual(flush.code, 1, flush.stderr);
-      match(flush.stderr, /owned by uid \d+, not by you/);
-      strictEqual(rx.requests.length, 0);
-    } finally {
-      await rx.close();
-    }
+    await asUser(
+      u,
+      `mkdir -m 700 ${theirs}/http-evil && printf '%s' '${
+        plantedJob(`${rx.url}/steal`)
+      }' > ${theirs}/http-evil/job.json`,
+    );
+    const flush = await runCli(["flush", "--spool-dir", theirs], {
+      env: { AWS_SECRET_ACCESS_KEY: "aws-secret-value-77" },
+    });
+    strictEqual(flush.code, 1, flush.stderr);
+    match(flush.stderr, /owned by uid \d+, not by you/);
+    strictEqual(rx.requests.length, 0);
   });
 });
 
 Deno.test("CLI flush: batches that are symlinks or another user's files are left, never read", async () => {
   const u = await otherUser();
-  await withTmp(async (dir) => {
-    const rx = new Recorder();
-    try {
-      const spool = `${dir}/spool`;
-      const job = await spoolRun(spool, `http://127.0.0.1:${closedPort()}/in`);
-      // job.json is ours now: point it at the recorder and try to name a secret variable.
-      const meta = JSON.parse(await Deno.readTextFile(`${job}/job.json`));
-      await Deno.writeTextFile(
-        `${job}/job.json`,
-        JSON.stringify({ ...meta, url: `${rx.url}/in`, tokenEnv: "AWS_SECRET_ACCESS_KEY" }),
-      );
-      const batches = (await Array.fromAsync(Deno.readDir(job))).map((e) => e.name)
-        .filter((n) => /^\d{6}\./.test(n)).sort();
-      ok(batches.length >= 2, batches.join(" "));
-      await Deno.writeTextFile(`${dir}/rootonly`, SECRET_FILE_TEXT, { mode: 0o600 });
-      await Deno.remove(`${job}/${batches[0]}`);
-      await Deno.symlink(`${dir}/rootonly`, `${job}/${batches[0]}`);
-      if (typeof u !== "string") await Deno.chown(`${job}/${batches[1]}`, u.uid, u.gid);
-      else skip(`second-user part: ${u}`);
+  await withTmp(async (dir, rx) => {
+    const spool = `${dir}/spool`;
+    const job = await spoolRun(spool, `http://127.0.0.1:${closedPort()}/in`);
+    // job.json is ours now: point it at the recorder and try to name a secret variable.
+    const meta = JSON.parse(await Deno.readTextFile(`${job}/job.json`));
+    await Deno.writeTextFile(
+      `${job}/job.json`,
+      JSON.stringify({ ...meta, url: `${rx.url}/in`, tokenEnv: "AWS_SECRET_ACCESS_KEY" }),
+    );
+    const batches = (await Array.fromAsync(Deno.readDir(job))).map((e) => e.name)
+      .filter((n) => /^\d{6}\./.test(n)).sort();
+    ok(batches.length >= 2, batches.join(" "));
+    await Deno.writeTextFile(`${dir}/rootonly`, SECRET_FILE_TEXT, { mode: 0o600 });
+    await Deno.remove(`${job}/${batches[0]}`);
+    await Deno.symlink(`${dir}/rootonly`, `${job}/${batches[0]}`);
+    if (typeof u !== "string") await Deno.chown(`${job}/${batches[1]}`, u.uid, u.gid);
+    else skip(`second-user part: ${u}`);
 
-      const flush = await runCli(["flush", "--spool-dir", spool], {
-        env: { AWS_SECRET_ACCESS_KEY: "aws-secret-value-77" },
-      });
-      strictEqual(flush.code, 1, flush.stderr);
-      match(flush.stderr, /symbolic link; refusing to follow it/);
-      if (typeof u !== "string") match(flush.stderr, /owned by uid \d+, not by you/);
-      match(flush.stderr, /not delivered; kept in/);
-      for (const r of rx.requests) {
-        strictEqual(r.authorization, null, "no token from a variable job.json named");
-        ok(!new TextDecoder().decode(gunzipSync(r.body)).includes(SECRET_FILE_TEXT));
-      }
-      ok(!flush.stderr.includes("aws-secret-value-77"));
-    } finally {
-      await rx.close();
+    const flush = await runCli(["flush", "--spool-dir", spool], {
+      env: { AWS_SECRET_ACCESS_KEY: "aws-secret-value-77" },
+    });
+    strictEqual(flush.code, 1, flush.stderr);
+    match(flush.stderr, /symbolic link; refusing to follow it/);
+    if (typeof u !== "string") match(flush.stderr, /owned by uid \d+, not by you/);
+    match(flush.stderr, /not delivered; kept in/);
+    for (const r of rx.requests) {
+      strictEqual(r.authorization, null, "no token from a variable job.json named");
+      ok(!new TextDecoder().decode(gunzipSync(r.body)).includes(SECRET_FILE_TEXT));
     }
+    ok(!flush.stderr.includes("aws-secret-value-77"));
   });
 });
 
@@ -195,7 +183,6 @@ Deno.test("CLI flush: a URL with a query secret is not kept in clear; flush need
         ok(!(await Deno.readTextFile(`${job}/${name.name}`)).includes("q-secret-9931"), name.name);
       }
     }
-    const rx = new Recorder();
     const fwd = new HttpReceiver(port);
     try {
       const bare = await runCli(["flush", "--spool-dir", spool]);
@@ -209,7 +196,6 @@ Deno.test("CLI flush: a URL with a query secret is not kept in clear; flush need
       strictEqual(good.code, 0, good.stderr);
       strictEqual(jsonLines(fwd.text()).length, 3);
     } finally {
-      await rx.close();
       await fwd.close();
     }
   });

@@ -1,6 +1,6 @@
 import assert from "node:assert/strict";
 import { AmdProcessUsage, parseFdinfo, parseSize, readPidClients } from "./amd_fdinfo.ts";
-import { fixtureRoots } from "./testdata/fakes.ts";
+import { fixtureRoots } from "../../tests/fakes/gpu.ts";
 
 const AMD = fixtureRoots("amd");
 const KNOWN = new Set(["0000:03:00.0", "0000:0c:00.0"]);

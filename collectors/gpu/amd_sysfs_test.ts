@@ -9,7 +9,7 @@ import {
   readAmdCard,
   readRocmVersion,
 } from "./amd_sysfs.ts";
-import { fixtureRoots } from "./testdata/fakes.ts";
+import { fixtureRoots } from "../../tests/fakes/gpu.ts";
 
 const AMD = fixtureRoots("amd");
 

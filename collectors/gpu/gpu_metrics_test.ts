@@ -1,6 +1,6 @@
 import assert from "node:assert/strict";
 import { decodeGpuMetrics } from "./gpu_metrics.ts";
-import { testdata } from "./testdata/fakes.ts";
+import { testdata } from "../../tests/fakes/gpu.ts";
 
 function blob(size: number, format: number, content: number, u16s: [number, number][]): Uint8Array {
   const b = new Uint8Array(size).fill(0xff);

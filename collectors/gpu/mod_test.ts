@@ -2,7 +2,7 @@ import { sleep } from "../../base/time.ts";
 import assert from "node:assert/strict";
 import type { GpuSample } from "../../base/sample.ts";
 import { createGpuCollector, firstReading, gpuHostFacts } from "./mod.ts";
-import { buildFakeNvml, CC, fixtureRoots, testdata, wrapperScript } from "./testdata/fakes.ts";
+import { buildFakeNvml, CC, fixtureRoots, testdata, wrapperScript } from "../../tests/fakes/gpu.ts";
 
 const NO_LIB = "/nonexistent/libnvidia-ml.so.1";
 import { MIB } from "../../base/units.ts";

@@ -2,7 +2,7 @@ import { sleep } from "../../base/time.ts";
 import assert from "node:assert/strict";
 import { SmiSource } from "./nvidia_smi.ts";
 import { nvidiaProcessGpu } from "./process_gpu.ts";
-import { readLog, testdata, wrapperScript } from "./testdata/fakes.ts";
+import { readLog, testdata, wrapperScript } from "../../tests/fakes/gpu.ts";
 
 const FAKE = testdata("nvidia-smi-fake");
 const HANG = testdata("nvidia-smi-hang");

@@ -9,7 +9,7 @@ import type { GpuSample } from "../../base/sample.ts";
 import { EnergyMeter } from "../energy/mod.ts";
 import { attachEnergyCounter, type EnergyCounter, energyCounterOf } from "./energy_counter.ts";
 import { createGpuCollector, type GpuCollector } from "./mod.ts";
-import { buildFakeNvml, CC, fixtureRoots } from "./testdata/fakes.ts";
+import { buildFakeNvml, CC, fixtureRoots } from "../../tests/fakes/gpu.ts";
 
 const GPU0 = "gpu:GPU-00000000-0000-0000-0000-000000000000";
 const GPU1 = "gpu:GPU-00000000-0000-0000-0000-000000000001";

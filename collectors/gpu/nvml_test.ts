@@ -4,7 +4,7 @@ import { growingCall, nvmlOpenSession, nvmlQuery, NvmlSource } from "./nvml.ts";
 import type { NvmlSymbols } from "./nvml_ffi.ts";
 import { openNvml } from "./nvml_ffi.ts";
 import { NVML_ERROR_INSUFFICIENT_SIZE, PROCESS_INFO_SIZE } from "./nvml_decode.ts";
-import { buildFakeNvml, CC } from "./testdata/fakes.ts";
+import { buildFakeNvml, CC } from "../../tests/fakes/gpu.ts";
 
 import { MIB } from "../../base/units.ts";
 

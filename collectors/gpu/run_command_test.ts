@@ -2,7 +2,7 @@ import { sleep } from "../../base/time.ts";
 import assert from "node:assert/strict";
 import { parseQueryGpu } from "./nvidia_smi_parse.ts";
 import { runCommand } from "./run_command.ts";
-import { readLog, testdata, wrapperScript } from "./testdata/fakes.ts";
+import { readLog, testdata, wrapperScript } from "../../tests/fakes/gpu.ts";
 
 const FAKE = testdata("nvidia-smi-fake");
 const HANG = testdata("nvidia-smi-hang");

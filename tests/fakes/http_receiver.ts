@@ -3,7 +3,9 @@
  * `Idempotency-Key` (a retry after a lost response is counted, not stored twice).
  */
 import { gunzipSync } from "node:zlib";
-import { applyFault, delay, Faults, serve } from "./faults.ts";
+import { sleep } from "../../base/time.ts";
+import { applyFault, Faults } from "./faults.ts";
+import { LoopbackFake } from "./loopback.ts";
 
 export interface Received {
   key: string;
@@ -16,38 +18,18 @@ export interface Received {
   userAgent: string | null;
 }
 
-export class HttpReceiver {
+export class HttpReceiver extends LoopbackFake {
   readonly batches = new Map<string, Received>();
   readonly faults = new Faults();
   requests = 0;
   duplicates = 0;
-  #srv: ReturnType<typeof serve>;
-
-  constructor(port = 0) {
-    this.#srv = serve(
-      (req) => this.#handle(req).catch(() => new Response(null, { status: 500 })),
-      port,
-    );
-  }
-
-  get url(): string {
-    return this.#srv.url;
-  }
-
-  get port(): number {
-    return this.#srv.port;
-  }
-
-  close(): Promise<void> {
-    return this.#srv.server.shutdown();
-  }
 
   /** All received text in sequence order. */
   text(): string {
     return [...this.batches.values()].sort((a, b) => a.seq - b.seq).map((b) => b.text).join("");
   }
 
-  async #handle(req: Request): Promise<Response> {
+  protected async handle(req: Request): Promise<Response> {
     this.requests++;
     const fault = this.faults.next();
     const early = await applyFault(fault && !fault.slowOk ? fault : null, req);
@@ -68,7 +50,7 @@ export class HttpReceiver {
       });
     }
     // A slow success: stored, but the answer may come after the client gave up.
-    if (fault?.slowOk) await delay(fault.delayMs ?? 0);
+    if (fault?.slowOk) await sleep(fault.delayMs ?? 0);
     return new Response(null, { status: 204 });
   }
 }

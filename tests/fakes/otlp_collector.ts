@@ -6,7 +6,9 @@
  */
 import { gunzipSync } from "node:zlib";
 import root from "otlp-proto/build/src/generated/root.js";
-import { applyFault, delay, Faults, serve } from "./faults.ts";
+import { sleep } from "../../base/time.ts";
+import { applyFault, Faults } from "./faults.ts";
+import { LoopbackFake } from "./loopback.ts";
 
 // deno-lint-ignore no-explicit-any
 const Request = (root as any).opentelemetry.proto.collector.metrics.v1.ExportMetricsServiceRequest;
@@ -85,27 +87,17 @@ export function decodeExport(body: Uint8Array, contentType: string | null): Deco
   );
 }
 
-export class OtlpCollector {
+export class OtlpCollector extends LoopbackFake {
   readonly exports: DecodedExport[] = [];
   readonly headers: Headers[] = [];
   readonly faults = new Faults();
   requests = 0;
-  #srv: ReturnType<typeof serve>;
-
-  constructor() {
-    this.#srv = serve((req) => this.#handle(req), 0);
-  }
-
   /** The collector's base (what `otlp+http://` names). */
   get base(): string {
-    return this.#srv.url;
+    return this.url;
   }
 
-  close(): Promise<void> {
-    return this.#srv.server.shutdown();
-  }
-
-  async #handle(req: Request): Promise<Response> {
+  protected async handle(req: Request): Promise<Response> {
     this.requests++;
     const fault = this.faults.next();
     const early = await applyFault(fault && !fault.slowOk ? fault : null, req);
@@ -121,7 +113,7 @@ export class OtlpCollector {
       return new Response(String(err), { status: 400 });
     }
     this.headers.push(req.headers);
-    if (fault?.slowOk) await delay(fault.delayMs ?? 0);
+    if (fault?.slowOk) await sleep(fault.delayMs ?? 0);
     return new Response(null, { status: 200 });
   }
 

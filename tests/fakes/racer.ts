@@ -2,6 +2,8 @@
  * A process that swaps `path` between a regular file and a symlink to `victim` in a tight loop
  * of atomic renames (thousands per second): what an attacker in a shared directory does.
  */
+import { sleep } from "../../base/time.ts";
+
 export async function symlinkRacer(victim: string, path: string): Promise<() => Promise<void>> {
   const child = new Deno.Command(Deno.execPath(), {
     args: [
@@ -18,7 +20,7 @@ export async function symlinkRacer(victim: string, path: string): Promise<() => 
   }).spawn();
   for (let i = 0; i < 200; i++) {
     if (await Deno.lstat(`${path}.go`).then(() => true, () => false)) break;
-    await new Promise((r) => setTimeout(r, 50));
+    await sleep(50);
   }
   return async () => {
     child.kill();

@@ -1,5 +1,5 @@
 /** A loopback HTTP server that records every request as it came (raw body, headers, URL). */
-import { serve } from "./faults.ts";
+import { type Loopback, serve } from "./loopback.ts";
 
 export interface Recorded {
   method: string;
@@ -10,7 +10,7 @@ export interface Recorded {
 
 export class Recorder {
   readonly requests: Recorded[] = [];
-  #srv: ReturnType<typeof serve>;
+  #srv: Loopback;
 
   /** `answer` decides each response (default 204). */
   constructor(
@@ -34,6 +34,6 @@ export class Recorder {
   }
 
   close(): Promise<void> {
-    return this.#srv.server.shutdown();
+    return this.#srv.close();
   }
 }

@@ -5,7 +5,9 @@
  */
 import protobuf from "protobufjs";
 import snappy from "snappyjs";
-import { applyFault, delay, Faults, serve } from "./faults.ts";
+import { sleep } from "../../base/time.ts";
+import { applyFault, Faults } from "./faults.ts";
+import { LoopbackFake } from "./loopback.ts";
 
 const PROTO = `
 syntax = "proto3";
@@ -22,25 +24,16 @@ export interface Series {
   samples: { value: number; timestamp: number }[];
 }
 
-export class RemoteWriteReceiver {
+export class RemoteWriteReceiver extends LoopbackFake {
   readonly series: Series[] = [];
   readonly faults = new Faults();
   requests = 0;
-  #srv: ReturnType<typeof serve>;
-
-  constructor() {
-    this.#srv = serve((req) => this.#handle(req), 0);
+  /** Where the sink posts (the server's root plus Prometheus' path). */
+  override get url(): string {
+    return `${super.url}/api/v1/write`;
   }
 
-  get url(): string {
-    return `${this.#srv.url}/api/v1/write`;
-  }
-
-  close(): Promise<void> {
-    return this.#srv.server.shutdown();
-  }
-
-  async #handle(req: Request): Promise<Response> {
+  protected async handle(req: Request): Promise<Response> {
     this.requests++;
     const fault = this.faults.next();
     const early = await applyFault(fault && !fault.slowOk ? fault : null, req);
@@ -60,7 +53,7 @@ export class RemoteWriteReceiver {
         samples: ts.samples ?? [],
       });
     }
-    if (fault?.slowOk) await delay(fault.delayMs ?? 0);
+    if (fault?.slowOk) await sleep(fault.delayMs ?? 0);
     return new Response(null, { status: 204 });
   }
 

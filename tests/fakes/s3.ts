@@ -5,7 +5,8 @@
  */
 import { gunzipSync } from "node:zlib";
 import { sha256Hex, sign } from "../../sinks/sigv4.ts";
-import { applyFault, Faults, serve } from "./faults.ts";
+import { applyFault, Faults } from "./faults.ts";
+import { LoopbackFake } from "./loopback.ts";
 
 export interface FakeKey {
   secret: string;
@@ -30,7 +31,7 @@ export interface S3Call {
   signedHeaders?: string;
 }
 
-export class FakeS3 {
+export class FakeS3 extends LoopbackFake {
   readonly keys = new Map<string, FakeKey>();
   readonly objects = new Map<string, Uint8Array>();
   readonly calls: S3Call[] = [];
@@ -40,27 +41,6 @@ export class FakeS3 {
   buckets: Set<string> | null = null;
   /** Refuse requests signed for another region than `bucketRegion`, as AWS does. */
   checkRegion = false;
-  #srv: ReturnType<typeof serve>;
-
-  constructor(port = 0) {
-    this.#srv = serve(
-      (req) => this.#handle(req).catch(() => new Response(null, { status: 500 })),
-      port,
-    );
-  }
-
-  get url(): string {
-    return this.#srv.url;
-  }
-
-  get port(): number {
-    return this.#srv.port;
-  }
-
-  close(): Promise<void> {
-    return this.#srv.server.shutdown();
-  }
-
   /** Decoded text of every batch object under a prefix, by key. */
   texts(prefix = ""): Map<string, string> {
     const out = new Map<string, string>();
@@ -73,7 +53,7 @@ export class FakeS3 {
     return out;
   }
 
-  async #handle(req: Request): Promise<Response> {
+  protected async handle(req: Request): Promise<Response> {
     const url = new URL(req.url);
     const call: S3Call = { method: req.method, path: url.pathname, status: 0 };
     this.calls.push(call);

@@ -1,5 +1,6 @@
 /** Synthetic samples for sink tests: sample `i` has `timestamp_ms = BASE + i * 1000`. */
-import type { Sample } from "../../base/sample.ts";
+import { sleep } from "../../base/time.ts";
+import { NO_PROCESS_TREE, type Sample } from "../../base/sample.ts";
 
 export const BASE_MS = 1_775_000_000_000;
 
@@ -19,18 +20,7 @@ export function makeSample(i: number, trackedPid: number | null = null): Sample 
       utime_secs: 0.5,
       stime_secs: 0.25,
       process_count: 100 + i,
-      process_cores_used: null,
-      process_child_count: null,
-      process_utime_secs: null,
-      process_stime_secs: null,
-      process_pss_mib: null,
-      process_rss_mib: null,
-      process_disk_read_bytes: null,
-      process_disk_write_bytes: null,
-      process_gpu_usage: null,
-      process_gpu_vram_mib: null,
-      process_gpu_utilized: null,
-      process_unreadable_count: null,
+      ...NO_PROCESS_TREE,
     },
     memory: {
       total_mib: 4096,
@@ -73,7 +63,7 @@ export async function waitFor(cond: () => boolean, ms = 5_000): Promise<boolean>
   const end = Date.now() + ms;
   while (!cond()) {
     if (Date.now() > end) return false;
-    await new Promise((r) => setTimeout(r, 10));
+    await sleep(10);
   }
   return true;
 }

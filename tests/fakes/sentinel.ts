@@ -1,9 +1,10 @@
 /**
  * A fake Sentinel API on loopback, recording every call: `POST /runs` hands out an upload
  * prefix on the fake S3 and temporary credentials it registers there; refresh issues new ones;
- * `/finish` stores the body. Plain `Deno.serve` with a small route table.
+ * `/finish` stores the body. One `LoopbackFake` with a small route table.
  */
-import { applyFault, Faults, serve } from "./faults.ts";
+import { applyFault, Faults } from "./faults.ts";
+import { LoopbackFake } from "./loopback.ts";
 import type { FakeS3 } from "./s3.ts";
 
 export interface ApiCall {
@@ -32,7 +33,7 @@ export interface FakeSentinelOptions {
   issue?: () => Promise<{ access: string; secret: string; token: string }>;
 }
 
-export class FakeSentinel {
+export class FakeSentinel extends LoopbackFake {
   readonly calls: ApiCall[] = [];
   /** Faults per route: "runs", "refresh", "finish". */
   readonly faults = { runs: new Faults(), refresh: new Faults(), finish: new Faults() };
@@ -42,10 +43,10 @@ export class FakeSentinel {
     issue?: FakeSentinelOptions["issue"];
   };
   issued: string[] = [];
-  #srv: ReturnType<typeof serve>;
   #n = 0;
 
   constructor(readonly s3: FakeS3, o: FakeSentinelOptions = {}, port = 0) {
+    super(port);
     this.o = {
       token: "sentinel-test-token-123",
       bucket: "sentinel-bucket",
@@ -53,18 +54,6 @@ export class FakeSentinel {
       expiryKey: "expiration",
       ...o,
     };
-    this.#srv = serve(
-      (req) => this.#handle(req).catch(() => new Response(null, { status: 500 })),
-      port,
-    );
-  }
-
-  get url(): string {
-    return this.#srv.url;
-  }
-
-  close(): Promise<void> {
-    return this.#srv.server.shutdown();
   }
 
   calls_(path: RegExp): ApiCall[] {
@@ -89,7 +78,7 @@ export class FakeSentinel {
     return c;
   }
 
-  async #handle(req: Request): Promise<Response> {
+  protected async handle(req: Request): Promise<Response> {
     const url = new URL(req.url);
     const text = await req.text();
     let body: Record<string, unknown> | null = null;

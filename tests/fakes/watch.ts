@@ -2,7 +2,9 @@
  * Helpers for the live-view tests: the CLI with `--listen` (its URL read from the line it
  * prints), free loopback ports, a real Prometheus, and skipping when a tool is missing.
  */
+import { sleep } from "../../base/time.ts";
 import { command } from "../helpers.ts";
+import { closedPort } from "./loopback.ts";
 
 /** The path of a Debian tool, or null (the caller skips and says why). */
 export function which(tool: string): string | null {
@@ -31,13 +33,6 @@ export function testWith(
     console.log(`SKIP ${name}: ${missing.join(", ")} not installed (.ci/install_test_tools.sh)`);
   }
   Deno.test({ name, ignore: missing.length > 0, fn: () => fn(paths) });
-}
-
-export function freePort(): number {
-  const l = Deno.listen({ hostname: "127.0.0.1", port: 0 });
-  const port = (l.addr as Deno.NetAddr).port;
-  l.close();
-  return port;
 }
 
 export interface Served {
@@ -76,7 +71,7 @@ export async function serveCli(
       await status;
       await errDone;
       throw new Error(`the tracker did not start serving: ${err}`);
-    } else await new Promise((r) => setTimeout(r, 50));
+    } else await sleep(50);
   }
   return {
     url,
@@ -112,7 +107,7 @@ export async function eventually<T>(
     } catch (err) {
       last = err;
     }
-    await new Promise((r) => setTimeout(r, stepMs));
+    await sleep(stepMs);
   }
   throw new Error(`timed out waiting for ${what}${last ? `: ${last}` : ""}`);
 }
@@ -148,7 +143,7 @@ export async function startPrometheus(
       jobs.join("\n") || "  []"
     }\n`,
   );
-  const port = o.port ?? freePort();
+  const port = o.port ?? closedPort();
   const child = new Deno.Command(bin, {
     args: [
       `--config.file=${dir}/prometheus.yml`,

@@ -5,8 +5,8 @@
  * override and an unreachable proxy in the environment. Prints one JSON line per provider.
  * Refuses to do anything when the namespace has any interface besides `lo`.
  */
-import { CASES } from "../../clouds/testdata/providers.ts";
-import { strictServe } from "../../clouds/testdata/strict.ts";
+import { CASES } from "../fakes/clouds/providers.ts";
+import { strictServe } from "../fakes/clouds/strict.ts";
 import { command } from "../helpers.ts";
 
 async function sh(...args: string[]): Promise<string> {

@@ -4,8 +4,9 @@
  * policies once its first few set-up actions are done). Installed by .ci/install_test_tools.sh;
  * each start function returns a reason string instead of a server when its tool is missing.
  */
+import { sleep } from "../../base/time.ts";
 import { amzDate, sha256Hex, sign } from "../../sinks/sigv4.ts";
-import { closedPort } from "../fakes/faults.ts";
+import { closedPort } from "../fakes/loopback.ts";
 
 export function toolsDir(): string {
   const env = Deno.env.get("RT_TOOLS_DIR");
@@ -41,7 +42,7 @@ async function waitForPort(port: number, child: Deno.ChildProcess, ms = 20_000):
         await child.status;
         throw new Error(`server on port ${port} did not start within ${ms} ms`);
       }
-      await new Promise((r) => setTimeout(r, 100));
+      await sleep(100);
     }
   }
 }

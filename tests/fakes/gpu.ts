@@ -1,9 +1,13 @@
-/** Shared test helpers: the C fake of libnvidia-ml, fake nvidia-smi wrappers, fixture roots. */
+/**
+ * GPU test support: the C fake of libnvidia-ml, fake nvidia-smi wrappers, and the fixture
+ * roots under `collectors/gpu/testdata/`.
+ */
 import assert from "node:assert/strict";
-import type { Roots } from "../../../base/sample.ts";
+import type { Roots } from "../../base/sample.ts";
 
+/** Absolute path of `path` under `collectors/gpu/testdata/`. */
 export function testdata(path: string): string {
-  return new URL(`./${path}`, import.meta.url).pathname;
+  return new URL(`../../collectors/gpu/testdata/${path}`, import.meta.url).pathname;
 }
 
 export function fixtureRoots(name: string): Roots {
@@ -45,7 +49,7 @@ function hasCc(): boolean {
 /** Compiles fake_nvml.c (real C struct layouts) into `dir`; `CC` tells whether a compiler exists. */
 export async function buildFakeNvml(dir: string, defines: string[] = []): Promise<string> {
   const out = `${dir}/libnvidia-ml.so.1`;
-  const src = new URL("./fake_nvml.c", import.meta.url).pathname;
+  const src = testdata("fake_nvml.c");
   const r = await new Deno.Command("cc", {
     args: ["-shared", "-fPIC", ...defines, "-o", out, src],
     stdout: "null",

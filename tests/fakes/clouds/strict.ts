@@ -5,7 +5,7 @@
  * ordinary origin servers do, and hands every other request to a provider `Handler`.
  * Responses go out with `Content-Length`, or chunked when asked.
  */
-import type { Fake, Handler } from "./fake.ts";
+import type { Handler, Loopback } from "../loopback.ts";
 
 export interface StrictOptions {
   /** Send bodies with `Transfer-Encoding: chunked` (two chunks) instead of `Content-Length`. */
@@ -15,7 +15,7 @@ export interface StrictOptions {
   port?: number;
 }
 
-export interface StrictServer extends Fake {
+export interface StrictServer extends Loopback {
   /** Raw request lines and Host/User-Agent headers seen, in order. */
   requests: { line: string; host: string | null; userAgent: string | null }[];
   /** Requests answered 400 for their form. */
@@ -39,7 +39,7 @@ async function writeAll(conn: Deno.Conn, data: Uint8Array): Promise<void> {
 export function strictServe(handler: Handler, o: StrictOptions = {}): StrictServer {
   const listener = Deno.listen({ hostname: o.hostname ?? "127.0.0.1", port: o.port ?? 0 });
   const addr = listener.addr as Deno.NetAddr;
-  const closing = new AbortController();
+  const closer = new AbortController();
   const conns = new Set<Deno.Conn>();
   const tasks = new Set<Promise<void>>();
   const hits: string[] = [];
@@ -115,9 +115,9 @@ export function strictServe(handler: Handler, o: StrictOptions = {}): StrictServ
       hits.push(`${method} ${url.pathname}${url.search}`);
       let res: Response;
       try {
-        res = await handler(new Request(url, { method, headers }), url, closing.signal);
+        res = await handler(new Request(url, { method, headers }), url, closer.signal);
       } catch {
-        res = new Response("fake failed", { status: 599 });
+        res = new Response("fake failed", { status: 500 });
       }
       await answer(conn, res, method === "HEAD");
     } catch {
@@ -145,11 +145,12 @@ export function strictServe(handler: Handler, o: StrictOptions = {}): StrictServ
 
   return {
     url: `http://${base}:${addr.port}`,
+    port: addr.port,
     hits,
     requests,
     rejected,
     close: async () => {
-      closing.abort();
+      closer.abort();
       listener.close();
       for (const c of conns) {
         try {

@@ -2,8 +2,8 @@
  * Test guards: every provider's base URL points at loopback, and the fetch used refuses any
  * other host, so no test can reach a real metadata service.
  */
-import { metadataFetch } from "../http.ts";
-import { CLOUD_ENDPOINTS } from "../mod.ts";
+import { metadataFetch } from "../../../clouds/http.ts";
+import { CLOUD_ENDPOINTS } from "../../../clouds/mod.ts";
 
 const LOOPBACK = new Set(["127.0.0.1", "localhost", "[::1]"]);
 
@@ -50,5 +50,5 @@ export const forbiddenFetch: typeof fetch = (input) => {
 
 /** Path of a DMI fixture tree (a `sys` root) under `clouds/testdata/dmi/`. */
 export function dmiRoot(name: string): string {
-  return new URL(`./dmi/${name}`, import.meta.url).pathname;
+  return new URL(`../../../clouds/testdata/dmi/${name}`, import.meta.url).pathname;
 }

@@ -2,26 +2,27 @@
  * Realistic fake metadata services, one per provider, with the answer each probe must give.
  * Bodies follow the providers' documentation; ids and addresses are made up.
  */
-import { alicloud } from "../alibaba.ts";
-import { aws } from "../aws.ts";
-import { azure } from "../azure.ts";
-import { digitalocean } from "../digitalocean.ts";
-import { gcp } from "../gcp.ts";
-import { hcloud } from "../hetzner.ts";
-import { linode } from "../linode.ts";
-import { oracle } from "../oracle.ts";
-import { ovh } from "../ovh.ts";
-import { scaleway } from "../scaleway.ts";
-import type { CloudInfo, CloudProbe } from "../types.ts";
-import { upcloud } from "../upcloud.ts";
-import { vultr } from "../vultr.ts";
-import { type Handler, json, text } from "./fake.ts";
+import { alicloud } from "../../../clouds/alibaba.ts";
+import { aws } from "../../../clouds/aws.ts";
+import { azure } from "../../../clouds/azure.ts";
+import { digitalocean } from "../../../clouds/digitalocean.ts";
+import { gcp } from "../../../clouds/gcp.ts";
+import { hcloud } from "../../../clouds/hetzner.ts";
+import { linode } from "../../../clouds/linode.ts";
+import { oracle } from "../../../clouds/oracle.ts";
+import { ovh } from "../../../clouds/ovh.ts";
+import { scaleway } from "../../../clouds/scaleway.ts";
+import type { CloudInfo, CloudProbe } from "../../../clouds/types.ts";
+import { upcloud } from "../../../clouds/upcloud.ts";
+import { vultr } from "../../../clouds/vultr.ts";
+import type { Handler } from "../loopback.ts";
+import { json, text } from "./handlers.ts";
 
 export interface ProviderCase {
   probe: CloudProbe;
   handler: Handler;
   expected: CloudInfo;
-  /** DMI fixture under `testing/dmi/` that names this provider; null when DMI cannot. */
+  /** DMI fixture under `clouds/testdata/dmi/` that names this provider; null when DMI cannot. */
   dmi: string | null;
 }
 
@@ -48,10 +49,10 @@ export function awsImds(o: AwsOptions = {}): Handler {
     "/latest/dynamic/instance-identity/document":
       '{\n  "accountId" : "123456789012",\n  "region" : "eu-central-1",\n  "instanceType" : "m5a.large"\n}',
   };
-  return (req, url, closing) => {
+  return (req, url, closed) => {
     const server = { Server: "EC2ws" };
     if (url.pathname === "/latest/api/token") {
-      if (o.tokenRoute !== undefined) return o.tokenRoute(req, url, closing);
+      if (o.tokenRoute !== undefined) return o.tokenRoute(req, url, closed);
       if (req.method !== "PUT") return text("", 405, server);
       if (req.headers.get("x-aws-ec2-metadata-token-ttl-seconds") === null) {
         return text("", 400, server);
@@ -59,7 +60,7 @@ export function awsImds(o: AwsOptions = {}): Handler {
       return text(AWS_TOKEN, 200, server);
     }
     const override = o.overrides?.[url.pathname];
-    if (override !== undefined) return override(req, url, closing);
+    if (override !== undefined) return override(req, url, closed);
     const body = meta[url.pathname];
     if (body === undefined) return text("Not Found", 404, server);
     const token = req.headers.get("x-aws-ec2-metadata-token");
@@ -171,9 +172,9 @@ export function aliyunMetadata(o: { hardened?: boolean; tokenRoute?: Handler } =
     "/latest/meta-data/zone-id": "cn-hangzhou-i",
     "/latest/meta-data/owner-account-id": "1234567890123456",
   };
-  return (req, url, closing) => {
+  return (req, url, closed) => {
     if (url.pathname === "/latest/api/token") {
-      if (o.tokenRoute !== undefined) return o.tokenRoute(req, url, closing);
+      if (o.tokenRoute !== undefined) return o.tokenRoute(req, url, closed);
       if (req.method !== "PUT") return text("", 405);
       if (req.headers.get("x-aliyun-ecs-metadata-token-ttl-seconds") === null) {
         return text("", 400);
@@ -263,9 +264,9 @@ export function linodeMetadata(o: { tokenRoute?: Handler } = {}): Handler {
     specs: { vcpus: 2, memory: 4096, gpus: 0, transfer: 4000, disk: 81920 },
     backups: { enabled: false, status: null },
   };
-  return (req, url, closing) => {
+  return (req, url, closed) => {
     if (url.pathname === "/v1/token") {
-      if (o.tokenRoute !== undefined) return o.tokenRoute(req, url, closing);
+      if (o.tokenRoute !== undefined) return o.tokenRoute(req, url, closed);
       if (req.method !== "PUT") return text("Method Not Allowed", 405);
       if (req.headers.get("metadata-token-expiry-seconds") === null) return text("", 400);
       return text(LINODE_TOKEN);

@@ -24,13 +24,14 @@ import {
 import { ProcessCounter } from "../collectors/processes.ts";
 import { registerRoot } from "../collectors/read.ts";
 import { CgroupMonitor } from "./cgroup_monitor.ts";
-import type {
-  CpuSample,
-  GpuSample,
-  MemorySample,
-  NetworkSample,
-  Roots,
-  Sample,
+import {
+  type CpuSample,
+  type GpuSample,
+  type MemorySample,
+  type NetworkSample,
+  NO_PROCESS_TREE,
+  type Roots,
+  type Sample,
 } from "../base/sample.ts";
 import { errorText } from "../base/errors.ts";
 import type { EnergyMeter } from "../collectors/energy/mod.ts";
@@ -262,18 +263,7 @@ export class Sampler {
       utime_secs: derived?.utime_secs ?? 0,
       stime_secs: derived?.stime_secs ?? 0,
       process_count: this.#guard("process count", () => this.#processes.next(), 0),
-      process_cores_used: null,
-      process_child_count: null,
-      process_utime_secs: null,
-      process_stime_secs: null,
-      process_pss_mib: null,
-      process_rss_mib: null,
-      process_disk_read_bytes: null,
-      process_disk_write_bytes: null,
-      process_gpu_usage: null,
-      process_gpu_vram_mib: null,
-      process_gpu_utilized: null,
-      process_unreadable_count: null,
+      ...NO_PROCESS_TREE,
     };
   }
 

@@ -1,15 +1,16 @@
 /**
  * resource-tracker: samples a machine and (optionally) a job's process tree, writing JSON Lines
- * or CSV to sinks. This file only dispatches; the work lives in core/, collectors/ and sinks/.
+ * or CSV to sinks. This file only dispatches: parse, pick the subcommand (cli/, one file each;
+ * tracking when none), run it, and turn what it throws into one line and an exit code.
  */
 import denoJson from "./deno.json" with { type: "json" };
 import { readSmallTextFile } from "./base/bounded_read.ts";
 import { type Config, loadConfigLazily } from "./cli/config.ts";
 import { captureEarlySignals, releaseEarlySignals } from "./core/early_signals.ts";
 import { oneLine, RuntimeError, UsageError } from "./base/errors.ts";
-import { helpText, helpWidth, type SubcommandHelp, subcommandHelpText } from "./cli/help.ts";
+import type { SubcommandHelp } from "./cli/help.ts";
 import { error, warn, writeAllSync } from "./base/log.ts";
-import { gpuFor, hostFacts, track } from "./core/run.ts";
+import { runTrackCommand } from "./cli/track.ts";
 import { SIGNAL_NUMBERS } from "./core/supervisor.ts";
 
 export const VERSION: string = denoJson.version;
@@ -21,15 +22,6 @@ interface Subcommand extends SubcommandHelp {
 }
 
 const env = (name: string) => Deno.env.get(name);
-
-/** `resource-tracker host`: host facts (Sentinel wire names) as JSON. */
-async function hostCommand(config: Config): Promise<number> {
-  const gpu = await gpuFor(config, warn);
-  const host = await hostFacts(config, gpu);
-  await gpu?.close();
-  writeAllSync(Deno.stdout, JSON.stringify(host, null, 2) + "\n");
-  return 0;
-}
 
 /** Subcommands, dispatched by the first word (see `splitArgs`). */
 const SUBCOMMANDS: readonly Subcommand[] = [
@@ -81,7 +73,7 @@ const SUBCOMMANDS: readonly Subcommand[] = [
     details: ["The facts Sentinel registers a run with, under its field names (host_vcpus, …)."],
     options: ["no-gpu", "nvidia-smi", "procfs", "sysfs", "rootfs", "config"],
     examples: [["resource-tracker host | jq .host_memory_mib", "Memory of this host:"]],
-    run: hostCommand,
+    run: async (config) => (await import("./cli/host.ts")).runHostCommand(config, warn),
   },
   {
     name: "cloud",
@@ -93,16 +85,7 @@ const SUBCOMMANDS: readonly Subcommand[] = [
     ],
     options: ["cloud", "no-cloud", "sysfs", "config"],
     examples: [["resource-tracker cloud --cloud aws", "Ask only AWS:"]],
-    run: async (config) => {
-      const only = config.values.get("cloud") as string | undefined;
-      const { runCloudCommand } = await import("./cli/cloud.ts");
-      return await runCloudCommand({
-        sys: config.roots.sys,
-        env,
-        disabled: config.values.get("no-cloud") === true,
-        ...(only ? { only } : {}),
-      }, (line) => writeAllSync(Deno.stdout, line + "\n"));
-    },
+    run: async (config) => (await import("./cli/cloud.ts")).cloudCommand(config, env),
   },
 ];
 
@@ -116,51 +99,30 @@ const HELP: Subcommand = {
 const SUBCOMMANDS_ALL: readonly Subcommand[] = [...SUBCOMMANDS, HELP];
 const NAMES = SUBCOMMANDS_ALL.map((s) => s.name);
 
+/** A usage error (bad flags, values, files) is one line and exit code 2; others go on up. */
+function usageExit(err: unknown): number {
+  if (!(err instanceof UsageError)) throw err;
+  error(err.message);
+  return 2;
+}
+
 export async function main(args: readonly string[]): Promise<number> {
   const raw = SUBCOMMANDS.find((s) => s.raw && s.name === args[0]);
-  if (raw) {
-    try {
-      return await raw.raw!(args.slice(1));
-    } catch (err) {
-      if (err instanceof UsageError) {
-        error(err.message);
-        return 2;
-      }
-      throw err;
-    }
-  }
+  if (raw) return await raw.raw!(args.slice(1)).catch(usageExit);
   let config: Config;
   try {
     config = await loadConfigLazily({
       args,
-      env: (name) => Deno.env.get(name),
+      env,
       subcommands: NAMES,
       readFile: (path) => readSmallTextFile(path),
       warn,
     });
   } catch (err) {
-    if (err instanceof UsageError) {
-      error(err.message);
-      return 2;
-    }
-    throw err;
+    return usageExit(err);
   }
   // `help [SUBCOMMAND]`, `SUBCOMMAND --help`, `--help`.
-  const helpFor = config.subcommand === HELP.name ? config.command[0] : config.subcommand;
-  if (config.help || config.subcommand === HELP.name) {
-    const width = helpWidth();
-    const sub = SUBCOMMANDS.find((s) => s.name === helpFor);
-    if (sub?.raw) return await sub.raw(["--help"]); // `help report`: it parses its own flags
-    if (helpFor && !sub && helpFor !== HELP.name) {
-      error(`help: no subcommand "${helpFor}" (one of ${NAMES.join(", ")})`);
-      return 2;
-    }
-    writeAllSync(
-      Deno.stdout,
-      sub ? subcommandHelpText(sub, width) : helpText(VERSION, SUBCOMMANDS_ALL, width),
-    );
-    return 0;
-  }
+  if (config.help || config.subcommand === HELP.name) return await help(config);
   if (config.version) {
     writeAllSync(Deno.stdout, `resource-tracker ${VERSION}\n`);
     return 0;
@@ -171,7 +133,25 @@ export async function main(args: readonly string[]): Promise<number> {
     if (early.length > 0) return 128 + (SIGNAL_NUMBERS[early[0]!] ?? 0);
     return await sub.run(config);
   }
-  return await track(config, { version: VERSION, env, warn });
+  return await runTrackCommand(config, { version: VERSION, env, warn });
+}
+
+/** The help page, or one subcommand's (its module loads only here). */
+async function help(config: Config): Promise<number> {
+  const helpFor = config.subcommand === HELP.name ? config.command[0] : config.subcommand;
+  const { helpText, helpWidth, subcommandHelpText } = await import("./cli/help.ts");
+  const width = helpWidth();
+  const sub = SUBCOMMANDS.find((s) => s.name === helpFor);
+  if (sub?.raw) return await sub.raw(["--help"]); // `help report`: it parses its own flags
+  if (helpFor && !sub && helpFor !== HELP.name) {
+    error(`help: no subcommand "${helpFor}" (one of ${NAMES.join(", ")})`);
+    return 2;
+  }
+  writeAllSync(
+    Deno.stdout,
+    sub ? subcommandHelpText(sub, width) : helpText(VERSION, SUBCOMMANDS_ALL, width),
+  );
+  return 0;
 }
 
 if (import.meta.main) {

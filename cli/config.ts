@@ -176,7 +176,7 @@ function tomlGet(table: TomlTable, dotted: string): unknown {
 }
 
 /** Keys of a parsed TOML file that no option knows, as dotted paths. */
-export function unknownTomlKeys(
+function unknownTomlKeys(
   table: TomlTable,
   options: readonly OptionDef[] = OPTIONS,
 ): string[] {
@@ -296,7 +296,7 @@ export function resolveValues(
 export type TomlParser = Pick<typeof Toml, "parse" | "TomlError">;
 
 /** Parses TOML text; a syntax error is a usage error naming the file and line. */
-export function parseTomlText(parser: TomlParser, text: string, name: string): TomlTable {
+function parseTomlText(parser: TomlParser, text: string, name: string): TomlTable {
   try {
     return parser.parse(text) as TomlTable;
   } catch (err) {
@@ -307,9 +307,6 @@ export function parseTomlText(parser: TomlParser, text: string, name: string): T
     throw new UsageError(`cannot parse "${name}": ${errorText(err)}`);
   }
 }
-
-/** Thrown by `loadConfig` when a file was found but no parser was given. */
-class TomlParserNeeded extends Error {}
 
 export interface LoadOptions {
   args: readonly string[];
@@ -322,14 +319,27 @@ export interface LoadOptions {
   toml?: TomlParser;
 }
 
-/** argv + env + file → Config. The only impure part is `readFile`, which is injected. */
-export function loadConfig(o: LoadOptions): Config {
+/**
+ * The first phase of loading: argv split and parsed, the config file found and read once.
+ * Whether `text` is set tells the caller whether to load a TOML parser for `buildConfig`.
+ */
+export interface ConfigPlan {
+  readonly split: SplitArgs;
+  readonly cli: ReadonlyMap<string, unknown>;
+  readonly options: readonly OptionDef[];
+  /** The config file's path (the default one even when absent). */
+  readonly path: string;
+  /** Its text; undefined when the default file is absent. */
+  readonly text: string | undefined;
+}
+
+/** argv + env → the plan; reads the config file (the only impure part, `readFile` injected). */
+export function planConfig(o: Omit<LoadOptions, "toml" | "warn">): ConfigPlan {
   const options = o.options ?? OPTIONS;
   const split = splitArgs(o.args, o.subcommands, options);
   const cli = parseFlags(split.flags, options);
   const explicit = (cli.get("config") as string | undefined) ?? nonEmpty(o.env("TRACKER_CONFIG"));
   const path = explicit ?? "resource-tracker.toml";
-  let toml: TomlTable | undefined;
   let text: string | undefined;
   try {
     text = o.readFile(path);
@@ -340,8 +350,18 @@ export function loadConfig(o: LoadOptions): Config {
       throw new UsageError(`cannot read config file "${path}": ${why}`);
     }
   }
+  return { split, cli, options, path, text };
+}
+
+/** The plan + env (+ the TOML parser when the plan has a file's text) → Config. */
+export function buildConfig(
+  plan: ConfigPlan,
+  o: { env: Env; warn: (line: string) => void; toml?: TomlParser | undefined },
+): Config {
+  const { split, cli, options, path, text } = plan;
+  let toml: TomlTable | undefined;
   if (text !== undefined) {
-    if (!o.toml) throw new TomlParserNeeded();
+    if (!o.toml) throw new Error(`a TOML parser is needed to read "${path}"`);
     toml = parseTomlText(o.toml, text, path);
     for (const key of unknownTomlKeys(toml, options)) {
       o.warn(`unknown key "${key}" in "${path}" ignored`);
@@ -375,17 +395,19 @@ export function loadConfig(o: LoadOptions): Config {
   });
 }
 
+/** argv + env + file → Config, in one call (tests, and callers that hold a TOML parser). */
+export function loadConfig(o: LoadOptions): Config {
+  return buildConfig(planConfig(o), o);
+}
+
 /**
- * `loadConfig` for the CLI: the TOML parser is imported only when a config file exists, so
- * runs without one (most) do not pay for loading it. The file is then read a second time.
+ * `loadConfig` for the CLI: the TOML parser (~10 ms of start-up) is imported only when a config
+ * file exists, so runs without one (most) do not pay for loading it.
  */
 export async function loadConfigLazily(o: Omit<LoadOptions, "toml">): Promise<Config> {
-  try {
-    return loadConfig(o);
-  } catch (err) {
-    if (!(err instanceof TomlParserNeeded)) throw err;
-  }
-  return loadConfig({ ...o, toml: await import("smol-toml") });
+  const plan = planConfig(o);
+  const toml = plan.text !== undefined ? await import("smol-toml") : undefined;
+  return buildConfig(plan, { ...o, toml });
 }
 
 function nonEmpty(s: string | undefined): string | undefined {

@@ -1,5 +1,14 @@
 import { deepStrictEqual, ok, strictEqual, throws } from "node:assert/strict";
-import { loadConfig, parseBool, parseFlags, parseTag, resolveValues, splitArgs } from "./config.ts";
+import {
+  buildConfig,
+  loadConfig,
+  parseBool,
+  parseFlags,
+  parseTag,
+  planConfig,
+  resolveValues,
+  splitArgs,
+} from "./config.ts";
 import { UsageError } from "../base/errors.ts";
 import * as TOML from "smol-toml";
 
@@ -176,4 +185,30 @@ Deno.test("roots, pid and output come through every layer", () => {
   strictEqual(config.output, "out.jsonl");
   ok(Object.isFrozen(config));
   deepStrictEqual(parseTag("a=b=c"), ["a", "b=c"]);
+});
+
+Deno.test("planConfig reads the file once; buildConfig needs a parser only when there is text", () => {
+  let reads = 0;
+  const o = {
+    args: ["-c", "rt.toml"],
+    env: () => undefined,
+    subcommands: SUBS,
+    readFile: () => (reads++, "[tracker]\ninterval = 2\n"),
+    warn: () => {},
+  };
+  const plan = planConfig(o);
+  strictEqual(plan.path, "rt.toml");
+  strictEqual(reads, 1);
+  throws(() => buildConfig(plan, o), /TOML parser/);
+  strictEqual(buildConfig(plan, { ...o, toml: TOML }).interval, 2);
+  strictEqual(reads, 1);
+  const none = planConfig({
+    ...o,
+    args: [],
+    readFile: (p) => {
+      throw new Deno.errors.NotFound(p);
+    },
+  });
+  strictEqual(none.text, undefined);
+  strictEqual(buildConfig(none, o).configFile, null);
 });

@@ -18,7 +18,7 @@ export interface SubcommandHelp {
   readonly examples?: readonly (readonly [string, string])[];
 }
 
-export const MAX_WIDTH = 100;
+const MAX_WIDTH = 100;
 
 /** Columns to wrap at: the terminal's (40–100), else $COLUMNS (40–100), else 100. */
 export function helpWidth(

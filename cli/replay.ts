@@ -13,7 +13,7 @@ import { sinkSettings } from "./sink_settings.ts";
 import { lines, readRecordingBytes, sidecarCandidates } from "../report/read.ts";
 import type { RunRecord } from "../report/series.ts";
 
-export const REPLAY_HELP = `Usage:
+const REPLAY_HELP = `Usage:
   resource-tracker replay FILE... --sink URI [--sink URI...] [OPTIONS]
 
 Sends the samples of a recorded JSON Lines run (pieces of a rotated output and .gz/.zst too)
@@ -78,7 +78,7 @@ export async function runReplayCommand(
     readFile: (p) => Deno.readTextFileSync(p),
     warn: deps.warn,
   });
-  const sinksGiven = (config.values.get("sink") as string[] | undefined)?.length ?? 0;
+  const sinksGiven = sinkSettings(config).uris.length;
   const token = sentinelToken(deps.env);
   if (sinksGiven === 0 && !token) {
     throw new UsageError("replay: name at least one --sink URI (or set SENTINEL_API_TOKEN)");

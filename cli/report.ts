@@ -7,13 +7,14 @@ import { loadConfigLazily } from "./config.ts";
 import { UsageError } from "../base/errors.ts";
 import { writeAllSync } from "../base/log.ts";
 import { OPTIONS } from "./options.ts";
+import { costSettings } from "./settings.ts";
 import { openPrivateFile } from "../base/safe_open.ts";
 import { type AnalysisSettings, analyze } from "../report/analyze.ts";
 import { parsePriceTable, type PriceRow } from "../report/cost.ts";
 import { DEFAULT_ENERGY } from "../report/energy.ts";
 import { formatRecommendation } from "../report/recommend.ts";
 
-export const REPORT_HELP = `Usage:
+const REPORT_HELP = `Usage:
   resource-tracker report FILE... [-o REPORT.html] [OPTIONS]
   resource-tracker report --compare A B [-o COMPARE.html] [OPTIONS]
 
@@ -39,7 +40,7 @@ interface ReportArgs {
 }
 
 /** Splits our own words (`-o`, `--compare`, files) from the shared options. */
-export function parseReportArgs(args: readonly string[]): ReportArgs {
+function parseReportArgs(args: readonly string[]): ReportArgs {
   const out: ReportArgs = { files: [], output: null, compare: false, help: false, flags: [] };
   for (let i = 0; i < args.length; i++) {
     const a = args[i]!;
@@ -68,9 +69,9 @@ export function parseReportArgs(args: readonly string[]): ReportArgs {
   return out;
 }
 
-export async function settingsFrom(config: Config): Promise<AnalysisSettings> {
-  const v = config.values;
-  const tablePath = v.get("price-table") as string | undefined;
+async function settingsFrom(config: Config): Promise<AnalysisSettings> {
+  const cost = costSettings(config);
+  const tablePath = cost.priceTablePath;
   let priceTable: PriceRow[] | null = null;
   if (tablePath) {
     let text: string;
@@ -85,22 +86,21 @@ export async function settingsFrom(config: Config): Promise<AnalysisSettings> {
     }
     priceTable = parsePriceTable(text, tablePath);
   }
-  const [idle, busy] = String(v.get("vcpu-watts") ?? "0.74,3.5").split(",").map(Number);
   return {
     energy: {
       ...DEFAULT_ENERGY,
-      vcpuWatts: [idle!, busy!],
-      pricePerKwh: (v.get("price-per-kwh") as number | undefined) ?? null,
-      gridGPerKwh: (v.get("grid-intensity") as number | undefined) ?? DEFAULT_ENERGY.gridGPerKwh,
+      vcpuWatts: [cost.vcpuWatts[0], cost.vcpuWatts[1]],
+      pricePerKwh: cost.pricePerKwh,
+      gridGPerKwh: cost.gridGPerKwh ?? DEFAULT_ENERGY.gridGPerKwh,
     },
-    pricePerHour: (v.get("price-per-hour") as number | undefined) ?? null,
+    pricePerHour: cost.pricePerHour,
     priceTable,
-    currency: (v.get("currency") as string | undefined) ?? "USD",
+    currency: cost.currency,
   };
 }
 
 /** `report.jsonl.gz` → `report.html`. */
-export function defaultHtmlName(file: string): string {
+function defaultHtmlName(file: string): string {
   const stripped = file.replace(/\.(gz|zst)$/i, "").replace(/\.(jsonl|ndjson|json|csv)$/i, "");
   return `${stripped}.html`;
 }

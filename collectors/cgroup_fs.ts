@@ -164,18 +164,6 @@ function defaultMounts(sys: string, pc: ProcCgroup): CgroupMount[] {
   return out;
 }
 
-/** `key value` lines (cpu.stat, memory.events, memory.oom_control, memory.stat). */
-export function parseFlatKeyed(text: string): Map<string, number> {
-  const out = new Map<string, number>();
-  for (const line of text.split("\n")) {
-    const sp = line.indexOf(" ");
-    if (sp <= 0) continue;
-    const n = Number(line.slice(sp + 1).trim());
-    if (Number.isFinite(n)) out.set(line.slice(0, sp), n);
-  }
-  return out;
-}
-
 /**
  * v1 "no limit" is PAGE_COUNTER_MAX pages (9223372036854771712 with 4 KiB pages), which
  * `Number` rounds: anything at or above 2^62 is no limit.

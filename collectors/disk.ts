@@ -8,7 +8,7 @@ import type { DiskSample, DiskType, MountSample } from "../base/sample.ts";
 import { listDir, readAttr, readInt, readText } from "./read.ts";
 
 /** The kernel counts diskstats sectors in 512-byte units whatever the device's sector size. */
-export const SECTOR_BYTES = 512;
+const SECTOR_BYTES = 512;
 
 export interface DiskCounters {
   sectors_read: number;
@@ -141,7 +141,7 @@ export function readDiskIdentity(sys: string, device: string): DiskIdentity {
 }
 
 /** Devices we report: in /proc/diskstats and /sys/block, but not loop* or ram* (docs/COMPATIBILITY.md §1.6). */
-export function isReportable(name: string): boolean {
+function isReportable(name: string): boolean {
   return !name.startsWith("loop") && !name.startsWith("ram");
 }
 
@@ -197,7 +197,7 @@ export function mountSpace(m: MountEntry, st: FsStats): MountSample | undefined 
 }
 
 /** statfs of a mount point seen through `root` (the host's root when run in a container). */
-export function statMount(root: string, m: MountEntry): MountSample | undefined {
+function statMount(root: string, m: MountEntry): MountSample | undefined {
   const path = root === "/" ? m.mount_point : `${root.replace(/\/$/, "")}${m.mount_point}`;
   const st = statfs(path);
   return st === undefined ? undefined : mountSpace(m, st);

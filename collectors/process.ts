@@ -124,6 +124,16 @@ export function readChildren(proc: string, pid: number, threads = 0): number[] |
   return supported || tids.length === 0 ? out : undefined;
 }
 
+/**
+ * Whether `pid` runs (a zombie does not) and, given its start time, is still the same process:
+ * PIDs get reused.
+ */
+export function isRunning(proc: string, pid: number, start?: number): boolean {
+  const st = readPidStat(proc, pid);
+  return st !== undefined && st.state !== "Z" && st.state !== "X" &&
+    (start === undefined || st.starttime === start);
+}
+
 export interface TreeScan {
   /** stat of every live process of the tree (roots first), including zombies not yet reaped. */
   stats: Map<number, PidStat>;
@@ -139,7 +149,7 @@ export interface TreeScan {
 export const IDLE_RESCAN = 10;
 
 /** Total CPU time a process has run, in ns (first field of /proc/<pid>/schedstat). */
-export function readRunNs(proc: string, pid: number): string | undefined {
+function readRunNs(proc: string, pid: number): string | undefined {
   const text = readText(`${proc}/${pid}/schedstat`);
   if (text === undefined) return undefined;
   const end = text.indexOf(" ");

@@ -33,7 +33,7 @@ const decoder = new TextDecoder();
  * The most one file may hold: the largest real ones (mountinfo, maps of a huge process) are a
  * few MiB; a larger one (a hostile or broken --procfs) is "no data", never gigabytes of RSS.
  */
-export const MAX_READ_BYTES = 32 << 20;
+const MAX_READ_BYTES = 32 << 20;
 
 class TooLarge extends Error {}
 

@@ -15,6 +15,7 @@ import {
   parseProcCgroup,
   resolveCgroup,
 } from "../collectors/cgroup_fs.ts";
+import { spawnCommand } from "./supervisor.ts";
 
 export interface JobCgroupOptions {
   /** Limit in bytes (`--memory-max`). */
@@ -283,5 +284,28 @@ function rmdirQuiet(dir: string): boolean {
     return true;
   } catch (err) {
     return err instanceof Deno.errors.NotFound;
+  }
+}
+
+/**
+ * Spawns inside the job's cgroup. When the tracker may not enter it, the command starts outside
+ * and `refused` says why: the caller says so, removes the cgroup and goes on in tree mode.
+ */
+export function spawnInJob(
+  job: JobCgroup,
+  argv: readonly string[],
+): { child: Deno.ChildProcess; refused?: unknown } {
+  let refused: unknown;
+  try {
+    const child = spawnCommand(argv, () => {
+      try {
+        job.enter();
+      } catch (err) {
+        refused = err;
+      }
+    });
+    return refused === undefined ? { child } : { child, refused };
+  } finally {
+    job.leave();
   }
 }

@@ -12,9 +12,9 @@ import { type CgroupRunSummary, formatBytes, type JobCgroupTotals } from "../rep
 export type { CgroupRunSummary, JobCgroupTotals } from "../report/summary.ts";
 
 /** Tree and cgroup CPU totals further apart than this (percent) are reported as a warning. */
-export const CROSS_CHECK_PCT = 2;
+const CROSS_CHECK_PCT = 2;
 /** …and further apart than this (s): the tree counts in 10 ms ticks, so tiny jobs differ by ticks. */
-export const CROSS_CHECK_MIN_SECS = 0.02;
+const CROSS_CHECK_MIN_SECS = 0.02;
 
 type Counter = keyof CgroupReading;
 

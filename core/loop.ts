@@ -14,7 +14,7 @@ export interface Clock {
   sleep(ms: number, signal: AbortSignal): Promise<void>;
 }
 
-export const SYSTEM_CLOCK: Clock = {
+const SYSTEM_CLOCK: Clock = {
   monotonic: () => performance.now(),
   wall: () => Date.now(),
   sleep: (ms, signal) => sleep(ms, signal),

@@ -175,7 +175,7 @@ function stillThere(proc: string, st: PidStat): boolean {
 }
 
 /** kB → MiB with 4 decimals (the reference CSV's precision): 0.3 MiB must not read 0. */
-export function fractionalMib(kb: number): number {
+function fractionalMib(kb: number): number {
   return Math.round(kb / 1024 * 1e4) / 1e4;
 }
 
@@ -184,7 +184,7 @@ export function fractionalMib(kb: number): number {
  * (one tick per CPU over the interval: /proc/stat and /proc/<pid>/stat truncate independently),
  * nor above the online cores or CFS quota. tests/invariants.ts checks this on every live sample.
  */
-export function coresUsed(cpuSecs: number, elapsed: number, ctx: ProcessContext): number {
+function coresUsed(cpuSecs: number, elapsed: number, ctx: ProcessContext): number {
   const raw = Math.max(0, cpuSecs / elapsed);
   const busy = ctx.hostBusyCores === undefined
     ? Infinity

@@ -24,28 +24,26 @@ import {
 import { ProcessCounter } from "../collectors/processes.ts";
 import { registerRoot } from "../collectors/read.ts";
 import { CgroupMonitor } from "./cgroup_monitor.ts";
-import type {
-  CpuSample,
-  EnergySample,
-  GpuSample,
-  MemorySample,
-  Roots,
-  Sample,
+import {
+  type CpuSample,
+  type GpuSample,
+  type MemorySample,
+  type NetworkSample,
+  NO_PROCESS_TREE,
+  type Roots,
+  type Sample,
 } from "../base/sample.ts";
 import { errorText } from "../base/errors.ts";
+import type { EnergyMeter } from "../collectors/energy/mod.ts";
+import type { GpuCollector } from "../collectors/gpu/mod.ts";
 
 /** USER_HZ: the unit of /proc/stat and /proc/<pid>/stat times; 100 on every Linux ABI. */
 export const TICKS_PER_SEC = 100;
 
-/** What the GPU collector hands the sampler (see collectors/gpu/mod.ts). */
-export interface GpuSource {
-  read(tree: ReadonlySet<number> | null, elapsedSecs: number): {
-    devices: GpuSample[];
-    process: { usage: number; vram_mib: number; utilized: number } | null;
-  };
-}
+/** What the GPU collector hands the sampler (collectors/gpu/mod.ts). */
+export type GpuSource = Pick<GpuCollector, "read">;
 
-/** Process-tree fields of `cpu` (issue 3 plugs the tracker in here). */
+/** Process-tree fields of `cpu` (core/process_tracker.ts). */
 export interface ProcessSource {
   readonly pid: number;
   /** Reads tree CPU ticks; called before the interval's monotonic timestamp (docs/COMPATIBILITY.md §3.7). */
@@ -77,12 +75,20 @@ export interface SamplerOptions {
   warn: (line: string) => void;
   gpu?: GpuSource;
   /** Energy counters (collectors/energy); the sample gets `energy` when it returns one. */
-  energy?: { read(secs: number, gpus: readonly GpuSample[]): EnergySample | null };
+  energy?: Pick<EnergyMeter, "read">;
   process?: ProcessSource;
   /** The cgroup to report (job cgroup mode); by default the tracked process's is followed. */
   cgroups?: CgroupMonitor;
   /** Monotonic clock in ms (injected by tests); defaults to performance.now. */
   monotonic?: () => number;
+}
+
+/** The interval a sample covers, as the derive steps need it. */
+interface Interval {
+  prev: Snapshot | undefined;
+  elapsedSecs: number;
+  /** CPUs in /proc/stat (0 when it could not be read). */
+  cores: number;
 }
 
 interface Snapshot {
@@ -143,15 +149,20 @@ export class Sampler {
     }
   }
 
-  /** Runs `fn`; on a throw reports the collector once and returns `fallback`. */
-  #guard<T>(name: string, fn: () => T, fallback: T): T {
+  /**
+   * Runs `fn`; on a throw reports the collector once and returns `fallback`. Each read and each
+   * derive has its own key (`network read`, `network derive`), so a read that succeeds never
+   * re-arms the warning of a derive that keeps failing; the message names the collector only.
+   */
+  #guard<T>(key: string, fn: () => T, fallback: T): T {
     try {
       const value = fn();
-      this.#failed.delete(name);
+      this.#failed.delete(key);
       return value;
     } catch (err) {
-      if (!this.#failed.has(name)) {
-        this.#failed.add(name);
+      if (!this.#failed.has(key)) {
+        this.#failed.add(key);
+        const name = key.replace(/ (read|derive)$/, "");
         this.#o.warn(`${name} collector failed: ${errorText(err)}`);
       }
       return fallback;
@@ -163,125 +174,42 @@ export class Sampler {
    * first call is the baseline: its deltas are zero and callers normally do not emit it.
    */
   collect(wallMs: number, actualIntervalMs?: number): Sample {
-    const { roots } = this.#o;
     // Timed reads first, then the monotonic stamp (docs/COMPATIBILITY.md §3.7).
-    const stat = this.#guard("cpu", () => readProcStat(roots.proc), undefined);
-    const cgroupSecs = this.#guard("cgroup", () => readCgroupUsageSecs(this.#cgroup), undefined);
-    if (this.#process) this.#guard("process", () => this.#process!.readTimed(), undefined);
+    const stat = this.#guard("cpu read", () => readProcStat(this.#o.roots.proc), undefined);
+    const cgroupSecs = this.#guard(
+      "cgroup read",
+      () => readCgroupUsageSecs(this.#cgroup),
+      undefined,
+    );
+    const process = this.#process;
+    if (process) this.#guard("process read", () => process.readTimed(), undefined);
     const t = (this.#o.monotonic ?? performance.now.bind(performance))();
     const prev = this.#prev;
-    const elapsedSecs = prev ? Math.max(0.001, (t - prev.t) / 1000) : 0;
-
-    const cores = stat?.cores.length ?? 0;
-    const cpuDerived = stat && prev?.stat
-      ? deriveCpu(prev.stat, stat, TICKS_PER_SEC)
-      : stat
-      ? zeroCpu(stat)
-      : undefined;
-    let cgroup: { usage_secs: number; utilization_pct: number } | null = null;
-    if (cgroupSecs !== undefined) {
-      cgroup = prev?.cgroupSecs !== undefined
-        ? deriveCgroup(
-          prev.cgroupSecs,
-          cgroupSecs,
-          elapsedSecs,
-          Math.min(cores || Infinity, this.#quota ?? Infinity),
-        )
-        : { usage_secs: 0, utilization_pct: 0 };
-    }
-    const cpu: CpuSample = {
-      utilization_pct: cpuDerived?.utilization_pct ?? 0,
-      cgroup_usage_secs: cgroup?.usage_secs ?? null,
-      cgroup_utilization_pct: cgroup?.utilization_pct ?? null,
-      per_core_pct: cpuDerived?.per_core_pct ?? [],
-      utime_secs: cpuDerived?.utime_secs ?? 0,
-      stime_secs: cpuDerived?.stime_secs ?? 0,
-      process_count: this.#guard("process count", () => this.#processes.next(), 0),
-      process_cores_used: null,
-      process_child_count: null,
-      process_utime_secs: null,
-      process_stime_secs: null,
-      process_pss_mib: null,
-      process_rss_mib: null,
-      process_disk_read_bytes: null,
-      process_disk_write_bytes: null,
-      process_gpu_usage: null,
-      process_gpu_vram_mib: null,
-      process_gpu_utilized: null,
-      process_unreadable_count: null,
+    const at: Interval = {
+      prev,
+      elapsedSecs: prev ? Math.max(0.001, (t - prev.t) / 1000) : 0,
+      cores: stat?.cores.length ?? 0,
     };
 
-    let tree: ReadonlySet<number> | null = null;
-    if (this.#process) {
-      const p = this.#process;
-      let hostBusyCores: number | undefined;
-      if (stat && prev?.stat && busyTicks(prev.stat.total, stat.total).total > 0) {
-        hostBusyCores = cpu.utilization_pct;
-      }
-      tree = this.#guard("process", () =>
-        p.fill(cpu, {
-          elapsedSecs,
-          hostBusyCores,
-          roundingSecs: Math.max(elapsedSecs, (actualIntervalMs ?? 0) / 1000),
-          capCores: this.#quota ?? Math.max(1, cores),
-          onlineCores: Math.max(1, cores),
-          baseline: prev === undefined,
-        }), new Set<number>());
-    }
-
-    const cgroupSample = this.#guard("cgroup limits", () => this.cgroups.sample(tree), null);
-    if (this.cgroups.job) {
-      this.#guard("job cgroup", () =>
-        this.cgroups.fillProcess(cpu, {
-          elapsedSecs,
-          capCores: this.#quota ?? Math.max(1, cores),
-          baseline: prev === undefined,
-        }), undefined);
-    }
-
-    const memory = this.#guard("memory", () => {
-      const m = readMeminfo(roots.proc);
-      return m ? deriveMemory(m) : EMPTY_MEMORY;
-    }, EMPTY_MEMORY);
-
-    const net = this.#guard("network", () => readNetDev(roots.proc), undefined);
-    const network = net
-      ? this.#guard("network", () =>
-        deriveNetwork(
-          prev?.net,
-          net,
-          elapsedSecs,
-          (name) => this.#netIds.get(name) ?? { mac_address: null, driver: null },
-          (name) => readNetState(roots.sys, name),
-        ), [])
-      : [];
-
-    const diskRead = this.#guard("disk", () => this.#disks.read(), undefined);
+    const cpu = this.#cpu(stat, cgroupSecs, at);
+    const tree = process ? this.#tree(process, cpu, stat, at, actualIntervalMs) : null;
+    const cgroup = this.#cgroupSample(cpu, tree, at);
+    const memory = this.#memory();
+    const net = this.#guard("network read", () => readNetDev(this.#o.roots.proc), undefined);
+    const network = net ? this.#network(net, at) : [];
+    const diskRead = this.#guard("disk read", () => this.#disks.read(), undefined);
     const disk = diskRead
       ? this.#guard(
-        "disk",
-        () => deriveDisks(prev?.disk, diskRead.readings, elapsedSecs, this.#disks.identity),
+        "disk derive",
+        () => deriveDisks(prev?.disk, diskRead.readings, at.elapsedSecs, this.#disks.identity),
         [],
       )
       : [];
-
-    let gpu: GpuSample[] = [];
-    if (this.#o.gpu) {
-      const g = this.#o.gpu;
-      const reading = this.#guard("gpu", () => g.read(tree, elapsedSecs), {
-        devices: [],
-        process: null,
-      });
-      gpu = reading.devices;
-      if (reading.process) {
-        cpu.process_gpu_usage = reading.process.usage;
-        cpu.process_gpu_vram_mib = reading.process.vram_mib;
-        cpu.process_gpu_utilized = reading.process.utilized;
-      }
-    }
-
+    const gpu = this.#gpu(cpu, tree, at);
     const meter = this.#o.energy;
-    const energy = meter ? this.#guard("energy", () => meter.read(elapsedSecs, gpu), null) : null;
+    const energy = meter
+      ? this.#guard("energy", () => meter.read(at.elapsedSecs, gpu), null)
+      : null;
 
     this.#prev = { t, stat: stat ?? prev?.stat, cgroupSecs, net, disk: diskRead?.counters };
     return {
@@ -289,15 +217,132 @@ export class Sampler {
       timestamp_ms: Math.floor(wallMs),
       ...(actualIntervalMs !== undefined ? { actual_interval_ms: actualIntervalMs } : {}),
       job_name: this.#o.jobName,
-      tracked_pid: this.#process?.pid ?? null,
+      tracked_pid: process?.pid ?? null,
       cpu,
       memory,
       network,
       disk,
       gpu,
-      cgroup: cgroupSample,
+      cgroup,
       ...(energy ? { energy } : {}),
       "resource-tracker-version": this.#o.version,
     };
+  }
+
+  /** Host CPU, the cgroup's CPU and the process count; `process_*` empty until filled. */
+  #cpu(stat: ProcStat | undefined, cgroupSecs: number | undefined, at: Interval): CpuSample {
+    const { prev } = at;
+    const derived = stat
+      ? this.#guard(
+        "cpu derive",
+        () => prev?.stat ? deriveCpu(prev.stat, stat, TICKS_PER_SEC) : zeroCpu(stat),
+        undefined,
+      )
+      : undefined;
+    let cgroup: { usage_secs: number; utilization_pct: number } | null = null;
+    if (cgroupSecs !== undefined) {
+      cgroup = prev?.cgroupSecs !== undefined
+        ? this.#guard(
+          "cgroup derive",
+          () =>
+            deriveCgroup(
+              prev.cgroupSecs!,
+              cgroupSecs,
+              at.elapsedSecs,
+              Math.min(at.cores || Infinity, this.#quota ?? Infinity),
+            ),
+          null,
+        )
+        : { usage_secs: 0, utilization_pct: 0 };
+    }
+    return {
+      utilization_pct: derived?.utilization_pct ?? 0,
+      cgroup_usage_secs: cgroup?.usage_secs ?? null,
+      cgroup_utilization_pct: cgroup?.utilization_pct ?? null,
+      per_core_pct: derived?.per_core_pct ?? [],
+      utime_secs: derived?.utime_secs ?? 0,
+      stime_secs: derived?.stime_secs ?? 0,
+      process_count: this.#guard("process count", () => this.#processes.next(), 0),
+      ...NO_PROCESS_TREE,
+    };
+  }
+
+  /** Fills `cpu.process_*` from the tracked tree; returns the tree's live PIDs. */
+  #tree(
+    p: ProcessSource,
+    cpu: CpuSample,
+    stat: ProcStat | undefined,
+    at: Interval,
+    actualIntervalMs: number | undefined,
+  ): ReadonlySet<number> {
+    const { prev, elapsedSecs, cores } = at;
+    let hostBusyCores: number | undefined;
+    if (stat && prev?.stat && busyTicks(prev.stat.total, stat.total).total > 0) {
+      hostBusyCores = cpu.utilization_pct;
+    }
+    return this.#guard(
+      "process derive",
+      () =>
+        p.fill(cpu, {
+          elapsedSecs,
+          hostBusyCores,
+          roundingSecs: Math.max(elapsedSecs, (actualIntervalMs ?? 0) / 1000),
+          capCores: this.#quota ?? Math.max(1, cores),
+          onlineCores: Math.max(1, cores),
+          baseline: prev === undefined,
+        }),
+      new Set<number>(),
+    );
+  }
+
+  /** The followed cgroup's limits and pressure; in job cgroup mode, the job's exact totals. */
+  #cgroupSample(cpu: CpuSample, tree: ReadonlySet<number> | null, at: Interval) {
+    const sample = this.#guard("cgroup limits", () => this.cgroups.sample(tree), null);
+    if (this.cgroups.job) {
+      this.#guard("job cgroup", () =>
+        this.cgroups.fillProcess(cpu, {
+          elapsedSecs: at.elapsedSecs,
+          capCores: this.#quota ?? Math.max(1, at.cores),
+          baseline: at.prev === undefined,
+        }), undefined);
+    }
+    return sample;
+  }
+
+  #memory(): MemorySample {
+    const m = this.#guard("memory read", () => readMeminfo(this.#o.roots.proc), undefined);
+    return m ? this.#guard("memory derive", () => deriveMemory(m), EMPTY_MEMORY) : EMPTY_MEMORY;
+  }
+
+  #network(net: NetCounters[], at: Interval): NetworkSample[] {
+    const { sys } = this.#o.roots;
+    return this.#guard(
+      "network derive",
+      () =>
+        deriveNetwork(
+          at.prev?.net,
+          net,
+          at.elapsedSecs,
+          (name) => this.#netIds.get(name) ?? { mac_address: null, driver: null },
+          (name) => readNetState(sys, name),
+        ),
+      [],
+    );
+  }
+
+  /** GPU devices; the tree's share of them goes into `cpu.process_gpu_*`. */
+  #gpu(cpu: CpuSample, tree: ReadonlySet<number> | null, at: Interval): GpuSample[] {
+    const g = this.#o.gpu;
+    if (!g) return [];
+    const reading = this.#guard("gpu", () => g.read(tree, at.elapsedSecs), {
+      devices: [],
+      process: null,
+    });
+    if (reading.process) {
+      cpu.process_gpu_usage = reading.process.usage;
+      cpu.process_gpu_vram_mib = reading.process.vram_mib;
+      cpu.process_gpu_utilized = reading.process.utilized;
+    }
+    return reading.devices;
   }
 }

@@ -1,4 +1,4 @@
-import { ok, strictEqual } from "node:assert/strict";
+import { deepStrictEqual, ok, strictEqual } from "node:assert/strict";
 import { Sampler } from "./sampler.ts";
 
 const FIXTURE = new URL("../tests/fixtures/vm-basic", import.meta.url).pathname;
@@ -117,4 +117,26 @@ Deno.test("sampler: a throwing collector is reported once and the others go on",
   strictEqual(warnings.length, 1);
   ok(warnings[0]!.includes("gpu collector failed: driver went away"));
   ok(sampler.collect(Date.now(), 1000).memory.total_mib > 0);
+});
+
+Deno.test("sampler: a derive that throws on every sample after a good read warns once", () => {
+  // The read succeeds each time and must not re-arm the derive's warning (report once).
+  const warnings: string[] = [];
+  let reads = 0;
+  const sampler = new Sampler({
+    roots: { proc: `${FIXTURE}/proc`, sys: `${FIXTURE}/sys`, root: `${FIXTURE}/root` },
+    jobName: null,
+    version: "test",
+    warn: (l) => warnings.push(l),
+    process: {
+      pid: 4242,
+      readTimed: () => void reads++,
+      fill() {
+        throw new Error("tree vanished");
+      },
+    },
+  });
+  for (let i = 0; i < 4; i++) sampler.collect(Date.now(), i === 0 ? undefined : 1000);
+  strictEqual(reads, 4);
+  deepStrictEqual(warnings, ["process collector failed: tree vanished"]);
 });

@@ -3,14 +3,13 @@
  * reaps orphaned descendants (child subreaper, and PID 1 in a container), and maps its exit to
  * the tracker's exit code like a shell does.
  */
-import { readChildren, readPidStat } from "../collectors/process.ts";
 import { EARLY_SIGNALS } from "./early_signals.ts";
 import { errorText, RuntimeError } from "../base/errors.ts";
-import { processGroups, reapIfExited, setChildSubreaper } from "../base/libc.ts";
+import { processGroups, setChildSubreaper } from "../base/libc.ts";
 import { SPAWNED } from "../base/spawned.ts";
 
 /** Signals forwarded to the wrapped command (docs/COMPATIBILITY.md Part A); the same ones are held at start. */
-export const FORWARDED: readonly Deno.Signal[] = EARLY_SIGNALS;
+const FORWARDED: readonly Deno.Signal[] = EARLY_SIGNALS;
 
 /** Signals a terminal sends to its whole foreground process group (keys ^C and ^\). */
 const TERMINAL_SIGNALS: ReadonlySet<Deno.Signal> = new Set(["SIGINT", "SIGQUIT"]);
@@ -110,44 +109,9 @@ export function forwardSignals(pid: number, onSignal?: (sig: Deno.Signal) => voi
 }
 
 /**
- * Orphans that re-parented to us (as child subreaper or PID 1): they stay part of the job's tree
- * and are reaped here so no zombie is left. Children Deno started itself are left to Deno.
+ * Makes the tracker the child subreaper, so orphans of the command re-parent to it (core/adopter.ts
+ * reaps them); false when the kernel or libc does not allow it. PID 1 adopts orphans anyway.
  */
-export class Adopter {
-  readonly #proc: string;
-  readonly #mainPid: number;
-  readonly #self = Deno.pid;
-  readonly subreaper: boolean;
-
-  constructor(proc: string, mainPid: number, subreaper: boolean) {
-    this.#proc = proc;
-    this.#mainPid = mainPid;
-    this.subreaper = subreaper;
-  }
-
-  /** Enables the child-subreaper bit; false when the kernel or libc does not allow it. */
-  static enable(): boolean {
-    return Deno.pid === 1 || setChildSubreaper();
-  }
-
-  /**
-   * Our children that Deno did not start (adopted orphans), zombies included. The kernel
-   * re-parents an orphan to the first live thread of the subreaper's (or init's) thread group
-   * (`find_new_reaper` → `find_alive_thread`): our main thread, so only its `children` file is
-   * read, not every thread's (that listing was a tenth of a sample's syscalls).
-   */
-  adopted(): number[] {
-    if (!this.subreaper) return [];
-    const kids = readChildren(this.#proc, this.#self, 1) ?? [];
-    return kids.filter((pid) => pid !== this.#mainPid && !SPAWNED.has(pid));
-  }
-
-  /** Reaps adopted orphans that have exited. Returns how many were reaped. */
-  reap(): number {
-    let n = 0;
-    for (const pid of this.adopted()) {
-      if (readPidStat(this.#proc, pid)?.state === "Z" && reapIfExited(pid)) n++;
-    }
-    return n;
-  }
+export function enableSubreaper(): boolean {
+  return Deno.pid === 1 || setChildSubreaper();
 }

@@ -75,7 +75,7 @@ export interface Vanished {
 }
 
 /** Scans a vanished member is remembered. */
-export const VANISHED_SCANS = 5;
+const VANISHED_SCANS = 5;
 
 export interface Accounted {
   delta: Counters;

@@ -11,7 +11,7 @@ import { ProcessTracker } from "./process_tracker.ts";
 import type { Roots } from "../base/sample.ts";
 import { Sampler } from "./sampler.ts";
 
-export const WARMUP_ROUNDS = 300;
+const WARMUP_ROUNDS = 300;
 /** Yield to the event loop at least this often, so a due sample is never held up for long. */
 const SLICE_MS = 4;
 

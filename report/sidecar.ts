@@ -4,18 +4,26 @@
  * host and cloud facts, the cgroup memory limit, the exit code. A separate file keeps the JSON
  * Lines stream one sample per line and the CSV at exactly its 32 columns (docs/COMPATIBILITY.md §1, §2).
  */
-import type { Config } from "../cli/config.ts";
 import { writeAllSync } from "../base/log.ts";
 import { openPrivateFile } from "../base/safe_open.ts";
 import type { RunRecord } from "./series.ts";
 import { errorText } from "../base/errors.ts";
 import { MIB } from "../base/units.ts";
 
+/** Where a run writes samples: the part of the sinks' settings (sinks/settings.ts) read here. */
+export interface SampleOutputs {
+  /** `--output`: a path, `-` for stdout, or null for stderr. */
+  readonly output: string | null;
+  readonly quiet: boolean;
+  /** `--sink` URIs. */
+  readonly uris: readonly string[];
+}
+
 /** Local files the run writes samples to: `--output FILE` and file `--sink`s. */
-export function sampleFiles(config: Config): string[] {
+export function sampleFiles(o: SampleOutputs): string[] {
   const out: string[] = [];
-  if (!config.quiet && config.output !== null && config.output !== "-") out.push(config.output);
-  for (const uri of (config.values.get("sink") as string[] | undefined) ?? []) {
+  if (!o.quiet && o.output !== null && o.output !== "-") out.push(o.output);
+  for (const uri of o.uris) {
     const target = uri.replace(/#format=\w+$/i, "").trim();
     if (["stdout", "stderr", "-", ""].includes(target)) continue;
     if (/^file:\/\//i.test(target)) out.push(decodeURIComponent(new URL(target).pathname));

@@ -1,0 +1,93 @@
+/**
+ * The resolved options (`Config.values`) turned into typed settings, one section per area: the
+ * one place outside cli/config.ts where an option is looked up by name (docs/ARCHITECTURE.md
+ * "Settings"). Everything below cli/ takes these sections, never a `Config`.
+ */
+import type {
+  CloudSettings,
+  GpuSettings,
+  JobSettings,
+  SamplingSettings,
+  SummarySettings,
+  TrackSettings,
+} from "../core/settings.ts";
+import type { Config } from "./config.ts";
+import { sinkSettings } from "./sink_settings.ts";
+
+function samplingSettings(config: Config): SamplingSettings {
+  return {
+    intervalSecs: config.interval,
+    samples: config.samples,
+    pid: config.pid,
+    roots: config.roots,
+  };
+}
+
+function jobSettings(config: Config): JobSettings {
+  const v = config.values;
+  return {
+    command: config.command,
+    metadata: config.metadata,
+    tags: config.tags,
+    cgroup: v.get("cgroup") === true,
+    memoryMax: (v.get("memory-max") as number | undefined) ?? null,
+    cpuMax: (v.get("cpu-max") as number | undefined) ?? null,
+    waitDescendants: v.get("wait-descendants") === true,
+  };
+}
+
+export function cloudSettings(config: Config): CloudSettings {
+  return {
+    disabled: config.values.get("no-cloud") === true,
+    only: (config.values.get("cloud") as string | undefined) || null,
+  };
+}
+
+export function gpuSettings(config: Config): GpuSettings {
+  return {
+    disabled: config.values.get("no-gpu") === true,
+    nvidiaSmi: config.values.get("nvidia-smi") as string,
+  };
+}
+
+function summarySettings(config: Config): SummarySettings {
+  return {
+    quiet: config.values.get("no-summary") === true,
+    jsonPath: (config.values.get("summary-json") as string | undefined) || null,
+  };
+}
+
+export function trackSettings(config: Config): TrackSettings {
+  return {
+    sampling: samplingSettings(config),
+    job: jobSettings(config),
+    sinks: sinkSettings(config),
+    cloud: cloudSettings(config),
+    gpu: gpuSettings(config),
+    summary: summarySettings(config),
+  };
+}
+
+/** Cost and energy settings of `report` (report/options.ts); the price table is read later. */
+export interface CostSettings {
+  readonly priceTablePath: string | null;
+  readonly pricePerHour: number | null;
+  readonly currency: string;
+  readonly pricePerKwh: number | null;
+  readonly gridGPerKwh: number | null;
+  /** Watts per vCPU, idle and busy. */
+  readonly vcpuWatts: readonly [number, number];
+}
+
+export function costSettings(config: Config): CostSettings {
+  const v = config.values;
+  const [idle, busy] = String(v.get("vcpu-watts") ?? "0.74,3.5").split(",").map(Number);
+  return {
+    priceTablePath: (v.get("price-table") as string | undefined) || null,
+    pricePerHour: (v.get("price-per-hour") as number | undefined) ?? null,
+    currency: (v.get("currency") as string | undefined) ?? "USD",
+    pricePerKwh: (v.get("price-per-kwh") as number | undefined) ?? null,
+    gridGPerKwh: (v.get("grid-intensity") as number | undefined) ?? null,
+    vcpuWatts: [idle!, busy!],
+  };
+}

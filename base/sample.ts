@@ -197,7 +197,14 @@ export interface CgroupSample extends PressureStalls {
   pids_limit_hits: number | null;
 }
 
-export interface Sample {
+/** The parts of a sample that section collectors fill (collectors/sections.ts). */
+export interface SectionSamples {
+  memory: MemorySample;
+  network: NetworkSample[];
+  disk: DiskSample[];
+}
+
+export interface Sample extends SectionSamples {
   /** Unix seconds (floor) at the start of the loop iteration. */
   timestamp_secs: number;
   /** Unix milliseconds at the start of the loop iteration. */
@@ -207,9 +214,6 @@ export interface Sample {
   job_name: string | null;
   tracked_pid: number | null;
   cpu: CpuSample;
-  memory: MemorySample;
-  network: NetworkSample[];
-  disk: DiskSample[];
   gpu: GpuSample[];
   /** Not in R's JSON: present only on hosts with energy counters (RAPL, hwmon, GPU power). */
   energy?: EnergySample;

@@ -6,6 +6,7 @@
 import { statfs } from "../base/libc.ts";
 import type { DiskSample, DiskType, MountSample } from "../base/sample.ts";
 import { listDir, readAttr, readInt, readText } from "./read.ts";
+import type { Section, SectionFactory } from "./section.ts";
 
 /** The kernel counts diskstats sectors in 512-byte units whatever the device's sector size. */
 const SECTOR_BYTES = 512;
@@ -300,3 +301,16 @@ export class DiskReader {
     return { counters, readings };
   }
 }
+
+type DiskRead = NonNullable<ReturnType<DiskReader["read"]>>;
+
+/** Per-device rates from two readings of /proc/diskstats, plus the space of each mount. */
+export const diskSection: SectionFactory = (roots): Section<"disk", DiskRead> => {
+  const reader = new DiskReader(roots.proc, roots.sys, roots.root);
+  return {
+    key: "disk",
+    read: () => reader.read(),
+    derive: (prev, curr, secs) => deriveDisks(prev?.counters, curr.readings, secs, reader.identity),
+    empty: [],
+  };
+};

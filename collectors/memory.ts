@@ -1,5 +1,6 @@
 /** System memory from /proc/meminfo (kB values) → MemorySample in MiB (docs/COMPATIBILITY.md §1.4, §3.10). */
 import type { MemorySample } from "../base/sample.ts";
+import type { Section, SectionFactory } from "./section.ts";
 import { readText } from "./read.ts";
 
 /** Field name → value in kB (the unit /proc/meminfo prints for every sized field). */
@@ -72,3 +73,27 @@ export function deriveMemory(m: Meminfo): MemorySample {
     inactive_mib: mib(kb("Inactive")),
   };
 }
+
+/** All zero: /proc/meminfo unreadable (the schema has no nulls here; docs/COMPATIBILITY.md §1.4). */
+export const EMPTY_MEMORY: MemorySample = {
+  total_mib: 0,
+  free_mib: 0,
+  available_mib: 0,
+  used_mib: 0,
+  used_pct: 0,
+  buffers_mib: 0,
+  cached_mib: 0,
+  swap_total_mib: 0,
+  swap_used_mib: 0,
+  swap_used_pct: 0,
+  active_mib: 0,
+  inactive_mib: 0,
+};
+
+/** A gauge: each sample derives from its own reading only. */
+export const memorySection: SectionFactory = (roots): Section<"memory", Meminfo> => ({
+  key: "memory",
+  read: () => readMeminfo(roots.proc),
+  derive: (_prev, curr) => deriveMemory(curr),
+  empty: EMPTY_MEMORY,
+});

@@ -4,6 +4,7 @@
  */
 import type { NetworkSample } from "../base/sample.ts";
 import { readAttr, readInt, readLinkBase, readText } from "./read.ts";
+import type { Section, SectionFactory } from "./section.ts";
 
 export interface NetCounters {
   interface: string;
@@ -93,3 +94,22 @@ export function deriveNetwork(
     };
   });
 }
+
+/**
+ * Rates from two readings. The identity (MAC, driver) of interfaces present at start is read
+ * once; later ones get nulls (docs/COMPATIBILITY.md §1.5). State is read each sample.
+ */
+export const networkSection: SectionFactory = (roots): Section<"network", NetCounters[]> => {
+  const ids = new Map<string, NetIdentity>();
+  for (const c of readNetDev(roots.proc) ?? []) {
+    ids.set(c.interface, readNetIdentity(roots.sys, c.interface));
+  }
+  const identity = (name: string) => ids.get(name) ?? { mac_address: null, driver: null };
+  return {
+    key: "network",
+    read: () => readNetDev(roots.proc),
+    derive: (prev, curr, secs) =>
+      deriveNetwork(prev, curr, secs, identity, (name) => readNetState(roots.sys, name)),
+    empty: [],
+  };
+};

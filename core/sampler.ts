@@ -11,27 +11,18 @@ import {
 } from "../collectors/cgroup.ts";
 import type { CgroupSource } from "../collectors/cgroup.ts";
 import { busyTicks, deriveCpu, type ProcStat, readProcStat, zeroCpu } from "../collectors/cpu.ts";
-import { deriveDisks, type DiskCounters, DiskReader } from "../collectors/disk.ts";
-import { deriveMemory, readMeminfo } from "../collectors/memory.ts";
-import {
-  deriveNetwork,
-  type NetCounters,
-  type NetIdentity,
-  readNetDev,
-  readNetIdentity,
-  readNetState,
-} from "../collectors/network.ts";
+import type { AnySection } from "../collectors/section.ts";
+import { SECTIONS } from "../collectors/sections.ts";
 import { ProcessCounter } from "../collectors/processes.ts";
 import { registerRoot } from "../collectors/read.ts";
 import { CgroupMonitor } from "./cgroup_monitor.ts";
 import {
   type CpuSample,
   type GpuSample,
-  type MemorySample,
-  type NetworkSample,
   NO_PROCESS_TREE,
   type Roots,
   type Sample,
+  type SectionSamples,
 } from "../base/sample.ts";
 import { errorText } from "../base/errors.ts";
 import type { EnergyMeter } from "../collectors/energy/mod.ts";
@@ -96,31 +87,19 @@ interface Snapshot {
   t: number;
   stat: ProcStat | undefined;
   cgroupSecs: number | undefined;
-  net: NetCounters[] | undefined;
-  disk: Map<string, DiskCounters> | undefined;
 }
 
-const EMPTY_MEMORY: MemorySample = {
-  total_mib: 0,
-  free_mib: 0,
-  available_mib: 0,
-  used_mib: 0,
-  used_pct: 0,
-  buffers_mib: 0,
-  cached_mib: 0,
-  swap_total_mib: 0,
-  swap_used_mib: 0,
-  swap_used_pct: 0,
-  active_mib: 0,
-  inactive_mib: 0,
-};
+/** A section collector and its previous raw reading. */
+interface SectionState {
+  readonly section: AnySection;
+  prev: unknown;
+}
 
 export class Sampler {
   readonly #o: SamplerOptions;
   readonly #cgroup: CgroupSource;
   readonly #quota: number | undefined;
-  readonly #disks: DiskReader;
-  readonly #netIds = new Map<string, NetIdentity>();
+  readonly #sections: SectionState[];
   readonly #failed = new Set<string>();
   readonly #processes: ProcessCounter;
   #prev: Snapshot | undefined;
@@ -142,11 +121,7 @@ export class Sampler {
         pid: o.process?.pid ?? "self",
       });
     this.#quota = readQuotaCores(o.roots.sys);
-    this.#disks = new DiskReader(o.roots.proc, o.roots.sys, o.roots.root);
-    // Identity of interfaces present at start-up is read once; later ones get nulls (docs/COMPATIBILITY.md §1.5).
-    for (const c of readNetDev(o.roots.proc) ?? []) {
-      this.#netIds.set(c.interface, readNetIdentity(o.roots.sys, c.interface));
-    }
+    this.#sections = SECTIONS.map((make) => ({ section: make(o.roots), prev: undefined }));
   }
 
   /**
@@ -194,24 +169,14 @@ export class Sampler {
     const cpu = this.#cpu(stat, cgroupSecs, at);
     const tree = process ? this.#tree(process, cpu, stat, at, actualIntervalMs) : null;
     const cgroup = this.#cgroupSample(cpu, tree, at);
-    const memory = this.#memory();
-    const net = this.#guard("network read", () => readNetDev(this.#o.roots.proc), undefined);
-    const network = net ? this.#network(net, at) : [];
-    const diskRead = this.#guard("disk read", () => this.#disks.read(), undefined);
-    const disk = diskRead
-      ? this.#guard(
-        "disk derive",
-        () => deriveDisks(prev?.disk, diskRead.readings, at.elapsedSecs, this.#disks.identity),
-        [],
-      )
-      : [];
+    const sections = this.#readSections(at.elapsedSecs);
     const gpu = this.#gpu(cpu, tree, at);
     const meter = this.#o.energy;
     const energy = meter
       ? this.#guard("energy", () => meter.read(at.elapsedSecs, gpu), null)
       : null;
 
-    this.#prev = { t, stat: stat ?? prev?.stat, cgroupSecs, net, disk: diskRead?.counters };
+    this.#prev = { t, stat: stat ?? prev?.stat, cgroupSecs };
     return {
       timestamp_secs: Math.floor(wallMs / 1000),
       timestamp_ms: Math.floor(wallMs),
@@ -219,9 +184,7 @@ export class Sampler {
       job_name: this.#o.jobName,
       tracked_pid: process?.pid ?? null,
       cpu,
-      memory,
-      network,
-      disk,
+      ...sections,
       gpu,
       cgroup,
       ...(energy ? { energy } : {}),
@@ -309,25 +272,19 @@ export class Sampler {
     return sample;
   }
 
-  #memory(): MemorySample {
-    const m = this.#guard("memory read", () => readMeminfo(this.#o.roots.proc), undefined);
-    return m ? this.#guard("memory derive", () => deriveMemory(m), EMPTY_MEMORY) : EMPTY_MEMORY;
-  }
-
-  #network(net: NetCounters[], at: Interval): NetworkSample[] {
-    const { sys } = this.#o.roots;
-    return this.#guard(
-      "network derive",
-      () =>
-        deriveNetwork(
-          at.prev?.net,
-          net,
-          at.elapsedSecs,
-          (name) => this.#netIds.get(name) ?? { mac_address: null, driver: null },
-          (name) => readNetState(sys, name),
-        ),
-      [],
-    );
+  /** Each section's read, then its derive from the previous read (collectors/sections.ts). */
+  #readSections(elapsedSecs: number): SectionSamples {
+    const out: Record<string, unknown> = {};
+    for (const state of this.#sections) {
+      const { key, empty } = state.section;
+      const raw = this.#guard(`${key} read`, () => state.section.read(), undefined);
+      out[key] = raw === undefined
+        ? empty
+        : this.#guard(`${key} derive`, () =>
+          state.section.derive(state.prev, raw, elapsedSecs), empty);
+      state.prev = raw;
+    }
+    return out as unknown as SectionSamples;
   }
 
   /** GPU devices; the tree's share of them goes into `cpu.process_gpu_*`. */

@@ -243,3 +243,13 @@ export async function unshareWith(...flags: string[]): Promise<string[] | null> 
   }
   return null;
 }
+
+/** Runs `f` with a fresh temporary directory, removed afterwards whatever `f` does. */
+export async function withTempDir<T>(prefix: string, f: (dir: string) => Promise<T>): Promise<T> {
+  const dir = await Deno.makeTempDir({ prefix });
+  try {
+    return await f(dir);
+  } finally {
+    await Deno.remove(dir, { recursive: true });
+  }
+}

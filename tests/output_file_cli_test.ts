@@ -6,18 +6,11 @@
 import { match, ok, strictEqual } from "node:assert/strict";
 import { symlinkRacer } from "./fakes/racer.ts";
 import { otherUser, skip } from "./fakes/users.ts";
-import { runCli } from "./helpers.ts";
+import { runCli, withTempDir } from "./helpers.ts";
 
 const ONE = ["-i", "0.1", "--samples", "1"];
 
-async function withTmp(f: (dir: string) => Promise<void>) {
-  const dir = await Deno.makeTempDir({ prefix: "rt-out-" });
-  try {
-    await f(dir);
-  } finally {
-    await Deno.remove(dir, { recursive: true });
-  }
-}
+const withTmp = (f: (dir: string) => Promise<void>) => withTempDir("rt-out-", f);
 
 Deno.test("CLI -o: another user's file is refused and left untouched (root tracker)", async () => {
   const u = await otherUser();

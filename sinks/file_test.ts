@@ -1,7 +1,21 @@
 import { deepStrictEqual, match, ok, strictEqual, throws } from "node:assert/strict";
 import { gunzipSync } from "node:zlib";
+import { sleep } from "../base/time.ts";
 import { makeSample, range, sampleIds } from "../tests/fakes/samples.ts";
-import { createFileSink, fileKind, rotatedName } from "./file.ts";
+import { withTempDir } from "../tests/helpers.ts";
+import { createFileSink, fileKind, type FileSinkOptions, rotatedName } from "./file.ts";
+
+const withDir = (f: (dir: string) => Promise<void>) => withTempDir("rt-file-", f);
+
+/** A file sink at `path` with the given format and compression, 1 s interval, no warnings. */
+function openSink(
+  path: string,
+  format: FileSinkOptions["format"],
+  compression: FileSinkOptions["compression"],
+  extra: Partial<FileSinkOptions> = {},
+) {
+  return createFileSink({ path, format, compression, intervalSecs: 1, warn: () => {}, ...extra });
+}
 
 Deno.test("file: format and compression from the name", () => {
   const cases: [string, ReturnType<typeof fileKind>][] = [
@@ -23,65 +37,38 @@ Deno.test("file: rotated names keep the extension last", () => {
 });
 
 Deno.test("file: created 0600, CSV header once, every line written before close", async () => {
-  const dir = await Deno.makeTempDir();
-  try {
+  await withDir(async (dir) => {
     const path = `${dir}/s.csv`;
-    const sink = createFileSink({
-      path,
-      format: "csv",
-      compression: "none",
-      intervalSecs: 1,
-      warn: () => {},
-    });
+    const sink = openSink(path, "csv", "none");
     for (let i = 0; i < 3; i++) sink.write(makeSample(i));
-    await new Promise((r) => setTimeout(r, 50));
+    await sleep(50);
     const text = await Deno.readTextFile(path); // flushed per line, before close
     deepStrictEqual(sampleIds(text), range(3));
     strictEqual(text.split("\n").filter((l) => l.startsWith("timestamp,")).length, 1);
     strictEqual((await Deno.stat(path)).mode! & 0o777, 0o600);
     await sink.close();
-  } finally {
-    await Deno.remove(dir, { recursive: true });
-  }
+  });
 });
 
 Deno.test("file: refuses a symlink someone planted", async () => {
-  const dir = await Deno.makeTempDir();
-  try {
+  await withDir(async (dir) => {
     await Deno.writeTextFile(`${dir}/victim`, "keep");
     await Deno.symlink(`${dir}/victim`, `${dir}/out.jsonl`);
     throws(
-      () =>
-        createFileSink({
-          path: `${dir}/out.jsonl`,
-          format: "json",
-          compression: "none",
-          intervalSecs: 1,
-          warn: () => {},
-        }),
+      () => openSink(`${dir}/out.jsonl`, "json", "none"),
       /symbolic link/,
     );
     strictEqual(await Deno.readTextFile(`${dir}/victim`), "keep");
-  } finally {
-    await Deno.remove(dir, { recursive: true });
-  }
+  });
 });
 
 Deno.test("file: gzip blocks are valid members; the file is readable before close", async () => {
-  const dir = await Deno.makeTempDir();
-  try {
+  await withDir(async (dir) => {
     const path = `${dir}/s.jsonl.gz`;
-    const sink = createFileSink({
-      path,
-      format: "json",
-      compression: "gzip",
-      intervalSecs: 1,
-      warn: () => {},
-      blockMs: 30,
-    });
+    const sink = openSink(path, "json", "gzip", { blockMs: 30 });
     for (let i = 0; i < 4; i++) {
       sink.write(makeSample(i));
-      await new Promise((r) => setTimeout(r, 50));
+      await sleep(50);
     }
     // Not closed yet: what is there is already a complete gzip stream.
     const mid = sampleIds(new TextDecoder().decode(gunzipSync(await Deno.readFile(path))));
@@ -93,27 +80,16 @@ Deno.test("file: gzip blocks are valid members; the file is readable before clos
       sampleIds(new TextDecoder().decode(gunzipSync(await Deno.readFile(path)))),
       range(4),
     );
-  } finally {
-    await Deno.remove(dir, { recursive: true });
-  }
+  });
 });
 
 Deno.test("file: rotation by size keeps max-files old files, each with the CSV header", async () => {
-  const dir = await Deno.makeTempDir();
-  try {
+  await withDir(async (dir) => {
     const path = `${dir}/r.csv`;
-    const sink = createFileSink({
-      path,
-      format: "csv",
-      compression: "none",
-      intervalSecs: 1,
-      warn: () => {},
-      maxSize: 4096,
-      maxFiles: 2,
-    });
+    const sink = openSink(path, "csv", "none", { maxSize: 4096, maxFiles: 2 });
     for (let i = 0; i < 60; i++) {
       sink.write(makeSample(i));
-      await new Promise((r) => setTimeout(r, 1));
+      await sleep(1);
     }
     await sink.close();
     const names = (await Array.fromAsync(Deno.readDir(dir))).map((e) => e.name).sort();
@@ -127,7 +103,5 @@ Deno.test("file: rotation by size keeps max-files old files, each with the CSV h
       all = all.concat(sampleIds(text));
     }
     deepStrictEqual(all, range(all.length, 60 - all.length), "newest samples, in order");
-  } finally {
-    await Deno.remove(dir, { recursive: true });
-  }
+  });
 });

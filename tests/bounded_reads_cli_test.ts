@@ -10,7 +10,7 @@ import { skip } from "./fakes/users.ts";
 import {
   cleanEnv,
   copyFixtureProc,
-  fixtureArgs,
+  fixtureRun,
   jsonLines,
   MAIN,
   runCli,
@@ -25,12 +25,7 @@ Deno.test("CLI: a 4 GiB (sparse) meminfo under --procfs is no data, not 4 GiB of
     big.close();
     const t0 = Date.now();
     const args = [
-      ...fixtureArgs("vm-basic", `${dir}/proc`),
-      "--no-gpu",
-      "-i",
-      "0.1",
-      "--samples",
-      "2",
+      ...fixtureRun("vm-basic", `${dir}/proc`),
       "--format",
       "json",
       "-o",

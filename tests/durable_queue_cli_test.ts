@@ -75,11 +75,7 @@ Deno.test("CLI: Sentinel's S3 down, tracker SIGKILLed: `flush` uploads the spool
   const s3 = new FakeS3();
   const api = new FakeSentinel(s3, { region: "eu-central-1" });
   const dir = await Deno.makeTempDir({ prefix: "rt-durable-s-" });
-  const env = {
-    SENTINEL_API_TOKEN: api.o.token!,
-    SENTINEL_API_URL: api.url,
-    AWS_ENDPOINT_URL_S3: s3.url,
-  };
+  const env = api.env();
   try {
     s3.faults.always = { status: 503 }; // uploads fail; the API itself answers
     const common = ["--spool-dir", `${dir}/spool`];

@@ -2,6 +2,7 @@
 import { deepStrictEqual, match, ok, strictEqual } from "node:assert/strict";
 import { closedPort } from "./fakes/loopback.ts";
 import { HttpReceiver } from "./fakes/http_receiver.ts";
+import { uploadRunArgs } from "./fakes/spool_run.ts";
 import { runCli } from "./helpers.ts";
 
 Deno.test("CLI: flush --list names run, sink, batch, age and last error; --drop and --all-rejected remove", async () => {
@@ -13,14 +14,7 @@ Deno.test("CLI: flush --list names run, sink, batch, age and last error; --drop 
     const common = ["--spool-dir", spool, "--flush-timeout", "1"];
     const run = await runCli([
       ...common,
-      "-i",
-      "0.2",
-      "--samples",
-      "4",
-      "-o",
-      "/dev/null",
-      "--upload-interval",
-      "0.3",
+      ...uploadRunArgs(4, "0.3"),
       "--sink",
       `${rx.url}/rejects`,
       "--sink",

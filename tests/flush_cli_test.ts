@@ -2,6 +2,7 @@
 import { match, ok, strictEqual } from "node:assert/strict";
 import { closedPort } from "./fakes/loopback.ts";
 import { HttpReceiver } from "./fakes/http_receiver.ts";
+import { uploadRunArgs } from "./fakes/spool_run.ts";
 import { jsonLines, runCli } from "./helpers.ts";
 
 Deno.test("CLI: a down HTTP endpoint keeps batches in the spool; `flush` delivers them later", async () => {
@@ -12,14 +13,7 @@ Deno.test("CLI: a down HTTP endpoint keeps batches in the spool; `flush` deliver
     const common = ["--spool-dir", spool, "--flush-timeout", "1"];
     const run = await runCli([
       ...common,
-      "-i",
-      "0.2",
-      "--samples",
-      "3",
-      "-o",
-      "/dev/null",
-      "--upload-interval",
-      "0.2",
+      ...uploadRunArgs(),
       "--sink",
       `http://127.0.0.1:${port}/ingest`,
     ]);

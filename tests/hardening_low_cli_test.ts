@@ -1,7 +1,7 @@
 /** Issue 20, defect 9 (the low ones) through the real CLI. */
 import { match, ok, strictEqual } from "node:assert/strict";
 import { sleep } from "../base/time.ts";
-import { copyFixtureProc, fixtureArgs, runCli, spawnCli } from "./helpers.ts";
+import { copyFixtureProc, fixtureRun, runCli, spawnCli } from "./helpers.ts";
 
 Deno.test("CLI: intervals and timeouts past one day are usage errors (no timer overflow)", async () => {
   for (
@@ -73,14 +73,7 @@ Deno.test("CLI: a hostile procfs: huge numbers print as digits in CSV, negative 
       `${dir}/proc/net/dev`,
       net + "  evil0: -5 1 0 0 0 0 0 0 -7 1 0 0 0 0 0 0\n",
     );
-    const base = [
-      ...fixtureArgs("vm-basic", `${dir}/proc`),
-      "--no-gpu",
-      "-i",
-      "0.1",
-      "--samples",
-      "2",
-    ];
+    const base = fixtureRun("vm-basic", `${dir}/proc`);
     const csv = await runCli([...base, "--format", "csv", "-o", "-"]);
     strictEqual(csv.code, 0, csv.stderr);
     ok(!/e\+\d/.test(csv.stdout), csv.stdout);

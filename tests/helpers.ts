@@ -2,7 +2,7 @@
  * Spawns the real entry point the way a user would, with a clean, predictable environment.
  * Every run's JSON samples and summary are checked against tests/invariants.ts.
  */
-import { ok } from "node:assert/strict";
+import { ok, strictEqual } from "node:assert/strict";
 import type { Sample } from "../base/sample.ts";
 import { V8_FLAGS_ARG } from "../scripts/v8_flags.ts";
 import { assertInvariants } from "./invariants.ts";
@@ -154,10 +154,44 @@ export function jsonLines(text: string): Record<string, unknown>[] {
   return text.split("\n").filter((l) => l.trim() !== "").map((l) => JSON.parse(l));
 }
 
+/**
+ * Runs the CLI with `args`, sending to `sink` while `sleep <secs>` runs and keeping a local copy
+ * of the samples (and the spool) in a temporary directory; asserts exit 0.
+ */
+export async function runToSink(
+  args: string[],
+  sink: string,
+  secs: string,
+  env: Record<string, string> = {},
+): Promise<{ stderr: string; local: Record<string, unknown>[] }> {
+  return await withTempDir("rt-to-sink-", async (dir) => {
+    const r = await runCli([
+      ...args,
+      "--sink",
+      sink,
+      "--output",
+      `${dir}/local.jsonl`,
+      "--spool-dir",
+      `${dir}/spool`,
+      "--",
+      "sh",
+      "-c",
+      `sleep ${secs}`,
+    ], { env });
+    strictEqual(r.code, 0, r.stderr);
+    return { stderr: r.stderr, local: jsonLines(Deno.readTextFileSync(`${dir}/local.jsonl`)) };
+  });
+}
+
 /** `--procfs/--sysfs/--rootfs` of a recorded fixture; `proc` stands in for its proc/. */
 export function fixtureArgs(name: string, proc = `${FIXTURES}/${name}/proc`): string[] {
   const dir = `${FIXTURES}/${name}`;
   return ["--procfs", proc, "--sysfs", `${dir}/sys`, "--rootfs", `${dir}/root`];
+}
+
+/** A short run on fixture `name` (its proc/ at `proc`): no GPU, `samples` samples 0.1 s apart. */
+export function fixtureRun(name: string, proc: string, samples = 2): string[] {
+  return [...fixtureArgs(name, proc), "--no-gpu", "-i", "0.1", "--samples", String(samples)];
 }
 
 /** A temporary copy of a fixture's proc/ for a test to mangle; the test removes `dir`. */

@@ -4,7 +4,7 @@
  * sums, resource attributes from the run, one point per sample, protobuf and JSON.
  */
 import { deepStrictEqual, equal, ok } from "node:assert/strict";
-import { jsonLines, runCli } from "./helpers.ts";
+import { runCli, runToSink } from "./helpers.ts";
 import { OtlpCollector } from "./fakes/otlp_collector.ts";
 
 const RUN = [
@@ -21,28 +21,7 @@ const RUN = [
   "team=ml",
 ];
 
-async function run(sink: string, env: Record<string, string> = {}) {
-  const dir = await Deno.makeTempDir({ prefix: "rt-otlp-" });
-  try {
-    const r = await runCli([
-      ...RUN,
-      "--sink",
-      sink,
-      "--output",
-      `${dir}/local.jsonl`,
-      "--spool-dir",
-      `${dir}/spool`,
-      "--",
-      "sh",
-      "-c",
-      "sleep 1.6",
-    ], { env });
-    equal(r.code, 0, r.stderr);
-    return { stderr: r.stderr, local: jsonLines(Deno.readTextFileSync(`${dir}/local.jsonl`)) };
-  } finally {
-    await Deno.remove(dir, { recursive: true });
-  }
-}
+const run = (sink: string, env: Record<string, string> = {}) => runToSink(RUN, sink, "1.6", env);
 
 Deno.test("otlp: protobuf to <base>/v1/metrics, semantic conventions, one point per sample", async () => {
   const col = new OtlpCollector();

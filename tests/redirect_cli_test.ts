@@ -2,6 +2,7 @@
 import { match, ok, strictEqual } from "node:assert/strict";
 import { gunzipSync } from "node:zlib";
 import { Recorder } from "./fakes/recorder.ts";
+import { uploadRunArgs } from "./fakes/spool_run.ts";
 import { jsonLines, runCli } from "./helpers.ts";
 
 Deno.test("CLI: 301/302/303/307/308 from the HTTP sink are failures: warned, kept, flushed later", async () => {
@@ -20,19 +21,7 @@ Deno.test("CLI: 301/302/303/307/308 from the HTTP sink are failures: warned, kep
   );
   try {
     const common = ["--spool-dir", spool, "--sink", `${rx.url}/in`];
-    const run = await runCli([
-      ...common,
-      "-i",
-      "0.2",
-      "--samples",
-      "3",
-      "-o",
-      "/dev/null",
-      "--upload-interval",
-      "0.2",
-      "--flush-timeout",
-      "1",
-    ]);
+    const run = await runCli([...common, ...uploadRunArgs(), "--flush-timeout", "1"]);
     strictEqual(run.code, 0, run.stderr);
     match(
       run.stderr,

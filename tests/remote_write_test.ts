@@ -4,7 +4,7 @@
  * samples taken while Prometheus was down stay in the spool and `flush` delivers them.
  */
 import { equal, match, ok } from "node:assert/strict";
-import { jsonLines, runCli } from "./helpers.ts";
+import { runCli, runToSink } from "./helpers.ts";
 import { closedPort } from "./fakes/loopback.ts";
 import { startPrometheus, testWith } from "./fakes/watch.ts";
 
@@ -19,27 +19,10 @@ testWith(
   "remote write: a real Prometheus receives every sample with the run's labels",
   async (bin) => {
     const prom = await startPrometheus(bin.prometheus!, { remoteWrite: true });
-    const dir = await tmp();
     try {
       const sink = `prometheus+remote-write://${new URL(prom.url).host}/api/v1/write`;
-      const r = await runCli([
-        ...RUN,
-        "--tag",
-        "team=ml",
-        "--sink",
-        sink,
-        "--output",
-        `${dir}/local.jsonl`,
-        "--spool-dir",
-        `${dir}/spool`,
-        "--",
-        "sh",
-        "-c",
-        "sleep 2.2",
-      ]);
-      equal(r.code, 0, r.stderr);
-      equal(r.stderr, "");
-      const local = jsonLines(Deno.readTextFileSync(`${dir}/local.jsonl`));
+      const { stderr, local } = await runToSink([...RUN, "--tag", "team=ml"], sink, "2.2");
+      equal(stderr, "");
       ok(local.length >= 4, `${local.length} samples`);
       // One point of resource_tracker_samples_total per sample: exactly the samples taken.
       const n = await prom.query(
@@ -67,7 +50,6 @@ testWith(
       );
     } finally {
       await prom.stop();
-      await Deno.remove(dir, { recursive: true });
     }
   },
 );

@@ -3,6 +3,7 @@ import { deepStrictEqual, ok, strictEqual } from "node:assert/strict";
 import { USER_AGENT } from "../base/user_agent.ts";
 import { HttpReceiver } from "./fakes/http_receiver.ts";
 import { FakeS3 } from "./fakes/s3.ts";
+import { streamingArgs } from "./fakes/spool_run.ts";
 import { runCli } from "./helpers.ts";
 
 Deno.test("CLI: metadata and tags go with HTTP batches (header), next to S3 batches (run.json) and into the summary JSON", async () => {
@@ -14,12 +15,7 @@ Deno.test("CLI: metadata and tags go with HTTP batches (header), next to S3 batc
     const r = await runCli([
       "-o",
       "/dev/null",
-      "-i",
-      "0.2",
-      "--upload-interval",
-      "0.3",
-      "--spool-dir",
-      `${dir}/spool`,
+      ...streamingArgs(`${dir}/spool`),
       "--summary-json",
       `${dir}/summary.json`,
       "--project-name",

@@ -9,6 +9,7 @@ import { gunzipSync } from "node:zlib";
 import { CSV_HEADER } from "../formats/csv.ts";
 import { FakeS3 } from "./fakes/s3.ts";
 import { FakeSentinel } from "./fakes/sentinel.ts";
+import { streamingArgs } from "./fakes/spool_run.ts";
 import { runCli } from "./helpers.ts";
 import { aws, hasAwsCli, type RealS3, startMoto, startS3rver } from "./real_s3/servers.ts";
 
@@ -28,14 +29,9 @@ async function trackTo(
   const r = await runCli([
     "-o",
     "/dev/null",
-    "-i",
-    "0.2",
-    "--upload-interval",
-    "0.3",
+    ...streamingArgs(`${dir}/spool`),
     "--flush-timeout",
     "3",
-    "--spool-dir",
-    `${dir}/spool`,
     "--no-summary",
     "--job-name",
     "real-s3",
@@ -215,12 +211,7 @@ Deno.test("moto + fake Sentinel API: uploads signed with STS session credentials
     const local = `${dir}/local.csv`;
     const r = await runCli([
       "--quiet",
-      "-i",
-      "0.2",
-      "--upload-interval",
-      "0.3",
-      "--spool-dir",
-      `${dir}/spool`,
+      ...streamingArgs(`${dir}/spool`),
       "--no-summary",
       "--sink",
       local,
@@ -229,11 +220,7 @@ Deno.test("moto + fake Sentinel API: uploads signed with STS session credentials
       "-c",
       "sleep 1.5; exit 4",
     ], {
-      env: {
-        SENTINEL_API_TOKEN: api.o.token,
-        SENTINEL_API_URL: api.url,
-        AWS_ENDPOINT_URL_S3: s3.url,
-      },
+      env: api.env(s3.url),
     });
     strictEqual(r.code, 4, r.stderr);
     strictEqual(r.stderr, "", "no warning: every upload was accepted");

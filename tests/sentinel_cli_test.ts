@@ -2,6 +2,7 @@
 import { deepStrictEqual, ok, strictEqual } from "node:assert/strict";
 import { FakeS3 } from "./fakes/s3.ts";
 import { FakeSentinel } from "./fakes/sentinel.ts";
+import { streamingArgs } from "./fakes/spool_run.ts";
 import { runCli } from "./helpers.ts";
 
 Deno.test("CLI: --quiet with a token streams a wrapped run to Sentinel only, finishing with its exit code", async () => {
@@ -11,12 +12,7 @@ Deno.test("CLI: --quiet with a token streams a wrapped run to Sentinel only, fin
   try {
     const r = await runCli([
       "--quiet",
-      "-i",
-      "0.2",
-      "--upload-interval",
-      "0.3",
-      "--spool-dir",
-      spool,
+      ...streamingArgs(spool),
       "--job-name",
       "e2e",
       "--tag",
@@ -26,11 +22,7 @@ Deno.test("CLI: --quiet with a token streams a wrapped run to Sentinel only, fin
       "-c",
       "sleep 1.2; exit 3",
     ], {
-      env: {
-        SENTINEL_API_TOKEN: api.o.token!,
-        SENTINEL_API_URL: api.url,
-        AWS_ENDPOINT_URL_S3: s3.url,
-      },
+      env: api.env(),
     });
     strictEqual(r.code, 3, r.stderr);
     ok(!r.stderr.includes(api.o.token!), "token leaked");

@@ -8,6 +8,7 @@ import { USER_AGENT } from "../base/user_agent.ts";
 import { closedPort } from "./fakes/loopback.ts";
 import { FakeS3 } from "./fakes/s3.ts";
 import { FakeSentinel } from "./fakes/sentinel.ts";
+import { streamingArgs } from "./fakes/spool_run.ts";
 import { jsonLines, runCli } from "./helpers.ts";
 
 const TOKEN = "sentinel-test-token-123";
@@ -36,14 +37,9 @@ Deno.test("CLI: Sentinel API down for the whole run, then `flush` with it back d
     };
     const run = await runCli([
       "--quiet",
-      "-i",
-      "0.2",
-      "--upload-interval",
-      "0.3",
+      ...streamingArgs(spool),
       "--flush-timeout",
       "2",
-      "--spool-dir",
-      spool,
       "--sink",
       local,
       "--job-name",
@@ -97,12 +93,7 @@ Deno.test("CLI: SENTINEL_API_URL with a path sends every call under that path", 
     const r = await runCli(
       [
         "--quiet",
-        "-i",
-        "0.2",
-        "--upload-interval",
-        "0.3",
-        "--spool-dir",
-        spool,
+        ...streamingArgs(spool),
         "--",
         "sleep",
         "1",

@@ -188,11 +188,7 @@ const KINDS: Record<string, Setup> = {
     };
     return remoteKind(remote, (dir) => ({
       args: ["--spool-dir", dir],
-      env: {
-        SENTINEL_API_TOKEN: api.o.token,
-        SENTINEL_API_URL: api.url,
-        AWS_ENDPOINT_URL_S3: s3.url,
-      },
+      env: api.env(),
       hooks: { tuning: TUNING, cloudWaitMs: 50 },
       received() {
         const fin = api.calls_(/\/finish$/)[0]?.body;

@@ -19,11 +19,7 @@ async function world(o: FakeSentinelOptions = {}) {
   const s3 = new FakeS3();
   const api = new FakeSentinel(s3, o);
   const dir = await Deno.makeTempDir({ prefix: "rt-sentinel-" });
-  const env: Record<string, string> = {
-    SENTINEL_API_TOKEN: api.o.token,
-    SENTINEL_API_URL: api.url,
-    AWS_ENDPOINT_URL_S3: s3.url,
-  };
+  const env = api.env();
   const ctx = (args: string[] = [], extra: Record<string, string> = {}) =>
     testContext(["--spool-dir", dir, "--flush-timeout", "5", ...args], { ...env, ...extra });
   return {

@@ -7,7 +7,7 @@ import { gunzipSync } from "node:zlib";
 import { closedPort } from "./fakes/loopback.ts";
 import { HttpReceiver } from "./fakes/http_receiver.ts";
 import { Recorder } from "./fakes/recorder.ts";
-import { spoolRun } from "./fakes/spool_run.ts";
+import { spoolRun, uploadRunArgs } from "./fakes/spool_run.ts";
 import { asUser, otherUser, skip } from "./fakes/users.ts";
 import { jsonLines, runCli } from "./helpers.ts";
 
@@ -79,14 +79,7 @@ Deno.test("CLI: a root tracker neither chmods nor writes another user's spool; f
       theirs,
       "--flush-timeout",
       "1",
-      "-i",
-      "0.2",
-      "--samples",
-      "2",
-      "-o",
-      "/dev/null",
-      "--upload-interval",
-      "0.2",
+      ...uploadRunArgs(2),
       "--sink",
       `http://127.0.0.1:${closedPort()}/in`,
     ]);

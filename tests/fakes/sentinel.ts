@@ -56,6 +56,15 @@ export class FakeSentinel extends LoopbackFake {
     };
   }
 
+  /** The environment that points the tracker at this API, with uploads to `s3Url`. */
+  env(s3Url = this.s3.url): Record<string, string> {
+    return {
+      SENTINEL_API_TOKEN: this.o.token,
+      SENTINEL_API_URL: this.url,
+      AWS_ENDPOINT_URL_S3: s3Url,
+    };
+  }
+
   calls_(path: RegExp): ApiCall[] {
     return this.calls.filter((c) => path.test(c.path));
   }

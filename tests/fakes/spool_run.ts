@@ -2,6 +2,25 @@
 import { match, strictEqual } from "node:assert/strict";
 import { runCli } from "../helpers.ts";
 
+/** A streaming run: samples 0.2 s apart, uploaded every 0.3 s, spooled in `spool`. */
+export function streamingArgs(spool: string): string[] {
+  return ["-i", "0.2", "--upload-interval", "0.3", "--spool-dir", spool];
+}
+
+/** A short run that only uploads: `samples` samples 0.2 s apart, none kept locally. */
+export function uploadRunArgs(samples = 3, uploadInterval = "0.2"): string[] {
+  return [
+    "-i",
+    "0.2",
+    "--samples",
+    String(samples),
+    "-o",
+    "/dev/null",
+    "--upload-interval",
+    uploadInterval,
+  ];
+}
+
 /** Runs the CLI for `samples` samples into `spool`; returns the job directory. */
 export async function spoolRun(
   spool: string,
@@ -17,14 +36,7 @@ export async function spoolRun(
     spool,
     "--flush-timeout",
     "1",
-    "-i",
-    "0.2",
-    "--samples",
-    String(n),
-    "-o",
-    "/dev/null",
-    "--upload-interval",
-    "0.2",
+    ...uploadRunArgs(n),
     "--sink",
     sink,
     ...(o.extra ?? []),

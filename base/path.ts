@@ -8,3 +8,13 @@
 export function join(base: string, ...parts: string[]): string {
   return [base, ...parts].join("/").replace(/\/{2,}/g, "/");
 }
+
+/** True when `path` names something (a link is followed); false on any error. */
+export function exists(path: string): boolean {
+  try {
+    Deno.statSync(path);
+    return true;
+  } catch {
+    return false;
+  }
+}

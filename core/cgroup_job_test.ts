@@ -4,6 +4,7 @@
  * away at the end. Both hierarchies where the host has them (v2 via a hybrid host's `unified`).
  */
 import { ok, strictEqual } from "node:assert/strict";
+import { exists } from "../base/path.ts";
 import { readCgroupStats } from "../collectors/cgroup_stats.ts";
 import { JobCgroup } from "./cgroup_job.ts";
 
@@ -68,13 +69,4 @@ for (const v2 of [false, true]) {
       }
     },
   });
-}
-
-function exists(p: string): boolean {
-  try {
-    Deno.statSync(p);
-    return true;
-  } catch {
-    return false;
-  }
 }

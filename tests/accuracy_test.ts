@@ -10,7 +10,7 @@
  */
 import { ok, strictEqual } from "node:assert/strict";
 import { sleep } from "../base/time.ts";
-import { outputsIn, runCli, spawnCli, summaryIn } from "./helpers.ts";
+import { gnuTimeCpu, outputsIn, runCli, spawnCli, summaryIn, underGnuTime } from "./helpers.ts";
 
 const BURN = new URL("./workloads/burn.py", import.meta.url).pathname;
 const TIME = "/usr/bin/time";
@@ -116,10 +116,6 @@ function workDir(files: Record<string, string> = {}): string {
   return dir;
 }
 
-const timeSecs = (file: string) =>
-  Deno.readTextFileSync(file).trim().split("\n").at(-1)!.split(" ").map(Number)
-    .reduce((a, b) => a + b, 0);
-
 /** Tracker options that sample every `interval` s into `dir`, with the summary beside. */
 const intoDir = (dir: string, interval: string) => ["-i", interval, "--no-gpu", ...outputsIn(dir)];
 
@@ -130,14 +126,7 @@ async function wrapped(shape: Shape, reference: (dir: string) => number) {
     const r = await runCli([
       ...intoDir(dir, "0.5"),
       "--",
-      TIME,
-      "-o",
-      `${dir}/time`,
-      "-f",
-      "%U %S",
-      "sh",
-      "-c",
-      shape.script,
+      ...underGnuTime(`${dir}/time`, "sh", "-c", shape.script),
     ], { cwd: dir });
     strictEqual(r.code, 0, r.stderr);
     const summary = summaryIn(dir);
@@ -203,7 +192,7 @@ function size(path: string): number {
   }
 }
 
-const byTime = (dir: string) => timeSecs(`${dir}/time`);
+const byTime = (dir: string) => gnuTimeCpu(`${dir}/time`);
 for (const shape of TIMED) {
   const needs = shape.needs ?? [];
   live(`accuracy vs GNU time, wrapper: ${shape.name}`, needs, () => wrapped(shape, byTime));
@@ -265,7 +254,7 @@ const ORPHANS: Shape[] = [
 function timePlusBurners(dir: string): number {
   const reports = Deno.readTextFileSync(`${dir}/report`).trim().split("\n").map(Number);
   ok(reports.length >= 1 && reports.every((r) => r > 0.3), `reports: ${reports}`);
-  return timeSecs(`${dir}/time`) + reports.reduce((a, b) => a + b, 0);
+  return gnuTimeCpu(`${dir}/time`) + reports.reduce((a, b) => a + b, 0);
 }
 
 for (const shape of ORPHANS) {

@@ -7,7 +7,7 @@
 import { ok, strictEqual } from "node:assert/strict";
 import { sleep } from "../base/time.ts";
 import { parseCgroupMounts, parseProcCgroup } from "../collectors/cgroup_fs.ts";
-import { jsonLines, spawnCli } from "./helpers.ts";
+import { gnuTimeCpu, jsonLines, spawnCli, underGnuTime } from "./helpers.ts";
 
 /** This process's v1 directory for `controller`, when that hierarchy is mounted. */
 function ownV1Dir(controller: string): string | undefined {
@@ -240,9 +240,8 @@ const HUNDRED = [
 async function timed(args: string[]): Promise<{ r: Run; time: number }> {
   const out = Deno.makeTempFileSync({ prefix: "rt-time-" });
   try {
-    const r = await track(args, ["/usr/bin/time", "-o", out, "-f", "%U %S", ...HUNDRED]);
-    const [u, s] = Deno.readTextFileSync(out).trim().split("\n").pop()!.split(" ").map(Number);
-    return { r, time: u! + s! };
+    const r = await track(args, underGnuTime(out, ...HUNDRED));
+    return { r, time: gnuTimeCpu(out) };
   } finally {
     Deno.removeSync(out);
   }

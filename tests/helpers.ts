@@ -240,6 +240,17 @@ export function assertSampleTiming(
   }
 }
 
+/** The argv that runs `argv` under GNU time, which writes "user system" CPU seconds to `out`. */
+export function underGnuTime(out: string, ...argv: string[]): string[] {
+  return ["/usr/bin/time", "-o", out, "-f", "%U %S", ...argv];
+}
+
+/** The CPU seconds (user + system) that `underGnuTime` wrote to `out` (its last line). */
+export function gnuTimeCpu(out: string): number {
+  const [u, s] = Deno.readTextFileSync(out).trim().split("\n").at(-1)!.split(" ").map(Number);
+  return u! + s!;
+}
+
 /** True when `name` is an executable on PATH (or an executable path). */
 export function hasTool(name: string): boolean {
   const dirs = name.includes("/") ? [""] : (Deno.env.get("PATH") ?? "").split(":");

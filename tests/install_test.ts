@@ -6,6 +6,7 @@
  */
 import { equal, match, ok } from "node:assert/strict";
 import { createHash } from "node:crypto";
+import { exists } from "../base/path.ts";
 import { cleanEnv, hasTool, skipWithout } from "./helpers.ts";
 import { serve } from "./fakes/loopback.ts";
 
@@ -110,7 +111,7 @@ Deno.test("install.sh: downloads, verifies SHA-256 and installs; refuses corrupt
       /checksum mismatch for resource-tracker-.*: expected [0-9a-f]{64}, got [0-9a-f]{64}/,
     );
     match(c.stderr, /nothing was installed/);
-    ok(!existsSync(`${dir}/c/bin/resource-tracker`));
+    ok(!exists(`${dir}/c/bin/resource-tracker`));
 
     // A CPU the release does not have.
     fakeUname(`${dir}/bin`, OTHER);
@@ -120,7 +121,7 @@ Deno.test("install.sh: downloads, verifies SHA-256 and installs; refuses corrupt
       d.stderr,
       new RegExp(`no release artifact for Linux/${OTHER} \\(resource-tracker-${OTHER}`),
     );
-    ok(!existsSync(`${dir}/d/bin/resource-tracker`));
+    ok(!exists(`${dir}/d/bin/resource-tracker`));
 
     // A CPU no release is built for.
     fakeUname(`${dir}/bin`, "riscv64");
@@ -143,12 +144,3 @@ Deno.test("install.sh: downloads, verifies SHA-256 and installs; refuses corrupt
     Deno.removeSync(dir, { recursive: true });
   }
 });
-
-function existsSync(path: string): boolean {
-  try {
-    Deno.statSync(path);
-    return true;
-  } catch {
-    return false;
-  }
-}

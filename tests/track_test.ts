@@ -3,14 +3,17 @@
  * 256 MiB is ~256 MiB of PSS, dd writes 64 MiB), exit codes, signals, attach mode, PID 1.
  */
 import { deepStrictEqual, match, ok, strictEqual } from "node:assert/strict";
+import { exists } from "../base/path.ts";
 import type { Sample } from "../base/sample.ts";
 import { V8_FLAGS_ARG } from "../scripts/v8_flags.ts";
 import {
   assertSampleTiming,
+  gnuTimeCpu,
   jsonLines,
   runCli,
   skipWithout,
   spawnCli,
+  underGnuTime,
   unshareWith,
 } from "./helpers.ts";
 
@@ -204,7 +207,7 @@ Deno.test("SIGTERM is forwarded to a child that traps it; sampling continues unt
       "while :; do sleep 0.1; done",
     ]);
     // Once the trap is set (on a loaded machine that can take seconds), plus two samples.
-    while (!existsSync(`${dir}/ready`)) await new Promise((r) => setTimeout(r, 20));
+    while (!exists(`${dir}/ready`)) await new Promise((r) => setTimeout(r, 20));
     await new Promise((r) => setTimeout(r, 400));
     const before = jsonLines(Deno.readTextFileSync(`${dir}/s.jsonl`)).length;
     child.kill("SIGTERM");
@@ -237,19 +240,9 @@ Deno.test("run totals equal the kernel's accounting (/usr/bin/time) within 2%", 
   try {
     const work =
       "yes > /dev/null & Y=$!; sleep 1.2; kill $Y; wait; i=0; while [ $i -lt 100000 ]; do i=$((i+1)); done";
-    const r = await trackJob(["-i", "0.5"], [
-      "/usr/bin/time",
-      "-o",
-      `${dir}/time`,
-      "-f",
-      "%U %S",
-      "sh",
-      "-c",
-      work,
-    ]);
+    const r = await trackJob(["-i", "0.5"], underGnuTime(`${dir}/time`, "sh", "-c", work));
     strictEqual(r.code, 0, r.stderr);
-    const [u, s] = Deno.readTextFileSync(`${dir}/time`).trim().split(" ").map(Number);
-    const kernel = u! + s!;
+    const kernel = gnuTimeCpu(`${dir}/time`);
     const ours = cpuSecs(r.samples);
     // /usr/bin/time itself adds a few ms that it cannot see but we (rightly) count.
     ok(Math.abs(ours - kernel) <= 0.02 * kernel + 0.03, `ours ${ours} vs kernel ${kernel}`);
@@ -360,12 +353,3 @@ Deno.test("`host` prints the host facts as JSON", async () => {
   ) ok(k in h, k);
   ok(h.host_vcpus >= 1 && h.host_memory_mib > 0);
 });
-
-function existsSync(path: string): boolean {
-  try {
-    Deno.statSync(path);
-    return true;
-  } catch {
-    return false;
-  }
-}

@@ -12,7 +12,7 @@ import { openNvml } from "./nvml_ffi.ts";
 import { SmiSource } from "./nvidia_smi.ts";
 import { addProcessGpu, nvidiaProcessGpu, type ProcessGpu, zeroProcessGpu } from "./process_gpu.ts";
 import { errorText } from "../../base/errors.ts";
-import { join } from "../../base/path.ts";
+import { exists, join } from "../../base/path.ts";
 import { settlesWithin } from "../../base/time.ts";
 import { MIB } from "../../base/units.ts";
 
@@ -49,15 +49,6 @@ export interface GpuHostFacts {
   host_gpu_model: string | null;
   host_gpu_count: number | null;
   host_gpu_memory_mib: number | null;
-}
-
-function exists(path: string): boolean {
-  try {
-    Deno.statSync(path);
-    return true;
-  } catch {
-    return false;
-  }
 }
 
 /** The NVIDIA kernel driver is loaded (also visible inside NVIDIA containers). */

@@ -133,32 +133,25 @@ Deno.test("deriveDisks: sectors × 512 whatever hw_sector_size, capacity null fo
     devnoByName: new Map<string, string>(),
   });
   const prev = new Map([["sda", { sectors_read: 0, sectors_written: 100 }]]);
-  const d = deriveDisks(
-    prev,
-    [{
-      device: "sda",
-      counters: { sectors_read: 8, sectors_written: 108 },
-      size_sectors: 0,
-      mounts: [],
-    }],
-    0.5,
-    id,
-  )[0]!;
+  // sda after 8 sectors read and 8 written, 0.5 s after `before` (none: the first sample).
+  const sda = (before: typeof prev | undefined, sizeSectors: number) =>
+    deriveDisks(
+      before,
+      [{
+        device: "sda",
+        counters: { sectors_read: 8, sectors_written: 108 },
+        size_sectors: sizeSectors,
+        mounts: [],
+      }],
+      0.5,
+      id,
+    )[0]!;
+  const d = sda(prev, 0);
   strictEqual(d.read_bytes_per_sec, 8192);
   strictEqual(d.write_bytes_per_sec, 8192);
   strictEqual(d.read_bytes_total, 4096);
   strictEqual(d.capacity_bytes, null);
-  const first = deriveDisks(
-    undefined,
-    [{
-      device: "sda",
-      counters: { sectors_read: 8, sectors_written: 108 },
-      size_sectors: 2,
-      mounts: [],
-    }],
-    0.5,
-    id,
-  )[0]!;
+  const first = sda(undefined, 2);
   strictEqual(first.read_bytes_per_sec, 0);
   strictEqual(first.capacity_bytes, 1024);
 });

@@ -56,6 +56,33 @@ function canRun(): string | undefined {
 }
 const skip = canRun();
 if (skip) console.log(`cgroup live tests skipped: ${skip}`);
+
+/** A live test, ignored where v1 cgroups cannot be used (or `ignore`); the reason is printed above. */
+function liveTest(name: string, fn: () => Promise<void>, ignore = false) {
+  Deno.test({ name, ignore: skip !== undefined || ignore, fn });
+}
+
+/**
+ * Runs `f` in a new v1 `controller` cgroup, removed afterwards. Where it cannot be made, an
+ * `optional` controller skips (printing why); the memory one, probed above, must be there.
+ */
+async function inCgroup(
+  controller: string,
+  tag: string,
+  f: (cg: string) => Promise<void>,
+  optional = false,
+) {
+  const cg = makeCgroup(controller, tag);
+  if (typeof cg !== "string") {
+    if (optional) return console.log(`skipped: ${cg.skip}`);
+    throw new Error(`cannot make a ${controller} cgroup: ${cg.skip}`);
+  }
+  try {
+    await f(cg);
+  } finally {
+    await removeCgroup(cg);
+  }
+}
 const hasTime = (() => {
   try {
     return Deno.statSync("/usr/bin/time").isFile;
@@ -144,12 +171,10 @@ function show(title: string, r: Run) {
 const MIB = 1048576;
 const ALLOC = ["sh", "-c", "head -c 256M /dev/zero | tail"];
 
-Deno.test({
-  name: "live: a job that joins a 64 MiB v1 memory cgroup and allocates 256 MiB: OOM kill shown",
-  ignore: skip !== undefined,
-  fn: async () => {
-    const cg = makeCgroup("memory", "oom") as string;
-    try {
+liveTest(
+  "live: a job that joins a 64 MiB v1 memory cgroup and allocates 256 MiB: OOM kill shown",
+  async () => {
+    await inCgroup("memory", "oom", async (cg) => {
       Deno.writeTextFileSync(`${cg}/memory.limit_in_bytes`, String(64 * MIB));
       // Without swap accounting this file is absent; with swap, cap memory+swap too.
       try {
@@ -168,16 +193,13 @@ Deno.test({
       strictEqual(c.memory_limit_bytes, 64 * MIB);
       ok(r.stderr.includes("OOM killer fired"), r.stderr);
       ok(r.stderr.includes("(exit 137 = SIGKILL)"), r.stderr);
-    } finally {
-      await removeCgroup(cg);
-    }
+    });
   },
-});
+);
 
-Deno.test({
-  name: "live: --cgroup --memory-max 64M on the same allocation: the job's own cgroup OOM-kills it",
-  ignore: skip !== undefined,
-  fn: async () => {
+liveTest(
+  "live: --cgroup --memory-max 64M on the same allocation: the job's own cgroup OOM-kills it",
+  async () => {
     const r = await track(["--cgroup", "--memory-max", "64M"], ALLOC);
     show("--cgroup --memory-max 64M, 256 MiB allocation", r);
     strictEqual(r.code, 137);
@@ -187,40 +209,31 @@ Deno.test({
     ok(Number(c.job.memory_peak_bytes) > 60 * MIB && Number(c.job.memory_peak_bytes) <= 64 * MIB);
     ok(r.stderr.includes("OOM killer fired") && r.stderr.includes("in the job's cgroup"));
   },
-});
+);
 
 /** About 0.4 CPU-seconds of shell arithmetic. */
 const BUSY = "i=0; while [ $i -lt 400000 ]; do i=$((i+1)); done";
 
-Deno.test({
-  name: "live: a busy loop under a 0.2-core v1 CPU quota: throttling reported",
-  ignore: skip !== undefined,
-  fn: async () => {
-    const cg = makeCgroup("cpu", "quota");
-    if (typeof cg !== "string") return console.log(`skipped: ${cg.skip}`);
-    try {
-      // A 10 ms period: any run of more than 2 ms is throttled, however loaded the host is.
-      Deno.writeTextFileSync(`${cg}/cpu.cfs_period_us`, "10000");
-      Deno.writeTextFileSync(`${cg}/cpu.cfs_quota_us`, "2000");
-      const r = await track([], ["sh", "-c", BUSY], { dir: cg, seen: `"cpu_quota_cores":0.2,` });
-      show("v1 cpu cgroup 0.2 cores, busy loop, tree mode", r);
-      strictEqual(r.code, 0);
-      const c = r.summary.cgroup as Cg;
-      strictEqual(c.cpu_quota_cores, 0.2);
-      ok(Number(c.cpu_throttled_periods) > 0, `throttled periods ${c.cpu_throttled_periods}`);
-      ok(Number(c.throttled_secs) > 0);
-      ok(total(r, "cpu_throttled_periods") > 0, "samples show throttling");
-      ok(r.stderr.includes("CPU throttled in"), r.stderr);
-    } finally {
-      await removeCgroup(cg);
-    }
-  },
+liveTest("live: a busy loop under a 0.2-core v1 CPU quota: throttling reported", async () => {
+  await inCgroup("cpu", "quota", async (cg) => {
+    // A 10 ms period: any run of more than 2 ms is throttled, however loaded the host is.
+    Deno.writeTextFileSync(`${cg}/cpu.cfs_period_us`, "10000");
+    Deno.writeTextFileSync(`${cg}/cpu.cfs_quota_us`, "2000");
+    const r = await track([], ["sh", "-c", BUSY], { dir: cg, seen: `"cpu_quota_cores":0.2,` });
+    show("v1 cpu cgroup 0.2 cores, busy loop, tree mode", r);
+    strictEqual(r.code, 0);
+    const c = r.summary.cgroup as Cg;
+    strictEqual(c.cpu_quota_cores, 0.2);
+    ok(Number(c.cpu_throttled_periods) > 0, `throttled periods ${c.cpu_throttled_periods}`);
+    ok(Number(c.throttled_secs) > 0);
+    ok(total(r, "cpu_throttled_periods") > 0, "samples show throttling");
+    ok(r.stderr.includes("CPU throttled in"), r.stderr);
+  }, true);
 });
 
-Deno.test({
-  name: "live: --cgroup --cpu-max 0.2 on the same loop: throttled in the job's cgroup",
-  ignore: skip !== undefined,
-  fn: async () => {
+liveTest(
+  "live: --cgroup --cpu-max 0.2 on the same loop: throttled in the job's cgroup",
+  async () => {
     const r = await track(["--cgroup", "--cpu-max", "0.2"], ["sh", "-c", BUSY]);
     show("--cgroup --cpu-max 0.2, busy loop", r);
     const c = r.summary.cgroup as Cg;
@@ -228,7 +241,7 @@ Deno.test({
     ok(Number(c.cpu_throttled_periods) > 0);
     ok(r.stderr.includes("CPU throttled in"));
   },
-});
+);
 
 /** 100 processes of ~20 ms CPU each, run one after another by a shell. */
 const HUNDRED = [
@@ -247,10 +260,9 @@ async function timed(args: string[]): Promise<{ r: Run; time: number }> {
   }
 }
 
-Deno.test({
-  name: "live: --cgroup on 100 processes of ~20 ms: cgroup CPU total = /usr/bin/time within 1 %",
-  ignore: skip !== undefined || !hasTime,
-  fn: async () => {
+liveTest(
+  "live: --cgroup on 100 processes of ~20 ms: cgroup CPU total = /usr/bin/time within 1 %",
+  async () => {
     const { r, time } = await timed(["--cgroup"]);
     show("--cgroup, 100 × 20 ms processes", r);
     const c = r.summary.cgroup as Cg & { job: Cg; cross_check: Cg };
@@ -275,20 +287,17 @@ Deno.test({
       `tree mode: /usr/bin/time ${tree.time.toFixed(2)} s; tracker ${tcpu.toFixed(3)} s`,
     );
   },
-});
+  !hasTime,
+);
 
-Deno.test({
-  name: "live: --wait-descendants keeps tracking a daemon the command left behind",
-  ignore: skip !== undefined,
-  fn: async () => {
-    // The command exits at once; its background child burns ~0.4 CPU-s after that.
-    const cmd = ["sh", "-c", `(sleep 0.5; ${BUSY}) & exit 0`];
-    const waited = await track(["--cgroup", "--wait-descendants"], cmd);
-    show("--cgroup --wait-descendants, daemon left behind", waited);
-    const c = waited.summary.cgroup as Cg & { job: Cg };
-    ok(Number(c.job.cpu_total_secs) > 0.2, `job CPU ${c.job.cpu_total_secs}`);
-    const cpu = (waited.summary.cpu as { total_secs: number }).total_secs;
-    ok(cpu > 0.2, `samples' CPU ${cpu}`);
-    ok(!waited.stderr.includes("still running"), waited.stderr);
-  },
+liveTest("live: --wait-descendants keeps tracking a daemon the command left behind", async () => {
+  // The command exits at once; its background child burns ~0.4 CPU-s after that.
+  const cmd = ["sh", "-c", `(sleep 0.5; ${BUSY}) & exit 0`];
+  const waited = await track(["--cgroup", "--wait-descendants"], cmd);
+  show("--cgroup --wait-descendants, daemon left behind", waited);
+  const c = waited.summary.cgroup as Cg & { job: Cg };
+  ok(Number(c.job.cpu_total_secs) > 0.2, `job CPU ${c.job.cpu_total_secs}`);
+  const cpu = (waited.summary.cpu as { total_secs: number }).total_secs;
+  ok(cpu > 0.2, `samples' CPU ${cpu}`);
+  ok(!waited.stderr.includes("still running"), waited.stderr);
 });

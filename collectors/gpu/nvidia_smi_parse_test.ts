@@ -2,6 +2,7 @@ import assert from "node:assert/strict";
 import { MIB } from "../../base/units.ts";
 import { parseComputeApps, parsePmon, parseQueryGpu, smiSnapshot } from "./nvidia_smi_parse.ts";
 import { nvidiaProcessGpu } from "./process_gpu.ts";
+import { gpu0Sample } from "../../tests/fakes/gpu.ts";
 
 const GPU_LINE =
   "0, GPU-8f6e3a1c-2b4d-4e5f-9a7b-1c2d3e4f5a6b, NVIDIA A100-SXM4-80GB, 87, 81920, 40500, 61, 312.45, 1410, 550.54.15, 00000000:07:00.0";
@@ -19,21 +20,10 @@ Deno.test("parseQueryGpu: table of inputs", () => {
   for (const [name, input, n] of cases) assert.equal(parseQueryGpu(input).length, n, name);
 
   const [g] = parseQueryGpu(GPU_LINE);
-  assert.deepEqual(g, {
-    uuid: "GPU-8f6e3a1c-2b4d-4e5f-9a7b-1c2d3e4f5a6b",
-    name: "NVIDIA A100-SXM4-80GB",
-    device_type: "GPU",
-    host_id: "0",
-    detail: { driver_version: "550.54.15", pci_bus_id: "00000000:07:00.0" },
-    utilization_pct: 87,
-    vram_total_bytes: 81920 * MIB,
-    vram_used_bytes: 40500 * MIB,
-    vram_used_pct: 40500 / 81920 * 100,
-    temperature_celsius: 61,
-    power_watts: 312.45,
-    frequency_mhz: 1410,
-    core_count: null,
-  });
+  assert.deepEqual(
+    g,
+    gpu0Sample("GPU-8f6e3a1c-2b4d-4e5f-9a7b-1c2d3e4f5a6b", "NVIDIA A100-SXM4-80GB"),
+  );
 });
 
 Deno.test("parseQueryGpu: [N/A] fields become 0 or are left out of detail", () => {

@@ -8,6 +8,21 @@ const FAKE = testdata("nvidia-smi-fake");
 const HANG = testdata("nvidia-smi-hang");
 const GARBAGE = testdata("nvidia-smi-garbage");
 
+/** A source on a hand-set clock (`clock.now`) that keeps its warnings. */
+function clockedSource(command: string, timeoutMs: number, maxFailures: number, backoffMs: number) {
+  const warnings: string[] = [];
+  const clock = { now: 0 };
+  const src = new SmiSource({
+    command,
+    timeoutMs,
+    warn: (l) => warnings.push(l),
+    maxFailures,
+    backoffMs,
+    now: () => clock.now,
+  });
+  return { src, warnings, clock };
+}
+
 Deno.test("SmiSource: one child at a time, latest result served while a refresh runs", async () => {
   const dir = await Deno.makeTempDir();
   try {
@@ -48,30 +63,21 @@ Deno.test("SmiSource: garbage backs off, then gives up with exactly one warning"
   const dir = await Deno.makeTempDir();
   try {
     const script = await wrapperScript(dir, "nvidia-smi", `"${GARBAGE}" "$@"`);
-    let now = 0;
-    const warnings: string[] = [];
-    const src = new SmiSource({
-      command: script,
-      timeoutMs: 10_000,
-      warn: (l) => warnings.push(l),
-      maxFailures: 3,
-      backoffMs: 1000,
-      now: () => now,
-    });
+    const { src, warnings, clock } = clockedSource(script, 10_000, 3, 1000);
     await src.refresh(); // failure 1 → not before 1000
-    now = 999;
+    clock.now = 999;
     await src.refresh();
     assert.equal(src.runs, 1, "backing off");
-    now = 1000;
+    clock.now = 1000;
     await src.refresh(); // failure 2 → not before 1000 + 2000
-    now = 2999;
+    clock.now = 2999;
     await src.refresh();
     assert.equal(src.runs, 2);
     assert.deepEqual(warnings, []);
-    now = 3000;
+    clock.now = 3000;
     await src.refresh(); // failure 3 → off
     assert.equal(src.off, true);
-    for (now = 3000; now < 1e6; now += 10_000) await src.refresh();
+    for (clock.now = 3000; clock.now < 1e6; clock.now += 10_000) await src.refresh();
     assert.equal(src.runs, 3);
     assert.equal((await readLog(dir)).length, 6, "one query-gpu per attempt, nothing after");
     assert.deepEqual(warnings, [
@@ -85,18 +91,9 @@ Deno.test("SmiSource: garbage backs off, then gives up with exactly one warning"
 });
 
 Deno.test("SmiSource: a hanging nvidia-smi costs one warning and no stuck child", async () => {
-  const warnings: string[] = [];
-  let now = 0;
-  const src = new SmiSource({
-    command: HANG,
-    timeoutMs: 200,
-    warn: (l) => warnings.push(l),
-    maxFailures: 2,
-    backoffMs: 10,
-    now: () => now,
-  });
+  const { src, warnings, clock } = clockedSource(HANG, 200, 2, 10);
   await src.refresh();
-  now = 100;
+  clock.now = 100;
   await src.refresh();
   await src.refresh();
   assert.equal(src.runs, 2);

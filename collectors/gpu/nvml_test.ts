@@ -4,7 +4,7 @@ import { growingCall, nvmlOpenSession, nvmlQuery, NvmlSource } from "./nvml.ts";
 import type { NvmlSymbols } from "./nvml_ffi.ts";
 import { openNvml } from "./nvml_ffi.ts";
 import { NVML_ERROR_INSUFFICIENT_SIZE, PROCESS_INFO_SIZE } from "./nvml_decode.ts";
-import { buildFakeNvml, CC } from "../../tests/fakes/gpu.ts";
+import { buildFakeNvml, CC, gpu0Sample } from "../../tests/fakes/gpu.ts";
 
 import { MIB } from "../../base/units.ts";
 
@@ -188,21 +188,10 @@ Deno.test({
       assert.ok(snap !== null);
       const [d0, d1] = snap.devices;
       assert.ok(d0 !== undefined && d1 !== undefined);
-      assert.deepEqual(d0.sample, {
-        uuid: "GPU-00000000-0000-0000-0000-000000000000",
-        name: "NVIDIA Fake GPU 0",
-        device_type: "GPU",
-        host_id: "0",
-        detail: { driver_version: "550.54.15", pci_bus_id: "00000000:07:00.0" },
-        utilization_pct: 87,
-        vram_total_bytes: 81920 * MIB,
-        vram_used_bytes: 40500 * MIB,
-        vram_used_pct: 40500 / 81920 * 100,
-        temperature_celsius: 61,
-        power_watts: 312.45,
-        frequency_mhz: 1410,
-        core_count: null,
-      });
+      assert.deepEqual(
+        d0.sample,
+        gpu0Sample("GPU-00000000-0000-0000-0000-000000000000", "NVIDIA Fake GPU 0"),
+      );
       assert.equal(d1.sample.temperature_celsius, 0, "NOT_SUPPORTED gives 0");
       assert.equal(d1.sample.detail.pci_bus_id, "00000000:0F:00.0");
       assert.deepEqual(d0.processes, [

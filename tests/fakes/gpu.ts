@@ -3,11 +3,34 @@
  * roots under `collectors/gpu/testdata/`.
  */
 import assert from "node:assert/strict";
-import type { Roots } from "../../base/sample.ts";
+import type { GpuSample, Roots } from "../../base/sample.ts";
+import { MIB } from "../../base/units.ts";
 
 /** Absolute path of `path` under `collectors/gpu/testdata/`. */
 export function testdata(path: string): string {
   return new URL(`../../collectors/gpu/testdata/${path}`, import.meta.url).pathname;
+}
+
+/**
+ * GPU 0 as both fakes describe it (the recorded nvidia-smi line and the C fake of NVML): an
+ * A100 at 87 %, 40500 of 81920 MiB, 61 °C, 312.45 W, 1410 MHz; only its names differ.
+ */
+export function gpu0Sample(uuid: string, name: string): GpuSample {
+  return {
+    uuid,
+    name,
+    device_type: "GPU",
+    host_id: "0",
+    detail: { driver_version: "550.54.15", pci_bus_id: "00000000:07:00.0" },
+    utilization_pct: 87,
+    vram_total_bytes: 81920 * MIB,
+    vram_used_bytes: 40500 * MIB,
+    vram_used_pct: 40500 / 81920 * 100,
+    temperature_celsius: 61,
+    power_watts: 312.45,
+    frequency_mhz: 1410,
+    core_count: null,
+  };
 }
 
 export function fixtureRoots(name: string): Roots {

@@ -30,17 +30,7 @@ import { parseFdinfo, parseSize } from "../collectors/gpu/amd_fdinfo.ts";
 import { parseDpmSclk, parsePciSlot } from "../collectors/gpu/amd_sysfs.ts";
 import { decodeGpuMetrics } from "../collectors/gpu/gpu_metrics.ts";
 import { parseComputeApps, parsePmon, parseQueryGpu } from "../collectors/gpu/nvidia_smi_parse.ts";
-import {
-  decodeCString,
-  decodeHandle,
-  decodeMemory,
-  decodePciBusId,
-  decodeProcessInfos,
-  decodeU32,
-  decodeUtilization,
-  decodeUtilSamples,
-  latestSmByPid,
-} from "../collectors/gpu/nvml_decode.ts";
+import * as nvml from "../collectors/gpu/nvml_decode.ts";
 import { FIXTURES, runCli } from "./helpers.ts";
 
 // ---------------------------------------------------------------------------------------------
@@ -527,27 +517,16 @@ interface TextParser {
   samples: string[];
 }
 
+/** A parser fed `proc/<path>` of both recorded snapshots (proc/ and proc.t1/). */
+function inBoth(name: string, parse: (text: string) => unknown, path: string): TextParser {
+  return { name, parse, samples: [read(`proc/${path}`), read(`proc.t1/${path}`)] };
+}
+
 const TEXT_PARSERS: TextParser[] = [
-  {
-    name: "parseProcStat",
-    parse: parseProcStat,
-    samples: [read("proc/stat"), read("proc.t1/stat")],
-  },
-  {
-    name: "parseMeminfo",
-    parse: parseMeminfo,
-    samples: [read("proc/meminfo"), read("proc.t1/meminfo")],
-  },
-  {
-    name: "parseNetDev",
-    parse: parseNetDev,
-    samples: [read("proc/net/dev"), read("proc.t1/net/dev")],
-  },
-  {
-    name: "parseDiskstats",
-    parse: parseDiskstats,
-    samples: [read("proc/diskstats"), read("proc.t1/diskstats")],
-  },
+  inBoth("parseProcStat", parseProcStat, "stat"),
+  inBoth("parseMeminfo", parseMeminfo, "meminfo"),
+  inBoth("parseNetDev", parseNetDev, "net/dev"),
+  inBoth("parseDiskstats", parseDiskstats, "diskstats"),
   { name: "parseMountinfo", parse: parseMountinfo, samples: [read("proc/self/mountinfo")] },
   { name: "parseProcMounts", parse: parseProcMounts, samples: [read("proc/mounts")] },
   { name: "parseCpuinfo", parse: parseCpuinfo, samples: [read("proc/cpuinfo")] },
@@ -647,15 +626,15 @@ Deno.test("fuzz binary decoders: random and truncated buffers never throw", () =
     const ctx = `${where(rng, i)} bytes=[${[...buf].join(",")}] count=${count} stride=${stride}`;
     const results: [string, () => unknown][] = [
       ["decodeGpuMetrics", () => decodeGpuMetrics(buf)],
-      ["decodeCString", () => decodeCString(buf)],
-      ["decodeHandle", () => decodeHandle(buf)],
-      ["decodeU32", () => decodeU32(buf)],
-      ["decodeMemory", () => decodeMemory(buf)],
-      ["decodeUtilization", () => decodeUtilization(buf)],
-      ["decodePciBusId", () => decodePciBusId(buf)],
-      ["decodeProcessInfos", () => decodeProcessInfos(buf, count, stride)],
-      ["decodeUtilSamples", () => decodeUtilSamples(buf, count)],
-      ["latestSmByPid", () => latestSmByPid(decodeUtilSamples(buf, count))],
+      ["decodeCString", () => nvml.decodeCString(buf)],
+      ["decodeHandle", () => nvml.decodeHandle(buf)],
+      ["decodeU32", () => nvml.decodeU32(buf)],
+      ["decodeMemory", () => nvml.decodeMemory(buf)],
+      ["decodeUtilization", () => nvml.decodeUtilization(buf)],
+      ["decodePciBusId", () => nvml.decodePciBusId(buf)],
+      ["decodeProcessInfos", () => nvml.decodeProcessInfos(buf, count, stride)],
+      ["decodeUtilSamples", () => nvml.decodeUtilSamples(buf, count)],
+      ["latestSmByPid", () => nvml.latestSmByPid(nvml.decodeUtilSamples(buf, count))],
     ];
     for (const [name, fn] of results) {
       let value: unknown;
@@ -748,6 +727,17 @@ Deno.test("fuzz flush: hostile spool contents are left and named, never sent; ex
   const root = await Deno.makeTempDir({ prefix: "rt-fuzzspool-" });
   const enc = new TextEncoder();
   const goodLine = '{"timestamp_ms":1}\n';
+  // A well-formed HTTP job but for `odd`.
+  const wellFormed = (odd: Record<string, unknown>) =>
+    JSON.stringify({
+      version: 1,
+      kind: "http",
+      ext: "jsonl.gz",
+      format: "json",
+      url: `${rx.url}/in`,
+      run: "r",
+      ...odd,
+    });
   const metas = [
     () => "null",
     () => "[]",
@@ -756,26 +746,8 @@ Deno.test("fuzz flush: hostile spool contents are left and named, never sent; ex
     () => JSON.stringify({ version: 2, kind: "http", ext: "jsonl.gz" }),
     () => JSON.stringify({ version: 1, kind: "ftp", ext: "jsonl.gz", url: rx.url }),
     () => JSON.stringify({ version: 1, kind: "http", ext: "exe", url: rx.url }),
-    () =>
-      JSON.stringify({
-        version: 1,
-        kind: "http",
-        ext: "jsonl.gz",
-        format: "json",
-        url: `${rx.url}/in`,
-        run: "r",
-        counts: rng.chance(0.5) ? null : { "1": "many" },
-      }),
-    () =>
-      JSON.stringify({
-        version: 1,
-        kind: "http",
-        ext: "jsonl.gz",
-        format: "json",
-        url: `${rx.url}/in`,
-        run: "r",
-        tokenEnv: "SECRET_VAR",
-      }),
+    () => wellFormed({ counts: rng.chance(0.5) ? null : { "1": "many" } }),
+    () => wellFormed({ tokenEnv: "SECRET_VAR" }),
   ];
   const bodies = [
     () => rng.bytes(rng.int(64)),

@@ -23,6 +23,16 @@ function copyTree(name: string): string {
   return dir;
 }
 
+/** Runs `f` on a fresh copy of fixture tree `name`, removed afterwards. */
+function inTree(name: string, f: (root: string) => void): void {
+  const root = copyTree(name);
+  try {
+    f(root);
+  } finally {
+    Deno.removeSync(root, { recursive: true });
+  }
+}
+
 function monitor(root: string, pid: number | "self" = 4242) {
   return new CgroupMonitor({ proc: `${root}/proc`, sys: `${root}/sys`, pid });
 }
@@ -31,8 +41,7 @@ const put = (path: string, text: string) => Deno.writeTextFileSync(path, text);
 const asSample = (cgroup: Sample["cgroup"]) => ({ cgroup }) as Sample;
 
 Deno.test("v2: limits, OOM, throttling and the cgroup's own PSI; counters per interval", () => {
-  const root = copyTree("v2");
-  try {
+  inTree("v2", (root) => {
     const m = monitor(root);
     const forensics = new CgroupForensics();
     const s1 = m.sample(new Set([4242]))!;
@@ -92,14 +101,11 @@ Deno.test("v2: limits, OOM, throttling and the cgroup's own PSI; counters per in
       "  Cgroup   CPU throttled in 50 % of periods (0.5 s lost) under a 0.2 core quota",
       "  Cgroup   stalled on memory 20 % of the run",
     ]);
-  } finally {
-    Deno.removeSync(root, { recursive: true });
-  }
+  });
 });
 
 Deno.test("a process that moves is followed; both cgroups are read at the end", () => {
-  const root = copyTree("v2");
-  try {
+  inTree("v2", (root) => {
     const m = monitor(root);
     strictEqual(m.sample(new Set([4242]))!.path, "/system.slice/job.service");
     put(`${root}/proc/4242/cgroup`, "0::/user.slice/tracker.scope\n");
@@ -117,14 +123,11 @@ Deno.test("a process that moves is followed; both cgroups are read at the end", 
       "/system.slice/job.service",
     ]);
     strictEqual(new CgroupForensics().build(seen, { job: false })!.oom_kills, 3);
-  } finally {
-    Deno.removeSync(root, { recursive: true });
-  }
+  });
 });
 
 Deno.test("untroubled run: no cgroup lines at all", () => {
-  const root = copyTree("v2");
-  try {
+  inTree("v2", (root) => {
     put(`${root}/sys/fs/cgroup/system.slice/job.service/cpu.max`, "max 100000\n");
     const m = monitor(root);
     const f = new CgroupForensics();
@@ -133,14 +136,11 @@ Deno.test("untroubled run: no cgroup lines at all", () => {
     deepStrictEqual(formatCgroupLines(sum, { exitCode: 0, durationSecs: 10 }), []);
     strictEqual(sum.oom_kills, 0);
     strictEqual(sum.cpu_quota_cores, null);
-  } finally {
-    Deno.removeSync(root, { recursive: true });
-  }
+  });
 });
 
 Deno.test("v1: co-mounted cpu,cpuacct, memsw swap, failcnt, ns throttling, host PSI", () => {
-  const root = copyTree("v1");
-  try {
+  inTree("v1", (root) => {
     const m = monitor(root);
     const s = m.sample(null)!;
     strictEqual(s.version, 1);
@@ -170,15 +170,12 @@ Deno.test("v1: co-mounted cpu,cpuacct, memsw swap, failcnt, ns throttling, host 
     strictEqual(s2.oom_kills, 1);
     // Host PSI is read every few samples: between reads the stall fields are null.
     strictEqual(s2.cpu_some_stall_secs, null);
-  } finally {
-    Deno.removeSync(root, { recursive: true });
-  }
+  });
 });
 
 Deno.test("old kernels: missing files are null, never made up", () => {
   for (const name of ["v1-old", "v2-old"]) {
-    const root = copyTree(name);
-    try {
+    inTree(name, (root) => {
       const s = monitor(root).sample(null)!;
       strictEqual(s.memory_limit_bytes, null, name);
       strictEqual(s.memory_peak_bytes, name === "v1-old" ? 2000 : null, name);
@@ -188,25 +185,19 @@ Deno.test("old kernels: missing files are null, never made up", () => {
       strictEqual(s.cpu_quota_cores, null, name);
       strictEqual(s.oom_kills, name === "v1-old" ? null : 0, name);
       strictEqual(s.pids_current, name === "v1-old" ? null : 1, name);
-    } finally {
-      Deno.removeSync(root, { recursive: true });
-    }
+    });
   }
 });
 
 Deno.test("no cgroup file (a fixture without one, or a vanished process): null", () => {
-  const root = copyTree("v2");
-  try {
+  inTree("v2", (root) => {
     strictEqual(monitor(root, 999).sample(null), null);
     ok(monitor(root, "self").sample(null) !== null);
-  } finally {
-    Deno.removeSync(root, { recursive: true });
-  }
+  });
 });
 
 Deno.test("cross-check: tree and cgroup CPU side by side; > 2 % (and > 2 ticks) is a warning", () => {
-  const root = copyTree("v2");
-  try {
+  inTree("v2", (root) => {
     const job = {
       version: 2 as const,
       path: "/system.slice/job.service",
@@ -233,28 +224,22 @@ Deno.test("cross-check: tree and cgroup CPU side by side; > 2 % (and > 2 ticks) 
     put(`${job.unified}/cpu.stat`, "usage_usec 100000\nuser_usec 100000\nsystem_usec 0\n");
     const tiny = new CgroupForensics().build(m.finish(), { job: true, treeCpuSecs: 0.09 })!;
     strictEqual(tiny.cross_check!.warning, false);
-  } finally {
-    Deno.removeSync(root, { recursive: true });
-  }
+  });
 });
 
 Deno.test("a container's cgroup namespace: `/` is the container's own cgroup, with its own PSI", () => {
-  const root = copyTree("v2-container");
-  try {
+  inTree("v2-container", (root) => {
     const s = monitor(root, 1).sample(null)!;
     strictEqual(s.path, "/");
     strictEqual(s.memory_limit_bytes, 536870912);
     strictEqual(s.cpu_quota_cores, 1.5);
     strictEqual(s.pids_limit, 1024);
     strictEqual(s.pressure_source, "cgroup");
-  } finally {
-    Deno.removeSync(root, { recursive: true });
-  }
+  });
 });
 
 Deno.test("memory.high throttling and refused forks are reported when they happened", () => {
-  const root = copyTree("v2");
-  try {
+  inTree("v2", (root) => {
     const m = monitor(root);
     const f = new CgroupForensics();
     const s1 = m.sample(null)!;
@@ -278,9 +263,7 @@ Deno.test("memory.high throttling and refused forks are reported when they happe
     ok(lines.includes(
       "  Cgroup   forks refused 3× in cgroup /system.slice/job.service at its limit of 100 tasks",
     ));
-  } finally {
-    Deno.removeSync(root, { recursive: true });
-  }
+  });
 });
 
 Deno.test("a parent's memory limit binds: v2 ancestors' memory.max, v1 hierarchical_memory_limit", () => {

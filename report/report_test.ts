@@ -1,6 +1,6 @@
 import { deepStrictEqual, ok, strictEqual } from "node:assert/strict";
 import { gzipSync, zstdCompressSync } from "node:zlib";
-import { synthSamples, toCsv, toJsonl, toPythonCsv } from "../tests/synth_run.ts";
+import { type Shape, synthSamples, toCsv, toJsonl, toPythonCsv } from "../tests/synth_run.ts";
 import { usageOf } from "./analyze.ts";
 import { parsePriceTable, runCost } from "./cost.ts";
 import { runEnergy } from "./energy.ts";
@@ -21,17 +21,20 @@ async function recOf(text: string | Uint8Array, name = "run.jsonl") {
   return await readRecording([p]);
 }
 
+/** The recommendation for a synthetic run of 1 s samples shaped by `s`. */
+async function recommendFor(s: Omit<Shape, "intervalSecs">) {
+  return recommend(usageOf(await recOf(toJsonl(synthSamples({ intervalSecs: 1, ...s })))));
+}
+
 const pythonRecommendedMemoryMib = (peakMib: number) => pythonRecommendation(1, peakMib).memoryMib;
 
 Deno.test("CPU-bound: 1.94 of 2 cores for 62 % of the run → next size up, stated", async () => {
-  const r = await recOf(toJsonl(synthSamples({
+  const rec = await recommendFor({
     samples: 100,
-    intervalSecs: 1,
     vcpus: 2,
     cores: (i) => (i < 62 ? 1.94 : 1.0),
     pssMib: () => 700,
-  })));
-  const rec = recommend(usageOf(r));
+  });
   deepStrictEqual(rec.verdicts.includes("cpu-bound"), true);
   strictEqual(rec.vcpus, 4);
   ok(
@@ -43,14 +46,12 @@ Deno.test("CPU-bound: 1.94 of 2 cores for 62 % of the run → next size up, stat
 });
 
 Deno.test("memory: peak × 1.2 rounded up in GiB — not the Python tracker's 128 MiB", async () => {
-  const r = await recOf(toJsonl(synthSamples({
+  const rec = await recommendFor({
     samples: 60,
-    intervalSecs: 1,
     hostMemMib: 32768,
     cores: () => 0.5,
     pssMib: (i) => (i === 30 ? 3000 : 1500),
-  })));
-  const rec = recommend(usageOf(r));
+  });
   strictEqual(rec.memoryMib, 4096); // 3000 × 1.2 = 3600 MiB → 4 GiB
   strictEqual(pythonRecommendedMemoryMib(3000), 128); // the bug this replaces
   ok(rec.evidence.some((l) => l.includes("peaked at 2.9 GiB (9 % of the host's 32 GiB) → 4 GiB")));
@@ -58,54 +59,46 @@ Deno.test("memory: peak × 1.2 rounded up in GiB — not the Python tracker's 12
 });
 
 Deno.test("memory-bound: a peak at 93 % of the host → more than the host has", async () => {
-  const r = await recOf(toJsonl(synthSamples({
+  const rec = await recommendFor({
     samples: 30,
-    intervalSecs: 1,
     hostMemMib: 8192,
     cores: () => 0.3,
     pssMib: () => 7600,
-  })));
-  const rec = recommend(usageOf(r));
+  });
   ok(rec.verdicts.includes("memory-bound"), rec.verdicts.join());
   strictEqual(rec.memoryMib, 16384);
 });
 
 Deno.test("idle job: smallest size, says why", async () => {
-  const r = await recOf(toJsonl(synthSamples({
+  const rec = await recommendFor({
     samples: 30,
-    intervalSecs: 1,
     vcpus: 8,
     cores: () => 0.01,
     pssMib: () => 3,
-  })));
-  const rec = recommend(usageOf(r));
+  });
   deepStrictEqual([rec.vcpus, rec.memoryMib, rec.gpus], [1, 512, 0]);
   ok(rec.verdicts.includes("idle"));
   ok(rec.verdicts.includes("oversized"));
 });
 
 Deno.test("I/O-bound: quiet CPU while the disks move 50 MB/s", async () => {
-  const r = await recOf(toJsonl(synthSamples({
+  const rec = await recommendFor({
     samples: 30,
-    intervalSecs: 1,
     cores: () => 0.2,
     pssMib: () => 50,
     io: () => [0, 50e6],
-  })));
-  const rec = recommend(usageOf(r));
+  });
   ok(rec.verdicts.includes("io-heavy"), rec.evidence.join("\n"));
   ok(rec.evidence.some((l) => l.includes("I/O-bound, faster storage would help more than cores")));
 });
 
 Deno.test("single-threaded on 4 cores: more cores would not help", async () => {
-  const r = await recOf(toJsonl(synthSamples({
+  const rec = await recommendFor({
     samples: 30,
-    intervalSecs: 1,
     vcpus: 4,
     cores: () => 1.0,
     pssMib: () => 100,
-  })));
-  const rec = recommend(usageOf(r));
+  });
   ok(rec.verdicts.includes("single-threaded"));
   strictEqual(rec.vcpus, 2);
 });

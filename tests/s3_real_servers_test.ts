@@ -10,11 +10,16 @@ import { CSV_HEADER } from "../formats/csv.ts";
 import { FakeS3 } from "./fakes/s3.ts";
 import { FakeSentinel } from "./fakes/sentinel.ts";
 import { streamingArgs } from "./fakes/spool_run.ts";
-import { runCli } from "./helpers.ts";
+import { runCli, withTempDir } from "./helpers.ts";
 import { aws, hasAwsCli, type RealS3, startMoto, startS3rver } from "./real_s3/servers.ts";
 
 function skip(why: string): void {
   console.log(`\n!!! SKIPPED: ${why} !!!\n`);
+}
+
+/** The data rows of a CSV text that starts with the header. */
+function csvRows(text: string): string[] {
+  return text.slice(CSV_HEADER.length).split("\n").filter((l) => l !== "");
 }
 
 /** Runs the tracker with an S3 sink and a local CSV copy; returns the local data rows. */
@@ -53,7 +58,7 @@ async function trackTo(
   });
   const text = await Deno.readTextFile(local);
   ok(text.startsWith(CSV_HEADER), "local CSV has the header");
-  return { ...r, rows: text.slice(CSV_HEADER.length).split("\n").filter((l) => l !== "") };
+  return { ...r, rows: csvRows(text) };
 }
 
 /**
@@ -102,9 +107,25 @@ function checkRun(objects: Map<string, Uint8Array>, runDir: string): string[] {
     const text = new TextDecoder().decode(gunzipSync(objects.get(`${runDir}${b}`)!));
     ok(text.startsWith(CSV_HEADER), `${b} starts with the header`);
     ok(text.endsWith("\n"), `${b} is complete`);
-    rows.push(...text.slice(CSV_HEADER.length).split("\n").filter((l) => l !== ""));
+    rows.push(...csvRows(text));
   }
   return rows;
+}
+
+/**
+ * Runs `f` against a started server with a temporary folder, both gone afterwards; where the
+ * server could not start (`server` says why), the test is skipped.
+ */
+async function withServer<T extends RealS3>(
+  server: T | string,
+  f: (s3: T, dir: string) => Promise<void>,
+): Promise<void> {
+  if (typeof server === "string") return skip(server);
+  try {
+    await withTempDir("rt-real-s3-", (dir) => f(server, dir));
+  } finally {
+    await server.close();
+  }
 }
 
 function runDirs(objects: Map<string, Uint8Array>): string[] {
@@ -113,10 +134,7 @@ function runDirs(objects: Map<string, Uint8Array>): string[] {
 
 Deno.test("s3rver: every sample arrives once, in order, in complete contiguous objects (read back with the AWS CLI)", async () => {
   if (!await hasAwsCli()) return skip("the aws CLI is not installed (.ci/install_test_tools.sh)");
-  const s3 = await startS3rver(["rt-bucket"]);
-  if (typeof s3 === "string") return skip(s3);
-  const dir = await Deno.makeTempDir({ prefix: "rt-real-s3-" });
-  try {
+  await withServer(await startS3rver(["rt-bucket"]), async (s3, dir) => {
     // s3rver accepts any signature from its known key S3RVER (it does not verify SigV4).
     const creds = { key: "S3RVER", secret: "S3RVER" };
     const [run, missing] = await Promise.all([
@@ -132,18 +150,12 @@ Deno.test("s3rver: every sample arrives once, in order, in complete contiguous o
     ok(run.rows.length >= 5, `${run.rows.length} rows`);
 
     match(missing.stderr, /HTTP 404 NoSuchBucket: The specified bucket does not exist/);
-  } finally {
-    await s3.close();
-    await Deno.remove(dir, { recursive: true });
-  }
+  });
 });
 
 Deno.test("moto: signatures pass moto's own SigV4 check; bad keys, denied users and missing buckets are named; flush delivers later", async () => {
   const bucket = "rt-moto";
-  const s3 = await startMoto(bucket);
-  if (typeof s3 === "string") return skip(s3);
-  const dir = await Deno.makeTempDir({ prefix: "rt-real-s3-" });
-  try {
+  await withServer(await startMoto(bucket), async (s3, dir) => {
     // Four independent runs side by side (the machine is slow; they do not share anything).
     const [ok1, bad, denied, missing] = await Promise.all([
       trackTo(s3, `s3://${bucket}/runs`, s3.writer, dir),
@@ -190,61 +202,53 @@ Deno.test("moto: signatures pass moto's own SigV4 check; bad keys, denied users 
     const byRows = dirs.map((d) => checkRun(objects, d).join("\n"));
     ok(byRows.includes(bad.rows.join("\n")), "the refused run arrived after flush");
     ok(byRows.includes(denied.rows.join("\n")), "the denied run arrived after flush");
-  } finally {
-    await s3.close();
-    await Deno.remove(dir, { recursive: true });
-  }
+  });
 });
 
 Deno.test("moto + fake Sentinel API: uploads signed with STS session credentials pass moto's SigV4 check; the run finishes via s3", async () => {
   const bucket = "rt-sentinel";
-  const s3 = await startMoto(bucket);
-  if (typeof s3 === "string") return skip(s3);
-  const unused = new FakeS3();
-  const api = new FakeSentinel(unused, {
-    bucket,
-    region: "us-east-1",
-    issue: () => s3.assumeRole(),
-  });
-  const dir = await Deno.makeTempDir({ prefix: "rt-real-s3-" });
-  try {
-    const local = `${dir}/local.csv`;
-    const r = await runCli([
-      "--quiet",
-      ...streamingArgs(`${dir}/spool`),
-      "--no-summary",
-      "--sink",
-      local,
-      "--",
-      "sh",
-      "-c",
-      "sleep 1.5; exit 4",
-    ], {
-      env: api.env(s3.url),
+  await withServer(await startMoto(bucket), async (s3, dir) => {
+    const unused = new FakeS3();
+    const api = new FakeSentinel(unused, {
+      bucket,
+      region: "us-east-1",
+      issue: () => s3.assumeRole(),
     });
-    strictEqual(r.code, 4, r.stderr);
-    strictEqual(r.stderr, "", "no warning: every upload was accepted");
-    const fin = api.calls.find((c) => c.path.endsWith("/finish"))!.body!;
-    deepStrictEqual([fin.exit_code, fin.data_source], [4, "s3"]);
-    const uris = fin.data_uris as string[];
-    ok(uris.length >= 2, `uris: ${uris}`);
-    const objects = await readBack(s3, s3.writer, bucket, "uploads", dir);
-    const rows: string[] = [];
-    for (const [i, uri] of uris.entries()) {
-      ok(uri.endsWith(`/${String(i + 1).padStart(6, "0")}.csv.gz`), uri);
-      const key = uri.replace(`s3://${bucket}/uploads/`, "");
-      const text = new TextDecoder().decode(gunzipSync(objects.get(key)!));
-      ok(text.startsWith(CSV_HEADER));
-      rows.push(...text.slice(CSV_HEADER.length).split("\n").filter((l) => l !== ""));
+    try {
+      const local = `${dir}/local.csv`;
+      const r = await runCli([
+        "--quiet",
+        ...streamingArgs(`${dir}/spool`),
+        "--no-summary",
+        "--sink",
+        local,
+        "--",
+        "sh",
+        "-c",
+        "sleep 1.5; exit 4",
+      ], {
+        env: api.env(s3.url),
+      });
+      strictEqual(r.code, 4, r.stderr);
+      strictEqual(r.stderr, "", "no warning: every upload was accepted");
+      const fin = api.calls.find((c) => c.path.endsWith("/finish"))!.body!;
+      deepStrictEqual([fin.exit_code, fin.data_source], [4, "s3"]);
+      const uris = fin.data_uris as string[];
+      ok(uris.length >= 2, `uris: ${uris}`);
+      const objects = await readBack(s3, s3.writer, bucket, "uploads", dir);
+      const rows: string[] = [];
+      for (const [i, uri] of uris.entries()) {
+        ok(uri.endsWith(`/${String(i + 1).padStart(6, "0")}.csv.gz`), uri);
+        const key = uri.replace(`s3://${bucket}/uploads/`, "");
+        const text = new TextDecoder().decode(gunzipSync(objects.get(key)!));
+        ok(text.startsWith(CSV_HEADER));
+        rows.push(...csvRows(text));
+      }
+      const want = csvRows(await Deno.readTextFile(local));
+      deepStrictEqual(rows, want);
+    } finally {
+      await api.close();
+      await unused.close();
     }
-    const want = (await Deno.readTextFile(local)).slice(CSV_HEADER.length).split("\n").filter((
-      l,
-    ) => l !== "");
-    deepStrictEqual(rows, want);
-  } finally {
-    await api.close();
-    await unused.close();
-    await s3.close();
-    await Deno.remove(dir, { recursive: true });
-  }
+  });
 });

@@ -36,6 +36,18 @@ async function world(o: FakeSentinelOptions = {}) {
   };
 }
 
+type World = Awaited<ReturnType<typeof world>>;
+
+/** Runs `f` in a fresh world (fakes built with `o`), disposed of afterwards. */
+async function inWorld(f: (w: World) => Promise<void>, o: FakeSentinelOptions = {}) {
+  const w = await world(o);
+  try {
+    await f(w);
+  } finally {
+    await w.dispose();
+  }
+}
+
 async function spoolFiles(dir: string): Promise<string[]> {
   const out: string[] = [];
   const walk = async (d: string) => {
@@ -49,8 +61,7 @@ async function spoolFiles(dir: string): Promise<string[]> {
 }
 
 Deno.test("sentinel: full run registers, uploads contiguous batches and finishes via s3", async () => {
-  const w = await world({ region: "eu-central-1" });
-  try {
+  await inWorld(async (w) => {
     const ctx = w.ctx(["--upload-interval", "0.1"]);
     const set = await createSinks(ctx, HOOKS);
     for (let i = 0; i < 12; i++) {
@@ -101,14 +112,11 @@ Deno.test("sentinel: full run registers, uploads contiguous batches and finishes
     deepStrictEqual(fin.body!["data_uris"], keys.map((k) => `s3://${k}`));
     deepStrictEqual(ctx.warnings, []);
     deepStrictEqual(await spoolFiles(w.dir), []);
-  } finally {
-    await w.dispose();
-  }
+  }, { region: "eu-central-1" });
 });
 
 Deno.test("sentinel: S3 down the whole run → inline finish with every sample", async () => {
-  const w = await world();
-  try {
+  await inWorld(async (w) => {
     w.s3.faults.always = { status: 503 };
     const ctx = w.ctx(["--upload-interval", "0.1", "--flush-timeout", "1"]);
     const set = await createSinks(ctx, HOOKS);
@@ -123,14 +131,11 @@ Deno.test("sentinel: S3 down the whole run → inline finish with every sample",
     deepStrictEqual(sampleIds(fin["data_csv"] as string), range(7));
     ok(!("data_uris" in fin));
     deepStrictEqual(await spoolFiles(w.dir), []);
-  } finally {
-    await w.dispose();
-  }
+  });
 });
 
 Deno.test("sentinel: expired credentials (403) are refreshed and the batch retried", async () => {
-  const w = await world({ expiryKey: "expires_at" });
-  try {
+  await inWorld(async (w) => {
     const ctx = w.ctx(["--upload-interval", "0.1"]);
     const set = await createSinks(ctx, HOOKS);
     set.write(makeSample(0));
@@ -144,14 +149,11 @@ Deno.test("sentinel: expired credentials (403) are refreshed and the batch retri
     const fin = w.api.calls_(/\/finish$/)[0]!.body!;
     strictEqual((fin["data_uris"] as string[]).length, 2);
     match((fin["data_uris"] as string[])[1]!, /\/000002\.csv\.gz$/);
-  } finally {
-    await w.dispose();
-  }
+  }, { expiryKey: "expires_at" });
 });
 
 Deno.test("sentinel: credentials with <= 300 s left are refreshed before the upload", async () => {
-  const w = await world({ ttlSecs: 200 });
-  try {
+  await inWorld(async (w) => {
     const set = await createSinks(w.ctx(["--upload-interval", "60"]), HOOKS);
     set.write(makeSample(0));
     await set.close({ exitCode: 0 });
@@ -159,14 +161,11 @@ Deno.test("sentinel: credentials with <= 300 s left are refreshed before the upl
     strictEqual(w.s3.objects.size, 1);
     // The upload used the refreshed key, not the first one.
     strictEqual(w.api.issued.length, 2);
-  } finally {
-    await w.dispose();
-  }
+  }, { ttlSecs: 200 });
 });
 
 Deno.test("sentinel: no region in the credentials → HEAD probe on the endpoint override", async () => {
-  const w = await world();
-  try {
+  await inWorld(async (w) => {
     w.s3.bucketRegion = "ap-south-2";
     const set = await createSinks(w.ctx(), HOOKS);
     set.write(makeSample(0));
@@ -176,14 +175,11 @@ Deno.test("sentinel: no region in the credentials → HEAD probe on the endpoint
       ["/sentinel-bucket"],
     );
     strictEqual(w.s3.calls.find((c) => c.method === "PUT")!.region, "ap-south-2");
-  } finally {
-    await w.dispose();
-  }
+  });
 });
 
 Deno.test("sentinel: SENTINEL_API_KEY alias works; registration waits for cloud, writes do not", async () => {
-  const w = await world();
-  try {
+  await inWorld(async (w) => {
     let cloudAsked = 0;
     const run = {
       ...TEST_RUN,
@@ -209,9 +205,7 @@ Deno.test("sentinel: SENTINEL_API_KEY alias works; registration waits for cloud,
     strictEqual(body["cloud_vendor_id"], "aws");
     strictEqual(body["command"], null);
     deepStrictEqual([...w.s3.texts().values()].flatMap(sampleIds), range(3));
-  } finally {
-    await w.dispose();
-  }
+  });
 });
 
 Deno.test("sentinel: unreachable API for the whole run → the run is kept in the spool; flush registers, uploads and finishes it once", async () => {
@@ -335,8 +329,7 @@ Deno.test("sentinel: API down at start and back during the run → registered la
 });
 
 Deno.test("sentinel: rejected token (401) is one line without the response body", async () => {
-  const w = await world();
-  try {
+  await inWorld(async (w) => {
     const ctx = w.ctx([], { SENTINEL_API_TOKEN: "wrong-token-98765" });
     const set = await createSinks(ctx, HOOKS);
     await set.close({ exitCode: 0 });
@@ -344,14 +337,11 @@ Deno.test("sentinel: rejected token (401) is one line without the response body"
     match(ctx.warnings[0]!, /HTTP 401, \d+ bytes\); not retrying/);
     match(ctx.warnings[1]!, /kept in .*resource-tracker flush/);
     for (const l of ctx.warnings) ok(!l.includes("bad token") && !l.includes("wrong-token-98765"));
-  } finally {
-    await w.dispose();
-  }
+  });
 });
 
 Deno.test("sentinel: /finish failing is kept in the spool and `flush` finishes the run", async () => {
-  const w = await world();
-  try {
+  await inWorld(async (w) => {
     w.api.faults.finish.always = { status: 502 };
     const ctx = w.ctx(["--upload-interval", "0.1"]);
     const set = await createSinks(ctx, HOOKS);
@@ -371,14 +361,11 @@ Deno.test("sentinel: /finish failing is kept in the spool and `flush` finishes t
     strictEqual(fins.length, 1);
     strictEqual(fins[0]!.body!["data_source"], "s3");
     deepStrictEqual(await spoolFiles(w.dir), []);
-  } finally {
-    await w.dispose();
-  }
+  });
 });
 
 Deno.test("sentinel: some batches uploaded, rest spooled; flush uploads them contiguously", async () => {
-  const w = await world();
-  try {
+  await inWorld(async (w) => {
     const ctx = w.ctx(["--upload-interval", "0.1", "--flush-timeout", "0.5"]);
     const set = await createSinks(ctx, HOOKS);
     set.write(makeSample(0));
@@ -404,14 +391,11 @@ Deno.test("sentinel: some batches uploaded, rest spooled; flush uploads them con
     deepStrictEqual([...w.s3.texts().values()].flatMap(sampleIds), range(6));
     deepStrictEqual(await spoolFiles(w.dir), []);
     match(fctx.infos.join("\n"), /Sentinel run .*: 5 samples sent, run finished/);
-  } finally {
-    await w.dispose();
-  }
+  });
 });
 
 Deno.test("sentinel: --quiet with a token streams only to Sentinel; secrets stay out of output", async () => {
-  const w = await world();
-  try {
+  await inWorld(async (w) => {
     const ctx = w.ctx(["--upload-interval", "0.1"]);
     ok(ctx.settings.quiet);
     const set = await createSinks(ctx, HOOKS);
@@ -431,7 +415,5 @@ Deno.test("sentinel: --quiet with a token streams only to Sentinel; secrets stay
       new TextDecoder().decode(gunzipSync([...w.s3.objects.values()][0]!)).split("\n").length,
       3,
     );
-  } finally {
-    await w.dispose();
-  }
+  });
 });

@@ -6,7 +6,7 @@
  * never against wall-clock expectations.
  */
 import { deepStrictEqual, ok, strictEqual } from "node:assert/strict";
-import { buildFakeNvml, CC } from "./fakes/gpu.ts";
+import { buildFakeNvml, ccTest } from "./fakes/gpu.ts";
 import type { Sample } from "../base/sample.ts";
 import { jsonLines, runCli } from "./helpers.ts";
 
@@ -47,53 +47,46 @@ async function track(dir: string, env: Record<string, string>) {
   return { samples, record };
 }
 
-Deno.test({
-  name:
-    "CLI + fake NVML: JSON energy of a Volta+ GPU is the counter's delta, older GPUs power × time",
-  ignore: !CC,
-  fn: async () => {
-    const dir = await Deno.makeTempDir({ prefix: "rt-gpu-energy-" });
-    try {
-      await buildFakeNvml(dir);
-      const { samples, record } = await track(dir, {});
-      ok(samples.length >= 3, `samples: ${samples.length}`);
-      let sum = 0, counted = 0;
-      for (const s of samples) {
-        deepStrictEqual(s.gpu.map((g) => Object.keys(g)), [GPU_KEYS, GPU_KEYS], "gpu[] unchanged");
-        const e = s.energy;
-        ok(e !== undefined, "every sample has energy (GPUs are present)");
-        const d0 = e.devices[GPU0];
-        const d1 = e.devices[GPU1];
-        if (d0 === undefined || d1 === undefined || !(e.watts > 0)) continue; // baseline, stale
-        const secs = e.joules / e.watts;
-        const steps = d0 / STEP_J;
-        ok(
-          Math.round(steps) >= 1 && close(steps, Math.round(steps)),
-          `${d0} J: whole counter steps`,
-        );
-        ok(!close(d0 / secs, 312.45, 1e-6), "not the board power × time");
-        ok(close(d1 / secs, 61.2), `device 1 is 61.2 W × ${secs} s, got ${d1} J`);
-        sum += d0;
-        counted++;
-      }
-      ok(counted >= 2, `intervals counted from the counter: ${counted}`);
-      const run = record.energy.run_joules[GPU0];
-      ok(close(run, sum), `run record ${run} J = Σ samples ${sum} J`);
-      ok(close(record.energy.lifetime_joules[GPU0], run), "lifetime starts from this run");
-
-      // The counter off (NOT_SUPPORTED on every device): device 0 falls back to power × time.
-      const off = await track(dir, { FAKE_NVML_ENERGY: "off" });
-      let fallback = 0;
-      for (const s of off.samples) {
-        const e = s.energy!;
-        const d0 = e.devices[GPU0];
-        if (d0 === undefined || !(e.watts > 0)) continue;
-        ok(close(d0 / (e.joules / e.watts), 312.45), `device 0 is 312.45 W × time, got ${d0} J`);
-        fallback++;
-      }
-      ok(fallback >= 2, `intervals counted from power: ${fallback}`);
-    } finally {
-      await Deno.remove(dir, { recursive: true });
+ccTest(
+  "CLI + fake NVML: JSON energy of a Volta+ GPU is the counter's delta, older GPUs power × time",
+  async (dir) => {
+    await buildFakeNvml(dir);
+    const { samples, record } = await track(dir, {});
+    ok(samples.length >= 3, `samples: ${samples.length}`);
+    let sum = 0, counted = 0;
+    for (const s of samples) {
+      deepStrictEqual(s.gpu.map((g) => Object.keys(g)), [GPU_KEYS, GPU_KEYS], "gpu[] unchanged");
+      const e = s.energy;
+      ok(e !== undefined, "every sample has energy (GPUs are present)");
+      const d0 = e.devices[GPU0];
+      const d1 = e.devices[GPU1];
+      if (d0 === undefined || d1 === undefined || !(e.watts > 0)) continue; // baseline, stale
+      const secs = e.joules / e.watts;
+      const steps = d0 / STEP_J;
+      ok(
+        Math.round(steps) >= 1 && close(steps, Math.round(steps)),
+        `${d0} J: whole counter steps`,
+      );
+      ok(!close(d0 / secs, 312.45, 1e-6), "not the board power × time");
+      ok(close(d1 / secs, 61.2), `device 1 is 61.2 W × ${secs} s, got ${d1} J`);
+      sum += d0;
+      counted++;
     }
+    ok(counted >= 2, `intervals counted from the counter: ${counted}`);
+    const run = record.energy.run_joules[GPU0];
+    ok(close(run, sum), `run record ${run} J = Σ samples ${sum} J`);
+    ok(close(record.energy.lifetime_joules[GPU0], run), "lifetime starts from this run");
+
+    // The counter off (NOT_SUPPORTED on every device): device 0 falls back to power × time.
+    const off = await track(dir, { FAKE_NVML_ENERGY: "off" });
+    let fallback = 0;
+    for (const s of off.samples) {
+      const e = s.energy!;
+      const d0 = e.devices[GPU0];
+      if (d0 === undefined || !(e.watts > 0)) continue;
+      ok(close(d0 / (e.joules / e.watts), 312.45), `device 0 is 312.45 W × time, got ${d0} J`);
+      fallback++;
+    }
+    ok(fallback >= 2, `intervals counted from power: ${fallback}`);
   },
-});
+);

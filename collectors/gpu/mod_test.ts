@@ -1,11 +1,29 @@
 import { sleep } from "../../base/time.ts";
 import assert from "node:assert/strict";
 import type { GpuSample } from "../../base/sample.ts";
-import { createGpuCollector, firstReading, gpuHostFacts } from "./mod.ts";
-import { buildFakeNvml, CC, fixtureRoots, testdata, wrapperScript } from "../../tests/fakes/gpu.ts";
+import { createGpuCollector, firstReading, gpuHostFacts, type GpuOptions } from "./mod.ts";
+import {
+  buildFakeNvml,
+  ccTest,
+  fixtureRoots,
+  testdata,
+  wrapperScript,
+} from "../../tests/fakes/gpu.ts";
+
+import { MIB } from "../../base/units.ts";
 
 const NO_LIB = "/nonexistent/libnvidia-ml.so.1";
-import { MIB } from "../../base/units.ts";
+
+/** A collector on the recorded NVIDIA host with the fake nvidia-smi, 10 s timeout, no warnings. */
+function nvidiaCollector(o: Partial<GpuOptions>) {
+  return createGpuCollector({
+    roots: fixtureRoots("nvidia"),
+    nvidiaSmi: testdata("nvidia-smi-fake"),
+    timeoutMs: 10_000,
+    warn: assert.fail,
+    ...o,
+  });
+}
 
 Deno.test("CPU-only host: no devices, process null, nothing spawned", async () => {
   const dir = await Deno.makeTempDir();
@@ -36,13 +54,7 @@ Deno.test("CPU-only host: no devices, process null, nothing spawned", async () =
 });
 
 Deno.test("NVIDIA driver without NVML: nvidia-smi fallback, host-wide and tracked", async () => {
-  const c = createGpuCollector({
-    roots: fixtureRoots("nvidia"),
-    nvidiaSmi: testdata("nvidia-smi-fake"),
-    nvmlPath: NO_LIB,
-    timeoutMs: 10_000,
-    warn: assert.fail,
-  });
+  const c = nvidiaCollector({ nvmlPath: NO_LIB });
   try {
     const first = await firstReading(c, 30_000);
     assert.deepEqual(first.devices.map((d) => [d.host_id, d.uuid]), [
@@ -74,8 +86,7 @@ Deno.test("NVIDIA driver without NVML: nvidia-smi fallback, host-wide and tracke
 
 Deno.test("read() returns at once while nvidia-smi hangs; firstReading honours maxMs", async () => {
   const warnings: string[] = [];
-  const c = createGpuCollector({
-    roots: fixtureRoots("nvidia"),
+  const c = nvidiaCollector({
     nvidiaSmi: testdata("nvidia-smi-hang"),
     nvmlPath: NO_LIB,
     timeoutMs: 60_000,
@@ -136,67 +147,49 @@ Deno.test("gpuHostFacts: none, and floor per device", () => {
   });
 });
 
-Deno.test({
-  name: "NVML (C fake through FFI) wins over nvidia-smi; failed init falls back to it",
-  ignore: !CC,
-  fn: async () => {
-    const dir = await Deno.makeTempDir();
-    try {
-      await Deno.mkdir(`${dir}/ok`);
-      await Deno.mkdir(`${dir}/fail`);
-      const good = await buildFakeNvml(`${dir}/ok`);
-      const bad = await buildFakeNvml(`${dir}/fail`, ["-DFAIL_INIT"]);
-      const marker = `${dir}/spawned`;
-      const smi = await wrapperScript(
-        dir,
-        "nvidia-smi",
-        `touch "${marker}"\n"${testdata("nvidia-smi-fake")}" "$@"`,
-      );
+ccTest(
+  "NVML (C fake through FFI) wins over nvidia-smi; failed init falls back to it",
+  async (dir) => {
+    await Deno.mkdir(`${dir}/ok`);
+    await Deno.mkdir(`${dir}/fail`);
+    const good = await buildFakeNvml(`${dir}/ok`);
+    const bad = await buildFakeNvml(`${dir}/fail`, ["-DFAIL_INIT"]);
+    const marker = `${dir}/spawned`;
+    const smi = await wrapperScript(
+      dir,
+      "nvidia-smi",
+      `touch "${marker}"\n"${testdata("nvidia-smi-fake")}" "$@"`,
+    );
 
-      const c = createGpuCollector({
-        roots: fixtureRoots("nvidia"),
-        nvidiaSmi: smi,
-        nvmlPath: good,
-        warn: assert.fail,
-      });
-      const r = await firstReading(c, 30_000);
-      assert.deepEqual(r.devices.map((d) => d.name), ["NVIDIA Fake GPU 0", "NVIDIA Fake GPU 1"]);
-      assert.deepEqual(r.process, { usage: 0.85, vram_mib: 40992, utilized: 2 });
-      assert.deepEqual(c.read(new Set([4243, 5000]), 1).process, {
-        usage: 0.05,
-        vram_mib: 512,
-        utilized: 2,
-      });
-      await c.close();
-      assert.equal(await Deno.stat(marker).then(() => true, () => false), false);
+    const c = createGpuCollector({
+      roots: fixtureRoots("nvidia"),
+      nvidiaSmi: smi,
+      nvmlPath: good,
+      warn: assert.fail,
+    });
+    const r = await firstReading(c, 30_000);
+    assert.deepEqual(r.devices.map((d) => d.name), ["NVIDIA Fake GPU 0", "NVIDIA Fake GPU 1"]);
+    assert.deepEqual(r.process, { usage: 0.85, vram_mib: 40992, utilized: 2 });
+    assert.deepEqual(c.read(new Set([4243, 5000]), 1).process, {
+      usage: 0.05,
+      vram_mib: 512,
+      utilized: 2,
+    });
+    await c.close();
+    assert.equal(await Deno.stat(marker).then(() => true, () => false), false);
 
-      const f = createGpuCollector({
-        roots: fixtureRoots("nvidia"),
-        nvidiaSmi: smi,
-        nvmlPath: bad,
-        timeoutMs: 10_000,
-        warn: assert.fail,
-      });
-      const rf = await firstReading(f, 30_000);
-      assert.deepEqual(rf.devices.map((d) => d.name), [
-        "NVIDIA A100-SXM4-80GB",
-        "NVIDIA A100-SXM4-80GB",
-      ]);
-      await f.close();
-    } finally {
-      await Deno.remove(dir, { recursive: true });
-    }
+    const f = nvidiaCollector({ nvidiaSmi: smi, nvmlPath: bad });
+    const rf = await firstReading(f, 30_000);
+    assert.deepEqual(rf.devices.map((d) => d.name), [
+      "NVIDIA A100-SXM4-80GB",
+      "NVIDIA A100-SXM4-80GB",
+    ]);
+    await f.close();
   },
-});
+);
 
 Deno.test("disableNvml with a driver present goes straight to nvidia-smi", async () => {
-  const c = createGpuCollector({
-    roots: fixtureRoots("nvidia"),
-    nvidiaSmi: testdata("nvidia-smi-fake"),
-    disableNvml: true,
-    timeoutMs: 10_000,
-    warn: assert.fail,
-  });
+  const c = nvidiaCollector({ disableNvml: true });
   try {
     const r = await firstReading(c, 30_000);
     assert.equal(r.devices.length, 2);

@@ -4,7 +4,7 @@ import { growingCall, nvmlOpenSession, nvmlQuery, NvmlSource } from "./nvml.ts";
 import type { NvmlSymbols } from "./nvml_ffi.ts";
 import { openNvml } from "./nvml_ffi.ts";
 import { NVML_ERROR_INSUFFICIENT_SIZE, PROCESS_INFO_SIZE } from "./nvml_decode.ts";
-import { buildFakeNvml, CC, gpu0Sample } from "../../tests/fakes/gpu.ts";
+import { buildFakeNvml, ccTest, gpu0Sample } from "../../tests/fakes/gpu.ts";
 
 import { MIB } from "../../base/units.ts";
 
@@ -165,46 +165,37 @@ Deno.test("NvmlSource: repeated failures turn NVML off with one warning", async 
   await src.close();
 });
 
-Deno.test({
-  name: "FFI against a C fake of libnvidia-ml: signatures and struct layouts agree",
-  ignore: !CC,
-  fn: async () => {
-    const dir = await Deno.makeTempDir();
-    try {
-      const lib = openNvml(await buildFakeNvml(dir));
-      assert.ok(lib !== undefined);
-      // Deno hands a missing optional nonblocking symbol a throwing function; openNvml: null.
-      assert.equal(lib.symbols.nvmlDeviceGetComputeRunningProcesses, null);
-      assert.equal(lib.symbols.nvmlDeviceGetGraphicsRunningProcesses, null);
-      assert.equal(typeof lib.symbols.nvmlDeviceGetComputeRunningProcesses_v3, "function");
-      assert.equal(typeof lib.symbols.nvmlDeviceGetTotalEnergyConsumption, "function");
-      const src = new NvmlSource(lib.symbols, {
-        warn: (l) => assert.fail(l),
-        hangMs: 5000,
-        onClose: () => lib.close(),
-      });
-      await src.refresh();
-      const snap = src.snapshot();
-      assert.ok(snap !== null);
-      const [d0, d1] = snap.devices;
-      assert.ok(d0 !== undefined && d1 !== undefined);
-      assert.deepEqual(
-        d0.sample,
-        gpu0Sample("GPU-00000000-0000-0000-0000-000000000000", "NVIDIA Fake GPU 0"),
-      );
-      assert.equal(d1.sample.temperature_celsius, 0, "NOT_SUPPORTED gives 0");
-      assert.equal(d1.sample.detail.pci_bus_id, "00000000:0F:00.0");
-      assert.deepEqual(d0.processes, [
-        { pid: 4242, usedBytes: 40000 * MIB },
-        { pid: 4243, usedBytes: null },
-        { pid: 4244, usedBytes: 480 * MIB },
-      ]);
-      assert.deepEqual([...d0.sm], [[4242, 80], [4243, 5]]);
-      assert.deepEqual(d1.processes, [{ pid: 5000, usedBytes: 512 * MIB }]);
-      assert.equal(d1.sm.size, 0);
-      await src.close();
-    } finally {
-      await Deno.remove(dir, { recursive: true });
-    }
-  },
+ccTest("FFI against a C fake of libnvidia-ml: signatures and struct layouts agree", async (dir) => {
+  const lib = openNvml(await buildFakeNvml(dir));
+  assert.ok(lib !== undefined);
+  // Deno hands a missing optional nonblocking symbol a throwing function; openNvml: null.
+  assert.equal(lib.symbols.nvmlDeviceGetComputeRunningProcesses, null);
+  assert.equal(lib.symbols.nvmlDeviceGetGraphicsRunningProcesses, null);
+  assert.equal(typeof lib.symbols.nvmlDeviceGetComputeRunningProcesses_v3, "function");
+  assert.equal(typeof lib.symbols.nvmlDeviceGetTotalEnergyConsumption, "function");
+  const src = new NvmlSource(lib.symbols, {
+    warn: (l) => assert.fail(l),
+    hangMs: 5000,
+    onClose: () => lib.close(),
+  });
+  await src.refresh();
+  const snap = src.snapshot();
+  assert.ok(snap !== null);
+  const [d0, d1] = snap.devices;
+  assert.ok(d0 !== undefined && d1 !== undefined);
+  assert.deepEqual(
+    d0.sample,
+    gpu0Sample("GPU-00000000-0000-0000-0000-000000000000", "NVIDIA Fake GPU 0"),
+  );
+  assert.equal(d1.sample.temperature_celsius, 0, "NOT_SUPPORTED gives 0");
+  assert.equal(d1.sample.detail.pci_bus_id, "00000000:0F:00.0");
+  assert.deepEqual(d0.processes, [
+    { pid: 4242, usedBytes: 40000 * MIB },
+    { pid: 4243, usedBytes: null },
+    { pid: 4244, usedBytes: 480 * MIB },
+  ]);
+  assert.deepEqual([...d0.sm], [[4242, 80], [4243, 5]]);
+  assert.deepEqual(d1.processes, [{ pid: 5000, usedBytes: 512 * MIB }]);
+  assert.equal(d1.sm.size, 0);
+  await src.close();
 });

@@ -5,6 +5,7 @@
 import assert from "node:assert/strict";
 import type { GpuSample, Roots } from "../../base/sample.ts";
 import { MIB } from "../../base/units.ts";
+import { withTempDir } from "../helpers.ts";
 
 /** Absolute path of `path` under `collectors/gpu/testdata/`. */
 export function testdata(path: string): string {
@@ -83,3 +84,8 @@ export async function buildFakeNvml(dir: string, defines: string[] = []): Promis
 }
 
 export const CC = hasCc();
+
+/** A test that needs a C compiler (for the fake NVML), run in a temporary folder it may build in. */
+export function ccTest(name: string, fn: (dir: string) => Promise<void>): void {
+  Deno.test({ name, ignore: !CC, fn: () => withTempDir("rt-nvml-", fn) });
+}

@@ -1,5 +1,5 @@
 import { deepStrictEqual, ok, strictEqual } from "node:assert/strict";
-import { Sampler } from "./sampler.ts";
+import { Sampler, type SamplerOptions } from "./sampler.ts";
 
 const FIXTURE = new URL("../tests/fixtures/vm-basic", import.meta.url).pathname;
 
@@ -30,6 +30,17 @@ function field(path: string, dev: string, col: number): number {
     l.trim().split(/\s+/)[2] === dev
   )!;
   return Number(line.trim().split(/\s+/)[col]);
+}
+
+/** A sampler on the recorded fixture, without a job name, keeping its warnings in `warnings`. */
+function fixtureSampler(warnings: string[], o: Partial<SamplerOptions>): Sampler {
+  return new Sampler({
+    roots: { proc: `${FIXTURE}/proc`, sys: `${FIXTURE}/sys`, root: `${FIXTURE}/root` },
+    jobName: null,
+    version: "test",
+    warn: (l) => warnings.push(l),
+    ...o,
+  });
 }
 
 Deno.test("sampler: rates between the two recorded snapshots match hand-computed values", () => {
@@ -102,11 +113,7 @@ Deno.test("sampler: a missing procfs gives empty parts and one warning per faili
 
 Deno.test("sampler: a throwing collector is reported once and the others go on", () => {
   const warnings: string[] = [];
-  const sampler = new Sampler({
-    roots: { proc: `${FIXTURE}/proc`, sys: `${FIXTURE}/sys`, root: `${FIXTURE}/root` },
-    jobName: null,
-    version: "test",
-    warn: (l) => warnings.push(l),
+  const sampler = fixtureSampler(warnings, {
     gpu: {
       read() {
         throw new Error("driver went away");
@@ -123,11 +130,7 @@ Deno.test("sampler: a derive that throws on every sample after a good read warns
   // The read succeeds each time and must not re-arm the derive's warning (report once).
   const warnings: string[] = [];
   let reads = 0;
-  const sampler = new Sampler({
-    roots: { proc: `${FIXTURE}/proc`, sys: `${FIXTURE}/sys`, root: `${FIXTURE}/root` },
-    jobName: null,
-    version: "test",
-    warn: (l) => warnings.push(l),
+  const sampler = fixtureSampler(warnings, {
     process: {
       pid: 4242,
       readTimed: () => void reads++,

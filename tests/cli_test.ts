@@ -3,6 +3,7 @@ import { deepStrictEqual, match, ok, strictEqual } from "node:assert/strict";
 import { CSV_HEADER } from "../formats/csv.ts";
 import { OPTIONS } from "../cli/options.ts";
 import type { Sample } from "../base/sample.ts";
+import { sleep } from "../base/time.ts";
 import { assertSampleTiming, command, jsonLines, runCli } from "./helpers.ts";
 
 const cores =
@@ -137,7 +138,7 @@ Deno.test("SIGTERM and SIGINT: final partial sample, whole lines, exit 0", async
       if (done) break;
       text += dec.decode(value, { stream: true });
     }
-    await new Promise((r) => setTimeout(r, 300));
+    await sleep(300);
     child.kill(sig);
     for (;;) {
       const { value, done } = await reader.read();

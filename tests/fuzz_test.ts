@@ -31,7 +31,7 @@ import { parseDpmSclk, parsePciSlot } from "../collectors/gpu/amd_sysfs.ts";
 import { decodeGpuMetrics } from "../collectors/gpu/gpu_metrics.ts";
 import { parseComputeApps, parsePmon, parseQueryGpu } from "../collectors/gpu/nvidia_smi_parse.ts";
 import * as nvml from "../collectors/gpu/nvml_decode.ts";
-import { FIXTURES, runCli } from "./helpers.ts";
+import { fixtureArgs, FIXTURES, runCli } from "./helpers.ts";
 
 // ---------------------------------------------------------------------------------------------
 // Seeded randomness
@@ -676,16 +676,7 @@ Deno.test("fuzz CLI: garbled argv exits 0, 1 or 2 with at most one error line", 
   const rng = rngFor("cli");
   const dir = Deno.makeTempDirSync({ prefix: "rt-fuzz-" });
   try {
-    const fixture = `${FIXTURES}/vm-basic`;
-    const base = [
-      "--procfs",
-      `${fixture}/proc`,
-      "--sysfs",
-      `${fixture}/sys`,
-      "--rootfs",
-      `${fixture}/root`,
-      "--no-gpu",
-    ];
+    const base = [...fixtureArgs("vm-basic"), "--no-gpu"];
     const cases: string[][] = [
       ["--interval=1e309"],
       ["--samples=-1"],

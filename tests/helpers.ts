@@ -183,10 +183,14 @@ export async function runToSink(
   });
 }
 
+/** `--procfs/--sysfs/--rootfs` of a machine tree at `dir`; `proc` stands in for its proc/. */
+export function treeArgs(dir: string, proc = `${dir}/proc`): string[] {
+  return ["--procfs", proc, "--sysfs", `${dir}/sys`, "--rootfs", `${dir}/root`];
+}
+
 /** `--procfs/--sysfs/--rootfs` of a recorded fixture; `proc` stands in for its proc/. */
 export function fixtureArgs(name: string, proc = `${FIXTURES}/${name}/proc`): string[] {
-  const dir = `${FIXTURES}/${name}`;
-  return ["--procfs", proc, "--sysfs", `${dir}/sys`, "--rootfs", `${dir}/root`];
+  return treeArgs(`${FIXTURES}/${name}`, proc);
 }
 
 /** A short run on fixture `name` (its proc/ at `proc`): no GPU, `samples` samples 0.1 s apart. */

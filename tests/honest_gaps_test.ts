@@ -112,14 +112,8 @@ Deno.test("members whose memory or I/O cannot be read are counted, warned once, 
     );
     Deno.writeTextFileSync(`${proc}/4242/status`, "Name:\tother\nVmRSS:\t  6144 kB\n");
     Deno.writeTextFileSync(`${proc}/4242/task/4242/children`, "");
-    const fixture = `${FIXTURES}/vm-basic`;
     const r = await runCli([
-      "--procfs",
-      proc,
-      "--sysfs",
-      `${fixture}/sys`,
-      "--rootfs",
-      `${fixture}/root`,
+      ...fixtureArgs("vm-basic", proc),
       "--no-gpu",
       "-i",
       "0.2",

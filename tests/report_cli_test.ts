@@ -4,7 +4,7 @@
  */
 import { deepStrictEqual, ok, strictEqual } from "node:assert/strict";
 import { findChromium, openInChromium } from "./chromium.ts";
-import { jsonLines, runCli } from "./helpers.ts";
+import { jsonLines, runCli, treeArgs } from "./helpers.ts";
 import { synthSamples, toCsv, toJsonl, toPythonCsv } from "./synth_run.ts";
 
 const CHROMIUM = findChromium();
@@ -170,12 +170,7 @@ Deno.test("energy through the CLI: a host with RAPL gets `energy` in every JSON 
   await new Deno.Command("cp", { args: ["-r", rapl, `${dir}/host/sys/class/powercap`] }).output();
   const h = `${dir}/host`;
   const r = await runCli([
-    "--procfs",
-    `${h}/proc`,
-    "--sysfs",
-    `${h}/sys`,
-    "--rootfs",
-    `${h}/root`,
+    ...treeArgs(h),
     "--no-gpu",
     "--samples",
     "3",

@@ -1,6 +1,7 @@
 /** Sentinel lifecycle against the loopback fakes: register, upload, refresh, finish, flush. */
 import { deepStrictEqual, match, ok, strictEqual } from "node:assert/strict";
 import { gunzipSync } from "node:zlib";
+import { sleep } from "../base/time.ts";
 import { CSV_HEADER } from "../formats/csv.ts";
 import { runFlushCommand } from "../cli/flush.ts";
 import { createSinks, type SinkTestHooks } from "../sinks/mod.ts";
@@ -66,7 +67,7 @@ Deno.test("sentinel: full run registers, uploads contiguous batches and finishes
     const set = await createSinks(ctx, HOOKS);
     for (let i = 0; i < 12; i++) {
       set.write(makeSample(i, 4242));
-      if (i % 4 === 3) await new Promise((r) => setTimeout(r, 150));
+      if (i % 4 === 3) await sleep(150);
     }
     await set.close({ exitCode: 3 });
 
@@ -121,7 +122,7 @@ Deno.test("sentinel: S3 down the whole run → inline finish with every sample",
     const ctx = w.ctx(["--upload-interval", "0.1", "--flush-timeout", "1"]);
     const set = await createSinks(ctx, HOOKS);
     for (let i = 0; i < 7; i++) set.write(makeSample(i));
-    await new Promise((r) => setTimeout(r, 200));
+    await sleep(200);
     await set.close({ exitCode: 0 });
     const fin = w.api.calls_(/\/finish$/)[0]!.body!;
     strictEqual(fin["data_source"], "inline");
@@ -219,7 +220,7 @@ Deno.test("sentinel: unreachable API for the whole run → the run is kept in th
     const set = await createSinks(ctx, HOOKS);
     for (let i = 0; i < 5; i++) {
       set.write(makeSample(i));
-      await new Promise((r) => setTimeout(r, 40));
+      await sleep(40);
     }
     const t0 = Date.now();
     await set.close({ exitCode: 7 });

@@ -5,6 +5,7 @@
 import { deepStrictEqual, match, ok, strictEqual } from "node:assert/strict";
 import { exists } from "../base/path.ts";
 import type { Sample } from "../base/sample.ts";
+import { sleep } from "../base/time.ts";
 import { V8_FLAGS_ARG } from "../scripts/v8_flags.ts";
 import {
   assertSampleTiming,
@@ -42,6 +43,13 @@ async function trackJob(args: string[], command: string[], env: Record<string, s
   } finally {
     Deno.removeSync(dir, { recursive: true });
   }
+}
+
+/** `sh -c script` tracked every `interval` s; it must exit 0. */
+async function trackSh(interval: string, script: string) {
+  const r = await trackJob(["-i", interval], ["sh", "-c", script]);
+  strictEqual(r.code, 0, r.stderr);
+  return r;
 }
 
 const sum = (xs: number[]) => xs.reduce((a, b) => a + b, 0);
@@ -141,12 +149,10 @@ Deno.test("touching 256 MiB reads ~256 MiB PSS; two processes sharing it are not
 
 Deno.test("writing 64 MiB with fsync reads >= 64 MiB of process_disk_write_bytes", async () => {
   // A child of sh, started inside an interval: its whole counter belongs to the run.
-  const r = await trackJob(["-i", "0.5"], [
-    "sh",
-    "-c",
+  const r = await trackSh(
+    "0.5",
     "dd if=/dev/zero of=blob bs=1M count=64 conv=fsync status=none; sleep 0.6",
-  ]);
-  strictEqual(r.code, 0, r.stderr);
+  );
   const written = sum(r.samples.map((s) => s.cpu.process_disk_write_bytes!));
   ok(written >= 64 * 1048576, `written ${written}`);
   ok(written < 80 * 1048576, `written ${written}: counted twice?`);
@@ -207,8 +213,8 @@ Deno.test("SIGTERM is forwarded to a child that traps it; sampling continues unt
       "while :; do sleep 0.1; done",
     ]);
     // Once the trap is set (on a loaded machine that can take seconds), plus two samples.
-    while (!exists(`${dir}/ready`)) await new Promise((r) => setTimeout(r, 20));
-    await new Promise((r) => setTimeout(r, 400));
+    while (!exists(`${dir}/ready`)) await sleep(20);
+    await sleep(400);
     const before = jsonLines(Deno.readTextFileSync(`${dir}/s.jsonl`)).length;
     child.kill("SIGTERM");
     const r = await output;
@@ -223,12 +229,7 @@ Deno.test("SIGTERM is forwarded to a child that traps it; sampling continues unt
 });
 
 Deno.test("a job shorter than one interval still gets its CPU counted", async () => {
-  const r = await trackJob(["-i", "10"], [
-    "sh",
-    "-c",
-    "i=0; while [ $i -lt 150000 ]; do i=$((i+1)); done",
-  ]);
-  strictEqual(r.code, 0, r.stderr);
+  const r = await trackSh("10", "i=0; while [ $i -lt 150000 ]; do i=$((i+1)); done");
   strictEqual(r.samples.length, 1);
   ok(cpuSecs(r.samples) > 0.1, `cpu ${cpuSecs(r.samples)}`);
   ok((r.samples[0]!.actual_interval_ms ?? 0) < 10000);
@@ -257,13 +258,11 @@ Deno.test("daemonized descendants stay tracked (child subreaper) and are reaped"
     // The subshell exits at once, orphaning `yes`; we adopt it and keep counting it.
     // Just before the kill, the orphan's own CPU time is read from its /proc/PID/stat: the
     // tracker must have counted at least that much (the rest is sh and sleep, a few ms).
-    const r = await trackJob(["-i", "0.4"], [
-      "sh",
-      "-c",
+    const r = await trackSh(
+      "0.4",
       `(yes > /dev/null & echo $! > ${dir}/pid); sleep 1.7; ` +
-      `cat /proc/$(cat ${dir}/pid)/stat > ${dir}/stat; kill $(cat ${dir}/pid)`,
-    ]);
-    strictEqual(r.code, 0, r.stderr);
+        `cat /proc/$(cat ${dir}/pid)/stat > ${dir}/stat; kill $(cat ${dir}/pid)`,
+    );
     const middle = r.samples.slice(1, -1);
     ok(middle.length >= 2);
     // Counted in every interval it ran (it always gets some CPU, however busy the machine).

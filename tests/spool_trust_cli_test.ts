@@ -7,7 +7,7 @@ import { gunzipSync } from "node:zlib";
 import { closedPort } from "./fakes/loopback.ts";
 import { HttpReceiver } from "./fakes/http_receiver.ts";
 import { Recorder } from "./fakes/recorder.ts";
-import { spoolRun, uploadRunArgs } from "./fakes/spool_run.ts";
+import { batchFiles, spoolRun, uploadRunArgs } from "./fakes/spool_run.ts";
 import { asUser, otherUser, skip } from "./fakes/users.ts";
 import { jsonLines, runCli } from "./helpers.ts";
 
@@ -23,6 +23,15 @@ async function withTmp(f: (dir: string, rx: Recorder) => Promise<void>) {
     await rx.close();
     await Deno.remove(dir, { recursive: true });
   }
+}
+
+/** Makes `<dir>/<name>` with `mode`, in a `dir` others may only traverse (0711); returns it. */
+async function subdir(dir: string, name: string, mode: number): Promise<string> {
+  await Deno.chmod(dir, 0o711);
+  const path = `${dir}/${name}`;
+  await Deno.mkdir(path);
+  await Deno.chmod(path, mode);
+  return path;
 }
 
 const plantedJob = (url: string) =>
@@ -41,10 +50,7 @@ Deno.test("CLI flush: a shared (1777) spool with another user's planted job is r
   const u = await otherUser();
   if (typeof u === "string") return skip(u);
   await withTmp(async (dir, rx) => {
-    await Deno.chmod(dir, 0o711);
-    const shared = `${dir}/shared`;
-    await Deno.mkdir(shared);
-    await Deno.chmod(shared, 0o1777);
+    const shared = await subdir(dir, "shared", 0o1777);
     await Deno.writeTextFile(`${dir}/rootonly`, SECRET_FILE_TEXT, { mode: 0o600 });
     await asUser(
       u,
@@ -69,10 +75,7 @@ Deno.test("CLI: a root tracker neither chmods nor writes another user's spool; f
   const u = await otherUser();
   if (typeof u === "string") return skip(u);
   await withTmp(async (dir, rx) => {
-    await Deno.chmod(dir, 0o711);
-    const theirs = `${dir}/theirs`;
-    await Deno.mkdir(theirs);
-    await Deno.chmod(theirs, 0o755);
+    const theirs = await subdir(dir, "theirs", 0o755);
     await Deno.chown(theirs, u.uid, u.gid);
     const run = await runCli([
       "--spool-dir",
@@ -116,8 +119,7 @@ Deno.test("CLI flush: batches that are symlinks or another user's files are left
       `${job}/job.json`,
       JSON.stringify({ ...meta, url: `${rx.url}/in`, tokenEnv: "AWS_SECRET_ACCESS_KEY" }),
     );
-    const batches = (await Array.fromAsync(Deno.readDir(job))).map((e) => e.name)
-      .filter((n) => /^\d{6}\./.test(n)).sort();
+    const batches = await batchFiles(job);
     ok(batches.length >= 2, batches.join(" "));
     await Deno.writeTextFile(`${dir}/rootonly`, SECRET_FILE_TEXT, { mode: 0o600 });
     await Deno.remove(`${job}/${batches[0]}`);

@@ -4,7 +4,7 @@ import { remoteDeps, secretRedactor, type SinkTestHooks } from "../sinks/mod.ts"
 import type { FlushSettings, SinkSettings } from "../sinks/settings.ts";
 import { DENO_FS } from "../sinks/spool.ts";
 import type { Config } from "./config.ts";
-import { flushSettings, sinkSettings } from "./sink_settings.ts";
+import { flushSettings, sinkSettings } from "./settings.ts";
 
 export interface FlushContext {
   settings: SinkSettings;

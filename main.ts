@@ -57,15 +57,7 @@ const SUBCOMMANDS: readonly Subcommand[] = [
       "config",
     ],
     examples: [["resource-tracker flush --spool-dir /var/spool/rt", "Deliver a spool:"]],
-    run: async (config) => {
-      const { flushSettings, sinkSettings } = await import("./cli/sink_settings.ts");
-      return await (await import("./cli/flush.ts")).runFlushCommand({
-        settings: sinkSettings(config),
-        flush: flushSettings(config),
-        env,
-        warn,
-      });
-    },
+    run: async (config) => (await import("./cli/flush.ts")).flushCommand(config, env, warn),
   },
   {
     name: "host",

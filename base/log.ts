@@ -1,5 +1,6 @@
 /** Diagnostics go to stderr as whole lines prefixed `warn:` / `error:` (the references' style). */
 import { escapeControls } from "./errors.ts";
+import { settlesWithin } from "./time.ts";
 
 const encoder = new TextEncoder();
 
@@ -38,7 +39,5 @@ export async function writeWithin(text: string, ms: number): Promise<void> {
   const write = (async () => {
     while (buf.length > 0) buf = buf.subarray(await Deno.stderr.write(buf));
   })().catch(() => {});
-  let timer: ReturnType<typeof setTimeout> | undefined;
-  await Promise.race([write, new Promise<void>((r) => (timer = setTimeout(r, ms)))]);
-  clearTimeout(timer);
+  await settlesWithin(write, ms);
 }

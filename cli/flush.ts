@@ -3,6 +3,8 @@ import { writeAllSync } from "../base/log.ts";
 import { remoteDeps, secretRedactor, type SinkTestHooks } from "../sinks/mod.ts";
 import type { FlushSettings, SinkSettings } from "../sinks/settings.ts";
 import { DENO_FS } from "../sinks/spool.ts";
+import type { Config } from "./config.ts";
+import { flushSettings, sinkSettings } from "./settings.ts";
 
 export interface FlushContext {
   settings: SinkSettings;
@@ -55,5 +57,19 @@ export async function runFlushCommand(
     tokenEnv: settings.httpTokenEnv,
     sinkUris: settings.uris,
     fs,
+  });
+}
+
+/** `resource-tracker flush`, from the resolved configuration. */
+export function flushCommand(
+  config: Config,
+  env: (name: string) => string | undefined,
+  warn: (line: string) => void,
+): Promise<number> {
+  return runFlushCommand({
+    settings: sinkSettings(config),
+    flush: flushSettings(config),
+    env,
+    warn,
   });
 }

@@ -9,7 +9,7 @@ import type { Sample } from "../base/sample.ts";
 import { EMPTY_CLOUD } from "../clouds/types.ts";
 import { createSinks } from "../sinks/mod.ts";
 import { sentinelToken } from "../sinks/sink.ts";
-import { sinkSettings } from "./sink_settings.ts";
+import { sinkSettings } from "./settings.ts";
 import { lines, readRecordingBytes, sidecarCandidates } from "../report/read.ts";
 import type { RunRecord } from "../report/series.ts";
 

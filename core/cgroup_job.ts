@@ -16,6 +16,7 @@ import {
   resolveCgroup,
 } from "../collectors/cgroup_fs.ts";
 import { spawnCommand } from "./supervisor.ts";
+import { sleep } from "../base/time.ts";
 
 export interface JobCgroupOptions {
   /** Limit in bytes (`--memory-max`). */
@@ -252,7 +253,7 @@ export class JobCgroup {
     for (const [, job] of [...this.#pairs].reverse()) {
       // A process that just exited can hold the cgroup for a moment.
       for (let i = 0; i < 20 && !rmdirQuiet(job); i++) {
-        await new Promise((r) => setTimeout(r, 25));
+        await sleep(25);
       }
     }
     return left.length;

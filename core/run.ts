@@ -17,6 +17,7 @@ import type { CloudSettings, GpuSettings, TrackSettings } from "./settings.ts";
 import { enableSubreaper, spawnCommand } from "./supervisor.ts";
 import type { Background, Spawned, Target } from "./tracking.ts";
 import type { EndDeps } from "./run_end.ts";
+import { settlesWithin } from "../base/time.ts";
 
 /** The version, the environment and the warning line of a run. */
 export type RunDeps = EndDeps;
@@ -138,14 +139,7 @@ function startCloud(
     return await discoverCloud({ sys, env, ...(only ? { only } : {}) });
   }).catch(() => null);
   // Callers may wait a bounded time; discovery itself ends by its own 2.5 s deadline.
-  return (maxWaitMs: number) =>
-    Promise.race([
-      running,
-      new Promise<null>((r) => {
-        const t = setTimeout(() => r(null), maxWaitMs);
-        running.finally(() => clearTimeout(t));
-      }),
-    ]);
+  return async (maxWaitMs: number) => (await settlesWithin(running, maxWaitMs)) ? running : null;
 }
 
 /**

@@ -31,6 +31,7 @@ import { Sampler, TICKS_PER_SEC } from "./sampler.ts";
 import type { TrackSettings } from "./settings.ts";
 import { exitCodeOf, forwardSignals } from "./supervisor.ts";
 import { warmUp } from "./warmup.ts";
+import { sleep } from "../base/time.ts";
 
 /** What the run tracks, checked before anything starts (core/run.ts `checkTarget`). */
 export interface Target {
@@ -333,7 +334,7 @@ async function descendantsGone(
     adopter.reap();
     const live = adopter.adopted().filter((pid) => isRunning("/proc", pid));
     if (live.length === 0 && (job === undefined || job.pids().length === 0)) return;
-    await new Promise((r) => setTimeout(r, pollMs));
+    await sleep(pollMs, stop);
   }
 }
 

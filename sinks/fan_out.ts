@@ -2,6 +2,7 @@
 import { errorText } from "../base/errors.ts";
 import type { Sample } from "../base/sample.ts";
 import type { Sink } from "./sink.ts";
+import { settlesWithin } from "../base/time.ts";
 
 export interface ExitInfo {
   exitCode: number;
@@ -34,17 +35,14 @@ export function fanOut(sinks: Sink[], flushTimeoutMs: number, warn: (l: string) 
       const deadline = Date.now() + flushTimeoutMs;
       // A sink stuck on a write no one reads (a full stderr pipe) must not hold up the exit:
       // past the deadline (and a second of grace) it is left behind.
-      let timer: ReturnType<typeof setTimeout> | undefined;
-      const late = new Promise<void>((r) => (timer = setTimeout(r, flushTimeoutMs + 1_000)));
-      await Promise.race([
-        late,
+      await settlesWithin(
         Promise.all(
           sinks.map((s) =>
             s.close({ ...exit, deadline }).catch((err) => warn(`${s.name}: ${errorText(err)}`))
           ),
         ),
-      ]);
-      clearTimeout(timer);
+        flushTimeoutMs + 1_000,
+      );
     },
   };
 }

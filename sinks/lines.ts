@@ -10,7 +10,7 @@ import type { Sample } from "../base/sample.ts";
 import type { Encoder } from "../formats/mod.ts";
 import { resolveClose, type Sink } from "./sink.ts";
 import { shortReason } from "../base/errors.ts";
-import { sleep } from "../base/time.ts";
+import { settlesWithin } from "../base/time.ts";
 
 export { compress, type Compression };
 
@@ -113,17 +113,12 @@ export class LineSink implements Sink {
     clearInterval(this.#timer);
     const { deadline } = resolveClose(info);
     // Write what is queued (or wait for the pump in progress), bounded by the deadline.
-    const ctl = new AbortController();
     const done = (async () => {
       // After a failure the pump writes nothing: what is still queued stays, and waiting for
       // it would spin on resolved promises forever (the deadline timer could never fire).
       while ((this.#queue.length > 0 && !this.#failed) || this.#pump) await this.#kick();
     })();
-    const inTime = await Promise.race([
-      done.then(() => true),
-      sleep(Math.max(0, deadline - Date.now()), ctl.signal).then(() => false),
-    ]);
-    ctl.abort();
+    const inTime = await settlesWithin(done, Math.max(0, deadline - Date.now()));
     if (!inTime) this.#o.warn(`${this.name}: output did not drain before the flush timeout`);
     if (this.#dropped > 0) this.#o.warn(`${this.name}: ${this.#dropped} samples dropped`);
     if (inTime) this.#o.output.close();

@@ -1,6 +1,6 @@
 /**
  * What the sinks need from the configuration, typed and resolved once by the CLI
- * (`cli/sink_settings.ts`). Sinks never see the option registry or read a setting by name, so a new
+ * (`cli/settings.ts`). Sinks never see the option registry or read a setting by name, so a new
  * setting is a type error here until the CLI provides it (docs/ARCHITECTURE.md "Settings").
  */
 import type { Format } from "../formats/mod.ts";

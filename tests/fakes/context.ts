@@ -4,7 +4,7 @@
  */
 import { type Config, loadConfig } from "../../cli/config.ts";
 import type { FlushContext } from "../../cli/flush.ts";
-import { flushSettings, sinkSettings } from "../../cli/sink_settings.ts";
+import { flushSettings, sinkSettings } from "../../cli/settings.ts";
 import type { RunInfo, SinkContext } from "../../sinks/mod.ts";
 
 export interface TestContext extends SinkContext, FlushContext {

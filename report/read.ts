@@ -7,6 +7,7 @@
 import { RuntimeError, UsageError } from "../base/errors.ts";
 import { type Columns, emptyColumns, n, type Recording, type RunRecord } from "./series.ts";
 import { MIB } from "../base/units.ts";
+import { CSV_COLUMNS } from "../formats/csv.ts";
 
 type Row = Partial<Record<keyof Columns, number>>;
 
@@ -194,31 +195,8 @@ function parseCsv(file: string, text: Iterable<string>): Piece {
       `${file}: not a resource-tracker CSV (expected the timestamp and system_cpu_usage columns)`,
     );
   }
-  const col = Object.fromEntries(
-    [
-      "timestamp",
-      "system_cpu_usage",
-      "system_memory_free_mib",
-      "system_memory_used_mib",
-      "system_memory_buffers_mib",
-      "system_memory_cached_mib",
-      "system_disk_read_bytes",
-      "system_disk_write_bytes",
-      "system_net_recv_bytes",
-      "system_net_sent_bytes",
-      "system_gpu_usage",
-      "system_gpu_vram_mib",
-      "system_gpu_utilized",
-      "process_pid",
-      "process_cpu_usage",
-      "process_memory_mib",
-      "process_disk_read_bytes",
-      "process_disk_write_bytes",
-      "process_gpu_usage",
-      "process_gpu_vram_mib",
-      "process_gpu_utilized",
-    ].map((k) => [k, idx(k)]),
-  ) as Record<string, number>;
+  // Our CSV and the Python tracker's share these column names (docs/COMPATIBILITY.md §2.1, §2.2).
+  const col = Object.fromEntries(CSV_COLUMNS.map((k) => [k, idx(k)])) as Record<string, number>;
   const rows: Row[] = [];
   let tracked = false, skipped = 0, memTotal: number | null = null, gpuSeen = false;
   for (let r = it.next(); !r.done; r = it.next()) {

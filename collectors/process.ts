@@ -130,8 +130,12 @@ export function readChildren(proc: string, pid: number, threads = 0): number[] |
  */
 export function isRunning(proc: string, pid: number, start?: number): boolean {
   const st = readPidStat(proc, pid);
-  return st !== undefined && st.state !== "Z" && st.state !== "X" &&
-    (start === undefined || st.starttime === start);
+  return st !== undefined && isLive(st) && (start === undefined || st.starttime === start);
+}
+
+/** Not a zombie or dead entry: the process still runs. */
+export function isLive(st: PidStat): boolean {
+  return st.state !== "Z" && st.state !== "X";
 }
 
 export interface TreeScan {

@@ -85,9 +85,10 @@ async function checkTarget(s: TrackSettings): Promise<Target> {
   let attach: Target["attach"] = null;
   if (pid !== null) {
     // The process reader loads only here: wrapper mode reads no process before the spawn.
-    const { isRunning, readPidStat } = await import("../collectors/process.ts");
-    if (!isRunning(proc, pid)) throw new UsageError(`--pid ${pid}: no such process`);
-    attach = { pid, start: readPidStat(proc, pid)?.starttime };
+    const { isLive, readPidStat } = await import("../collectors/process.ts");
+    const st = readPidStat(proc, pid);
+    if (st === undefined || !isLive(st)) throw new UsageError(`--pid ${pid}: no such process`);
+    attach = { pid, start: st.starttime };
   }
   const { cgroup, memoryMax, cpuMax, waitDescendants } = s.job;
   if ((memoryMax !== null || cpuMax !== null) && !cgroup) {
